@@ -1,0 +1,85 @@
+"""EV charging hubs: individual sessions or an aggregate fleet, optionally vehicle-to-grid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vpp.assets.base import AssetSpec, Efficiency, Fraction, NonNegativeFloat, PositiveFloat, ProfileRef
+
+
+class EvSession(BaseModel):
+    """One vehicle's stay at the hub.
+
+    ``arrival`` and ``departure`` are either full timestamps (one-off session) or times of day
+    (``"07:30"``), which repeat every trading day. A time of day must have arrival before departure.
+    The vehicle charges at most ``max_power_mw`` while connected and must have received
+    ``energy_mwh`` (net, at the battery) by departure.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    arrival: dt.datetime | dt.time = Field(description="Plug-in time (timestamp or daily time).")
+    departure: dt.datetime | dt.time = Field(description="Plug-out time (timestamp or daily time).")
+    energy_mwh: NonNegativeFloat = Field(description="Energy to deliver by departure (MWh).")
+    max_power_mw: PositiveFloat = Field(description="Charger power limit (MW).")
+
+    @model_validator(mode="after")
+    def _check_times(self) -> EvSession:
+        if type(self.arrival) is not type(self.departure):
+            raise ValueError("arrival and departure must both be timestamps or both times of day")
+        if isinstance(self.arrival, dt.datetime) and (
+            self.arrival.tzinfo is None) != (self.departure.tzinfo is None):
+            raise ValueError("arrival and departure must both carry a UTC offset, or neither")
+        if self.departure <= self.arrival:
+            raise ValueError(f"departure {self.departure} is not after arrival {self.arrival}")
+        return self
+
+
+class EvFleet(BaseModel):
+    """An aggregate fleet: a charging-power envelope and a daily energy need.
+
+    ``available_mw[t] = max_power_mw * availability[t]``; the fleet must draw ``daily_energy_mwh``
+    over the day.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_power_mw: PositiveFloat = Field(description="Total charger power (MW).")
+    availability: ProfileRef = Field(
+        default=1.0, description="Share of chargers with a connected vehicle, per period (0..1)."
+    )
+    daily_energy_mwh: NonNegativeFloat = Field(description="Energy the fleet needs each day (MWh).")
+
+
+class EvHubSpec(AssetSpec):
+    """A charging hub. Give ``sessions`` or ``fleet`` (or both).
+
+    With ``v2g`` a connected vehicle may also discharge to the grid at ``v2g_efficiency``, keeping at
+    least ``min_departure_frac`` of its required energy at departure.
+    """
+
+    type: Literal["ev_hub"] = "ev_hub"
+    sessions: list[EvSession] = Field(default_factory=list, description="Charging sessions.")
+    fleet: EvFleet | None = Field(default=None, description="Aggregate fleet model.")
+    charge_efficiency: Efficiency = Field(default=1.0, description="Grid-to-vehicle efficiency.")
+    v2g: bool = Field(default=False, description="May vehicles discharge to the grid?")
+    v2g_efficiency: Efficiency = Field(default=0.9, description="Vehicle-to-grid efficiency.")
+    min_departure_frac: Fraction = Field(
+        default=1.0,
+        description="Share of each session's energy_mwh it must hold at departure.",
+    )
+    v2g_degradation_cost: NonNegativeFloat = Field(
+        default=0.0, description="Wear cost per MWh discharged to the grid (yuan/MWh)."
+    )
+
+    @model_validator(mode="after")
+    def _check_sessions_or_fleet(self) -> EvHubSpec:
+        if not self.sessions and self.fleet is None:
+            raise ValueError("an ev_hub needs sessions or a fleet")
+        return self
+
+    def profile_refs(self) -> dict[str, object]:
+        return {"fleet.availability": self.fleet.availability} if self.fleet else {}
