@@ -25,9 +25,7 @@ class BatterySpec(AssetSpec):
         default=None, description="Charge and discharge power limit (MW), when both are equal."
     )
     charge_power_mw: PositiveFloat | None = Field(default=None, description="Charge limit (MW).")
-    discharge_power_mw: PositiveFloat | None = Field(
-        default=None, description="Discharge limit (MW)."
-    )
+    discharge_power_mw: PositiveFloat | None = Field(default=None, description="Discharge limit (MW).")
     energy_mwh: PositiveFloat = Field(description="Usable energy capacity (MWh).")
     charge_efficiency: Efficiency = Field(default=0.95, description="Grid-to-cell efficiency.")
     discharge_efficiency: Efficiency = Field(default=0.95, description="Cell-to-grid efficiency.")
@@ -63,8 +61,7 @@ class BatterySpec(AssetSpec):
             value = getattr(self, name)
             if value is not None and not self.soc_min_mwh - 1e-9 <= value <= soc_max + 1e-9:
                 raise ValueError(
-                    f"{name} {value} is outside [soc_min_mwh, soc_max_mwh] = "
-                    f"[{self.soc_min_mwh}, {soc_max}]"
+                    f"{name} {value} is outside [soc_min_mwh, soc_max_mwh] = [{self.soc_min_mwh}, {soc_max}]"
                 )
         return self
 
@@ -76,9 +73,7 @@ class BatterySpec(AssetSpec):
     @property
     def discharge_limit_mw(self) -> float:
         """Discharge power limit (MW)."""
-        return float(
-            self.discharge_power_mw if self.discharge_power_mw is not None else self.power_mw
-        )
+        return float(self.discharge_power_mw if self.discharge_power_mw is not None else self.power_mw)
 
     @property
     def soc_max(self) -> float:

@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vpp.assets.base import AssetSpec, Efficiency, Fraction, NonNegativeFloat, PositiveFloat, ProfileRef
+from vpp.assets.base import (
+    AssetSpec,
+    Efficiency,
+    Fraction,
+    NonNegativeFloat,
+    PositiveFloat,
+    ProfileRef,
+)
 
 
 class EvSession(BaseModel):
@@ -30,8 +37,9 @@ class EvSession(BaseModel):
     def _check_times(self) -> EvSession:
         if type(self.arrival) is not type(self.departure):
             raise ValueError("arrival and departure must both be timestamps or both times of day")
-        if isinstance(self.arrival, dt.datetime) and (
-            self.arrival.tzinfo is None) != (self.departure.tzinfo is None):
+        if isinstance(self.arrival, dt.datetime) and (self.arrival.tzinfo is None) != (
+            self.departure.tzinfo is None
+        ):
             raise ValueError("arrival and departure must both carry a UTC offset, or neither")
         if self.departure <= self.arrival:
             raise ValueError(f"departure {self.departure} is not after arrival {self.arrival}")

@@ -48,5 +48,6 @@ class GeneratorSpec(AssetSpec):
     @property
     def needs_commitment(self) -> bool:
         """True when on/off decisions need binaries."""
-        return bool(self.min_mw > 0 or self.startup_cost > 0 or self.min_up_hours > 0
-                    or self.min_down_hours > 0)
+        return bool(
+            self.min_mw > 0 or self.startup_cost > 0 or self.min_up_hours > 0 or self.min_down_hours > 0
+        )

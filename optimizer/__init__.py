@@ -1,0 +1,1 @@
+"""Model assembly and solving: problem preparation, asset-family builders, HiGHS solving, results."""

@@ -1,0 +1,177 @@
+"""Battery family: charge, discharge and state of charge of every battery at once.
+
+Sets: ``A`` (battery ids), the model's ``T`` (periods). With ``dt[t]`` the period length (h)::
+
+    0 <= charge_mw[a,t]    <= charge_max_mw[a,t]
+    0 <= discharge_mw[a,t] <= discharge_max_mw[a,t]
+    soc_min[a] <= soc_mwh[a,t] <= soc_max[a]
+    battery_soc_balance:  soc_mwh[a,t] = retention[a,t] * soc_mwh[a,t-1]
+                                        + eta_c[a] * charge_mw[a,t] * dt[t]
+                                        - discharge_mw[a,t] * dt[t] / eta_d[a]
+                          (soc_mwh[a,-1] = soc0_mwh[a])
+    battery_soc_final:    soc_mwh[a,T-1] >= soc_final_mwh[a]
+    battery_cycles:       sum_t discharge_mw[a,t] dt[t] <= max_cycles[a] * energy[a] * hours/24
+    net_mw[a,t] = discharge_mw[a,t] - charge_mw[a,t]
+    cost degradation = sum degradation_cost[a] * discharge_mw[a,t] * dt[t]
+
+Only in periods with a negative price can simultaneous charge and discharge pay (it burns
+energy), so only there a binary ``charging[a,t]`` forbids it::
+
+    charge_mw[a,t] <= charge_limit[a] * charging[a,t]
+    discharge_mw[a,t] <= discharge_limit[a] * (1 - charging[a,t])
+
+``charge_max_mw``, ``discharge_max_mw``, ``retention``, ``soc0_mwh`` and ``soc_final_mwh`` are
+mutable Params: a real-time re-solve pins the past (limits 0, retention 1) and restarts from the
+measured state without rebuilding the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
+from optimizer.problem import PrepareContext
+from vpp.assets import BatterySpec
+
+
+@dataclass(frozen=True)
+class BatteryData:
+    """Battery arrays: (A,) per asset, (A, T) per asset and period. Units in the names."""
+
+    ids: list[str]
+    charge_limit_mw: np.ndarray
+    discharge_limit_mw: np.ndarray
+    charge_max_mw: np.ndarray
+    discharge_max_mw: np.ndarray
+    eta_charge: np.ndarray
+    eta_discharge: np.ndarray
+    energy_mwh: np.ndarray
+    soc_min_mwh: np.ndarray
+    soc_max_mwh: np.ndarray
+    soc0_mwh: np.ndarray
+    soc_final_mwh: np.ndarray
+    retention: np.ndarray
+    degradation_cost_yuan_per_mwh: np.ndarray
+    max_discharge_mwh: np.ndarray
+    dt_h: np.ndarray
+    binary_periods: np.ndarray
+
+
+def prepare(specs: list[BatterySpec], ctx: PrepareContext) -> BatteryData:
+    """Battery specs to arrays; initial-state overrides use key ``soc_mwh``."""
+    n_periods = ctx.n_periods
+    charge = np.array([s.charge_limit_mw for s in specs])
+    discharge = np.array([s.discharge_limit_mw for s in specs])
+    self_discharge = np.array([s.self_discharge_per_hour for s in specs])
+    energy = np.array([s.energy_mwh for s in specs])
+    hours = float(ctx.dt_h.sum())
+    cycles = np.array([np.inf if s.max_cycles_per_day is None else s.max_cycles_per_day for s in specs])
+    soc_min = np.array([s.soc_min_mwh for s in specs])
+    soc_max = np.array([s.soc_max for s in specs])
+    soc0 = np.array([ctx.state(s.id, "soc_mwh", s.soc_initial_mwh) for s in specs])
+    soc0 = np.clip(soc0, soc_min, soc_max)
+    binary_periods = np.flatnonzero(ctx.price < 0) if ctx.allow_binaries else np.array([], dtype=int)
+    return BatteryData(
+        ids=[s.id for s in specs],
+        charge_limit_mw=charge,
+        discharge_limit_mw=discharge,
+        charge_max_mw=np.repeat(charge[:, None], n_periods, axis=1),
+        discharge_max_mw=np.repeat(discharge[:, None], n_periods, axis=1),
+        eta_charge=np.array([s.charge_efficiency for s in specs]),
+        eta_discharge=np.array([s.discharge_efficiency for s in specs]),
+        energy_mwh=energy,
+        soc_min_mwh=soc_min,
+        soc_max_mwh=soc_max,
+        soc0_mwh=soc0,
+        soc_final_mwh=np.array([s.soc_final for s in specs]),
+        retention=(1.0 - self_discharge[:, None]) ** ctx.dt_h[None, :],
+        degradation_cost_yuan_per_mwh=np.array([s.degradation_cost for s in specs]),
+        max_discharge_mwh=cycles * energy * hours / 24.0,
+        dt_h=ctx.dt_h,
+        binary_periods=binary_periods,
+    )
+
+
+def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
+    """Create the battery variables, constraints, ``net_mw`` and cost terms on block ``b``."""
+    ids = data.ids
+    pos = {a: i for i, a in enumerate(ids)}
+    dt = data.dt_h
+    last = len(dt) - 1
+    b.A = pyo.Set(initialize=ids, ordered=True)
+    b.charge_max_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.charge_max_mw, ids))
+    b.discharge_max_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.discharge_max_mw, ids))
+    b.retention = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.retention, ids))
+    b.soc0_mwh = pyo.Param(b.A, mutable=True, initialize=dict(zip(ids, data.soc0_mwh, strict=True)))
+    b.soc_final_mwh = pyo.Param(b.A, mutable=True, initialize=dict(zip(ids, data.soc_final_mwh, strict=True)))
+    b.charge_mw = pyo.Var(b.A, m.T, bounds=lambda b, a, t: (0.0, b.charge_max_mw[a, t]))
+    b.discharge_mw = pyo.Var(b.A, m.T, bounds=lambda b, a, t: (0.0, b.discharge_max_mw[a, t]))
+    b.soc_mwh = pyo.Var(
+        b.A,
+        m.T,
+        bounds=lambda b, a, t: (data.soc_min_mwh[pos[a]], data.soc_max_mwh[pos[a]]),
+    )
+
+    def soc_balance(b, a, t):
+        i = pos[a]
+        before = b.soc0_mwh[a] if t == 0 else b.soc_mwh[a, t - 1]
+        return b.soc_mwh[a, t] == (
+            b.retention[a, t] * before
+            + data.eta_charge[i] * dt[t] * b.charge_mw[a, t]
+            - dt[t] / data.eta_discharge[i] * b.discharge_mw[a, t]
+        )
+
+    b.soc_balance = pyo.Constraint(b.A, m.T, rule=soc_balance)
+    b.soc_final = pyo.Constraint(b.A, rule=lambda b, a: b.soc_mwh[a, last] >= b.soc_final_mwh[a])
+    limited = [a for a in ids if np.isfinite(data.max_discharge_mwh[pos[a]])]
+    if limited:
+        b.cycles = pyo.Constraint(
+            limited,
+            rule=lambda b, a: (
+                sum(dt[t] * b.discharge_mw[a, t] for t in m.T) <= data.max_discharge_mwh[pos[a]]
+            ),
+        )
+    if len(data.binary_periods):
+        periods = [int(t) for t in data.binary_periods]
+        b.charging = pyo.Var(b.A, periods, domain=pyo.Binary)
+        b.charge_exclusive = pyo.Constraint(
+            b.A,
+            periods,
+            rule=lambda b, a, t: b.charge_mw[a, t] <= data.charge_limit_mw[pos[a]] * b.charging[a, t],
+        )
+        b.discharge_exclusive = pyo.Constraint(
+            b.A,
+            periods,
+            rule=lambda b, a, t: (
+                b.discharge_mw[a, t] <= data.discharge_limit_mw[pos[a]] * (1 - b.charging[a, t])
+            ),
+        )
+    b.net_mw = pyo.Expression(b.A, m.T, rule=lambda b, a, t: b.discharge_mw[a, t] - b.charge_mw[a, t])
+    weights = {
+        (a, t): data.degradation_cost_yuan_per_mwh[pos[a]] * dt[t]
+        for a in ids
+        for t in m.T
+        if data.degradation_cost_yuan_per_mwh[pos[a]] != 0
+    }
+    b.degradation_cost_yuan = pyo.Expression(
+        expr=sum(w * b.discharge_mw[k] for k, w in weights.items()) if weights else 0.0
+    )
+    b.cost_terms = {"degradation": b.degradation_cost_yuan}
+
+
+def extract(b: pyo.Block, data: BatteryData, values: ValueReader) -> FamilySchedule:
+    """Solved charge, discharge and state of charge, each (A, T)."""
+    n = len(data.ids)
+    charge = as_matrix(values, b.charge_mw, n)
+    discharge = as_matrix(values, b.discharge_mw, n)
+    soc = as_matrix(values, b.soc_mwh, n)
+    return FamilySchedule(
+        net_mw=discharge - charge,
+        series={"charge_mw": charge, "discharge_mw": discharge, "soc_mwh": soc},
+        costs_yuan={
+            "degradation": float((data.degradation_cost_yuan_per_mwh[:, None] * discharge * data.dt_h).sum())
+        },
+    )

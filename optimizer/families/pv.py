@@ -1,0 +1,85 @@
+"""PV family: output of every PV unit, curtailable down to zero where allowed.
+
+::
+
+    available_mw[a,t] = capacity_mw[a] * profile[a,t]           (clipped to [0, capacity])
+    floor_mw[a,t] <= output_mw[a,t] <= available_mw[a,t]        floor = available if not curtailable, else 0
+    net_mw[a,t] = output_mw[a,t]
+    cost curtailment = sum curtailment_cost[a] * (available_mw[a,t] - output_mw[a,t]) * dt[t]
+
+``available_mw`` and ``floor_mw`` are mutable Params, so a re-solve can swap in a new forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
+from optimizer.problem import PrepareContext
+from vpp.assets import PvSpec
+
+
+@dataclass(frozen=True)
+class PvData:
+    """PV arrays: (A,) per asset, (A, T) per asset and period."""
+
+    ids: list[str]
+    available_mw: np.ndarray
+    floor_mw: np.ndarray
+    curtailable: np.ndarray
+    curtailment_cost_yuan_per_mwh: np.ndarray
+    dt_h: np.ndarray
+
+
+def prepare(specs: list[PvSpec], ctx: PrepareContext) -> PvData:
+    """PV specs to arrays; the per-unit profile is clipped to [0, 1]."""
+    capacity = np.array([s.capacity_mw for s in specs])
+    profile = np.vstack([ctx.profile(s, "profile", s.profile) for s in specs])
+    available = capacity[:, None] * np.clip(profile, 0.0, 1.0)
+    curtailable = np.array([s.curtailable for s in specs])
+    return PvData(
+        ids=[s.id for s in specs],
+        available_mw=available,
+        floor_mw=np.where(curtailable[:, None], 0.0, available),
+        curtailable=curtailable,
+        curtailment_cost_yuan_per_mwh=np.array([s.curtailment_cost for s in specs]),
+        dt_h=ctx.dt_h,
+    )
+
+
+def build(b: pyo.Block, data: PvData, m: pyo.ConcreteModel) -> None:
+    """Create PV output variables, ``net_mw`` and the curtailment cost on block ``b``."""
+    ids = data.ids
+    pos = {a: i for i, a in enumerate(ids)}
+    dt = data.dt_h
+    b.A = pyo.Set(initialize=ids, ordered=True)
+    b.available_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.available_mw, ids))
+    b.floor_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.floor_mw, ids))
+    b.output_mw = pyo.Var(b.A, m.T, bounds=lambda b, a, t: (b.floor_mw[a, t], b.available_mw[a, t]))
+    b.net_mw = pyo.Expression(b.A, m.T, rule=lambda b, a, t: b.output_mw[a, t])
+    costly = [a for a in ids if data.curtailment_cost_yuan_per_mwh[pos[a]] != 0]
+    b.curtailment_cost_yuan = pyo.Expression(
+        expr=sum(
+            data.curtailment_cost_yuan_per_mwh[pos[a]] * dt[t] * (b.available_mw[a, t] - b.output_mw[a, t])
+            for a in costly
+            for t in m.T
+        )
+        if costly
+        else 0.0
+    )
+    b.cost_terms = {"curtailment": b.curtailment_cost_yuan}
+
+
+def extract(b: pyo.Block, data: PvData, values: ValueReader) -> FamilySchedule:
+    """Solved output and curtailment, each (A, T)."""
+    output = as_matrix(values, b.output_mw, len(data.ids))
+    curtailed = np.maximum(data.available_mw - output, 0.0)
+    cost = (data.curtailment_cost_yuan_per_mwh[:, None] * curtailed * data.dt_h).sum()
+    return FamilySchedule(
+        net_mw=output,
+        series={"output_mw": output, "curtailed_mw": curtailed},
+        costs_yuan={"curtailment": float(cost)},
+    )

@@ -1,0 +1,362 @@
+"""Solving a problem with HiGHS, and keeping the model alive for re-solves.
+
+Two hand-offs of the same Pyomo model to HiGHS (``shared/PERFORMANCE.md`` measured both):
+
+- ``persistent``: Pyomo's highspy-backed persistent interface (``pyomo.contrib.solver`` Highs).
+  The first hand-off adds rows one constraint at a time (slow for large fleets), but a re-solve
+  after only mutable Params changed (prices, states, forecasts) updates HiGHS in place.
+- ``compiled``: Pyomo's ``LinearStandardFormCompiler`` turns the model into sparse arrays passed
+  to highspy in one ``passModel`` call: 5-9x faster for a one-shot solve of a large model.
+
+``auto`` picks ``compiled`` above :data:`COMPILED_ABOVE_VARIABLES` variables, else ``persistent``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import highspy
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from optimizer.families import FAMILIES
+from optimizer.families.common import FamilySchedule
+from optimizer.model import build_model, family_blocks
+from optimizer.problem import Problem
+from optimizer.result import ScheduleResult, SolveStats
+from vpp.errors import InfeasibleError, SolverError
+
+Handoff = Literal["auto", "persistent", "compiled"]
+
+COMPILED_ABOVE_VARIABLES = 50_000
+"""``auto`` hand-off threshold: models with more variables go through the compiled path."""
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """HiGHS settings.
+
+    Attributes
+    ----------
+    time_limit_s : float
+        Wall-clock limit for HiGHS (s).
+    mip_rel_gap : float
+        Relative MIP gap at which HiGHS stops.
+    threads : int or None
+        HiGHS threads (None: HiGHS default).
+    handoff : {"auto", "persistent", "compiled"}
+        How the Pyomo model reaches HiGHS.
+    explain_infeasible : bool
+        On infeasibility, run a least-violation relaxation to name the broken constraints.
+    """
+
+    time_limit_s: float = 60.0
+    mip_rel_gap: float = 1e-4
+    threads: int | None = None
+    handoff: Handoff = "auto"
+    explain_infeasible: bool = True
+
+
+@dataclass(frozen=True)
+class _RawSolution:
+    col_value: np.ndarray
+    column_of: dict[int, int]
+    status: str
+    termination: str
+    objective: float
+    mip_gap: float | None
+    seconds: float
+
+
+class ModelSolver:
+    """One problem's Pyomo model and its HiGHS instance, kept for re-solves.
+
+    Parameters
+    ----------
+    problem : Problem
+        The prepared problem.
+    options : SolveOptions, optional
+        Solver settings.
+
+    Examples
+    --------
+    >>> solver = ModelSolver(problem)            # doctest: +SKIP
+    >>> first = solver.solve()                   # doctest: +SKIP
+    >>> solver.set_prices(new_prices)            # doctest: +SKIP
+    >>> second = solver.solve()                  # in place, persistent re-solve   # doctest: +SKIP
+    """
+
+    def __init__(self, problem: Problem, options: SolveOptions | None = None) -> None:
+        self.problem = problem
+        self.options = options or SolveOptions()
+        start = time.perf_counter()
+        self.model = build_model(problem)
+        self.build_seconds = time.perf_counter() - start
+        self.handoff = self._choose_handoff()
+        self._persistent: Highs | None = None
+        self._solves = 0
+
+    def _choose_handoff(self) -> str:
+        if self.options.handoff != "auto":
+            return self.options.handoff
+        n_vars = self.model.nvariables()
+        return "compiled" if n_vars > COMPILED_ABOVE_VARIABLES else "persistent"
+
+    # -- updates between solves ---------------------------------------------------------------
+    def set_prices(self, price: Sequence[float] | np.ndarray) -> None:
+        """Replace the objective's prices (yuan/MWh), one per period."""
+        values = np.asarray(price, dtype=float)
+        if values.shape != (self.problem.n_periods,):
+            raise ValueError(f"{values.size} prices for {self.problem.n_periods} periods")
+        if (values < 0).any() and not (self.problem.price < 0).any() and self._has_storage():
+            raise ValueError("new negative prices need a rebuilt model (battery binaries)")
+        for t, v in enumerate(values.tolist()):
+            self.model.price[t] = v
+        self.problem = replace(self.problem, price=values)
+
+    def _has_storage(self) -> bool:
+        return "battery" in self.problem.families
+
+    # -- solving ----------------------------------------------------------------------------------
+    def solve(self) -> ScheduleResult:
+        """Solve (or re-solve) the model and return the typed result.
+
+        Raises
+        ------
+        InfeasibleError
+            The constraints cannot all hold; the message names asset, constraint and period.
+        SolverError
+            HiGHS stopped without a usable solution.
+        """
+        if self.handoff == "compiled":
+            raw, handoff_s = self._solve_compiled()
+        else:
+            raw, handoff_s = self._solve_persistent()
+        self._solves += 1
+        if raw.status == "infeasible":
+            self._raise_infeasible()
+        if raw.status == "no_solution":
+            raise SolverError(
+                f"HiGHS stopped without a solution: {raw.termination} "
+                f"(time limit {self.options.time_limit_s} s)"
+            )
+        return self._result(raw, handoff_s)
+
+    def _solve_persistent(self) -> tuple[_RawSolution, float]:
+        handoff_s = 0.0
+        if self._persistent is None:
+            opt = Highs()
+            opt.config.load_solutions = False
+            opt.config.raise_exception_on_nonoptimal_result = False
+            start = time.perf_counter()
+            opt.set_instance(self.model)
+            handoff_s = time.perf_counter() - start
+            updates = opt.config.auto_updates
+            updates.check_for_new_or_removed_constraints = False
+            updates.check_for_new_or_removed_vars = False
+            updates.check_for_new_or_removed_params = False
+            updates.check_for_new_objective = False
+            updates.update_constraints = False
+            updates.update_vars = False
+            updates.update_named_expressions = False
+            updates.update_objective = False
+            updates.update_parameters = True
+            self._persistent = opt
+        opt = self._persistent
+        opt.config.time_limit = self.options.time_limit_s
+        opt.config.rel_gap = self.options.mip_rel_gap
+        opt.config.threads = self.options.threads
+        start = time.perf_counter()
+        opt.solve(self.model)
+        elapsed = time.perf_counter() - start
+        highs = opt._solver_model
+        raw = _read_highs(highs, opt._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
+        return raw, handoff_s
+
+    def _solve_compiled(self) -> tuple[_RawSolution, float]:
+        start = time.perf_counter()
+        highs, column_of = compile_to_highs(self.model)
+        _apply_options(highs, self.options)
+        handoff_s = time.perf_counter() - start
+        start = time.perf_counter()
+        highs.run()
+        elapsed = time.perf_counter() - start
+        # The compiler minimises -objective.
+        return _read_highs(highs, column_of, elapsed, sense=-1.0), handoff_s
+
+    def _raise_infeasible(self) -> None:
+        from optimizer.diagnose import explain_infeasibility
+
+        if not self.options.explain_infeasible:
+            raise InfeasibleError("the portfolio's constraints cannot all be met")
+        violations = explain_infeasibility(self.model, self.problem.index)
+        lines = [
+            f"  {v['asset'] or '(fleet)'}: {v['constraint']} at {v['timestamp']} "
+            f"(violated by {v['violation']:.4g})"
+            for v in violations[:10]
+        ]
+        more = f"\n  ... and {len(violations) - 10} more" if len(violations) > 10 else ""
+        raise InfeasibleError(
+            "the portfolio's constraints cannot all be met; the least relaxation breaks:\n"
+            + "\n".join(lines)
+            + more,
+            violations,
+        )
+
+    def _result(self, raw: _RawSolution, handoff_s: float) -> ScheduleResult:
+        problem = self.problem
+        index = problem.index
+        cache: dict[int, np.ndarray] = {}
+
+        def values(component: pyo.Component) -> np.ndarray:
+            key = id(component)
+            if key not in cache:
+                cache[key] = np.fromiter(
+                    (raw.column_of.get(id(v), -1) for v in component.values()), dtype=np.int64
+                )
+            cols = cache[key]
+            out = raw.col_value[np.maximum(cols, 0)]
+            missing = cols < 0
+            if missing.any():
+                fixed = [v.value for v in component.values()]
+                out = np.where(missing, np.asarray(fixed, dtype=float), out)
+            return out
+
+        schedules: dict[str, FamilySchedule] = {}
+        for name, block in family_blocks(self.model):
+            schedules[name] = FAMILIES[name].extract(block, problem.families[name], values)
+        columns, blocks = [], []
+        for name, sched in schedules.items():
+            columns.extend(problem.families[name].ids)
+            blocks.append(sched.net_mw)
+        asset_net = pd.DataFrame(
+            np.vstack(blocks).T if blocks else np.zeros((len(index), 0)),
+            index=index,
+            columns=pd.Index(columns, name="asset_id"),
+        )[problem.asset_ids]
+        net = pd.Series(asset_net.sum(axis=1).to_numpy(), index=index, name="net_mw")
+        net.attrs["dt_h"] = problem.dt_h
+        series = {
+            f"{name}.{key}": pd.DataFrame(
+                arr.T, index=index, columns=pd.Index(problem.families[name].ids, name="asset_id")
+            )
+            for name, sched in schedules.items()
+            for key, arr in sched.series.items()
+        }
+        revenue = float((problem.price * problem.dt_h * net.to_numpy()).sum())
+        terms = {"revenue": revenue}
+        for sched in schedules.values():
+            for key, cost in sched.costs_yuan.items():
+                terms[key] = terms.get(key, 0.0) + cost
+        objective = revenue - sum(v for k, v in terms.items() if k != "revenue")
+        n_bin = sum(1 for v in self.model.component_data_objects(pyo.Var) if v.is_binary())
+        stats = SolveStats(
+            status=raw.status,
+            termination=raw.termination,
+            mip_gap=raw.mip_gap if n_bin else None,
+            build_seconds=self.build_seconds if self._solves <= 1 else 0.0,
+            handoff_seconds=handoff_s,
+            solve_seconds=raw.seconds,
+            handoff=self.handoff,
+            n_variables=len(raw.col_value),
+            n_constraints=self.model.nconstraints(),
+            n_binaries=n_bin,
+        )
+        return ScheduleResult(
+            net_mw=net,
+            asset_net_mw=asset_net,
+            series=series,
+            price=pd.Series(problem.price, index=index, name="price"),
+            objective_yuan=objective,
+            terms_yuan=terms,
+            stats=stats,
+            asset_family=dict(problem.asset_family),
+        )
+
+
+def solve(problem: Problem, options: SolveOptions | None = None) -> ScheduleResult:
+    """Build, solve and return the schedule of ``problem`` (a one-shot :class:`ModelSolver`)."""
+    return ModelSolver(problem, options).solve()
+
+
+def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
+    """Compile a linear Pyomo model to standard form and pass it to a new HiGHS in one call.
+
+    Returns the HiGHS instance (minimising the negated objective when the model maximises) and
+    the map ``id(var) -> column``.
+    """
+    info = LinearStandardFormCompiler().write(model, mixed_form=True)
+    columns = info.columns
+    n_col = len(columns)
+    a = info.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = np.asarray(info.c.toarray()).reshape(-1) if n_col else np.zeros(0)
+    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    lower = np.fromiter((-np.inf if v.lb is None else v.lb for v in columns), float, n_col)
+    upper = np.fromiter((np.inf if v.ub is None else v.ub for v in columns), float, n_col)
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    sign = np.fromiter((r[1] for r in info.rows), np.int8, len(info.rows))
+    rhs = np.asarray(info.rhs, dtype=float)
+    lp.row_lower_ = np.where(sign <= 0, rhs, -np.inf)
+    lp.row_upper_ = np.where(sign >= 0, rhs, np.inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    integer = np.fromiter((v.is_integer() or v.is_binary() for v in columns), bool, n_col)
+    if integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integer
+        ]
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    highs._vpp_rows = info.rows  # kept for diagnosis
+    return highs, {id(v): i for i, v in enumerate(columns)}
+
+
+def _apply_options(highs: highspy.Highs, options: SolveOptions) -> None:
+    highs.setOptionValue("time_limit", float(options.time_limit_s))
+    highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    if options.threads is not None:
+        highs.setOptionValue("threads", int(options.threads))
+
+
+def _read_highs(
+    highs: highspy.Highs, column_of: dict[int, int], seconds: float, *, sense: float
+) -> _RawSolution:
+    model_status = highs.getModelStatus()
+    termination = highs.modelStatusToString(model_status)
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        status = "optimal"
+    elif model_status in (
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
+    ):
+        status = "infeasible"
+    elif has_solution:
+        status = "feasible"
+    else:
+        status = "no_solution"
+    col_value = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else np.zeros(0)
+    gap = float(info.mip_gap) if info.mip_node_count >= 0 and np.isfinite(info.mip_gap) else None
+    return _RawSolution(
+        col_value=col_value,
+        column_of=column_of,
+        status=status,
+        termination=termination,
+        objective=sense * float(info.objective_function_value),
+        mip_gap=gap,
+        seconds=seconds,
+    )
