@@ -1,0 +1,1 @@
+"""CLI commands, one module each; ``vpp.cli`` registers them on the typer app."""

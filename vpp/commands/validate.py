@@ -1,0 +1,200 @@
+"""``vpp validate``: check a portfolio file and show its assets and its flexibility for one day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from market.calendar import period_hours, trading_day_index
+from vpp.assets import (
+    ASSET_TYPES,
+    BatterySpec,
+    EvHubSpec,
+    FlexibleLoadSpec,
+    GeneratorSpec,
+    HeatingSpec,
+    LoadSpec,
+    PvSpec,
+)
+from vpp.console import handles_errors, print_warning, stdout
+from vpp.envelope import Envelope, flexibility_envelope
+from vpp.portfolio_io import LoadedPortfolio, default_day, load_portfolio
+
+
+@handles_errors
+def validate_command(
+    portfolio: Annotated[Path, typer.Argument(help="Portfolio file (YAML or JSON).")],
+    day: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--day",
+            formats=["%Y-%m-%d"],
+            help="Trading day of the envelope, YYYY-MM-DD. Default: the first full day of the "
+            "profiles, or today in the market zone.",
+        ),
+    ] = None,
+) -> None:
+    """Validate PORTFOLIO; print its assets, grid limits and the day's flexibility envelope."""
+    loaded = load_portfolio(portfolio)
+    trading_day = day.date() if day is not None else default_day(loaded)
+    index = trading_day_index(loaded.market, trading_day)
+    envelope = flexibility_envelope(loaded, index)
+    stdout.print(_asset_table(loaded))
+    stdout.print(_connection_table(loaded))
+    stdout.print(_envelope_table(envelope, loaded.market.period_minutes, trading_day))
+    _print_totals(envelope, period_hours(index, loaded.market))
+    for conflict in envelope.conflicts:
+        print_warning(conflict)
+    stdout.print(f"[green]ok[/]: {escape(str(loaded.path))} is a valid portfolio", soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Asset summary
+
+
+def _asset_table(loaded: LoadedPortfolio) -> Table:
+    """One row per asset type: count, total power (MW), total energy (MWh), notes."""
+    p = loaded.portfolio
+    table = Table(title=f"Portfolio {p.name!r}: {len(p.assets)} assets")
+    for header in ("type", "count", "power MW", "energy MWh", "notes"):
+        table.add_column(header, justify="left" if header in ("type", "notes") else "right")
+    for asset_type in ASSET_TYPES:
+        specs = p.assets_of(asset_type)
+        if specs:
+            power, energy, notes = _SUMMARIES.get(asset_type, _other)(specs, loaded)
+            energy_text = "" if energy is None else f"{energy:.2f}"
+            table.add_row(asset_type, str(len(specs)), f"{power:.2f}", energy_text, notes)
+    return table
+
+
+def _peak(loaded: LoadedPortfolio, ref: float | list[float] | str) -> float:
+    """Largest value of a profile reference (over the whole profile file for a column)."""
+    if isinstance(ref, str):
+        return float(loaded.profiles[ref].max()) if loaded.profiles is not None else float("nan")
+    return float(np.max(ref))
+
+
+def _battery(specs: list[BatterySpec], _: LoadedPortfolio) -> tuple[float, float, str]:
+    charge = sum(s.charge_limit_mw for s in specs)
+    round_trip = [s.charge_efficiency * s.discharge_efficiency for s in specs]
+    notes = f"discharge; charge {charge:.2f} MW; round trip {min(round_trip):.0%}"
+    if max(round_trip) - min(round_trip) > 1e-9:
+        notes += f"-{max(round_trip):.0%}"
+    return sum(s.discharge_limit_mw for s in specs), sum(s.energy_mwh for s in specs), notes
+
+
+def _pv(specs: list[PvSpec], _: LoadedPortfolio) -> tuple[float, None, str]:
+    curtailable = sum(s.curtailable for s in specs)
+    return sum(s.capacity_mw for s in specs), None, f"AC capacity; {curtailable} curtailable"
+
+
+def _load(specs: list[LoadSpec], loaded: LoadedPortfolio) -> tuple[float, None, str]:
+    return sum(s.scale_mw * _peak(loaded, s.profile) for s in specs), None, "peak"
+
+
+def _flexible(specs: list[FlexibleLoadSpec], loaded: LoadedPortfolio) -> tuple[float, None, str]:
+    peak = sum(s.scale_mw * _peak(loaded, s.baseline) for s in specs)
+    bands = sorted({f"+{s.up_frac:.0%}/-{s.down_frac:.0%}" for s in specs})
+    return peak, None, f"peak baseline; {', '.join(bands)}"
+
+
+def _ev_hub(specs: list[EvHubSpec], _: LoadedPortfolio) -> tuple[float, float, str]:
+    sessions = sum(len(h.sessions) for h in specs)
+    fleets = sum(h.fleet is not None for h in specs)
+    power = sum(sum(s.max_power_mw for s in h.sessions)
+                + (h.fleet.max_power_mw if h.fleet else 0.0) for h in specs)
+    energy = sum(sum(s.energy_mwh for s in h.sessions)
+                 + (h.fleet.daily_energy_mwh if h.fleet else 0.0) for h in specs)
+    v2g = sum(h.v2g for h in specs)
+    return power, energy, f"chargers; MWh/day; {sessions} sessions, {fleets} fleets, {v2g} V2G"
+
+
+def _generator(specs: list[GeneratorSpec], _: LoadedPortfolio) -> tuple[float, None, str]:
+    return sum(s.max_mw for s in specs), None, f"max output; min {sum(s.min_mw for s in specs):.2f}"
+
+
+def _heating(specs: list[HeatingSpec], _: LoadedPortfolio) -> tuple[float, float, str]:
+    stored = sum(s.thermal_capacity_mwh_per_k * (s.temp_max_c - s.temp_min_c) for s in specs)
+    cops = sorted({f"{s.cop:g}" for s in specs})
+    return (sum(s.rated_power_mw for s in specs), stored,
+            f"rated; MWh thermal in the band; COP {', '.join(cops)}")
+
+
+def _other(specs: list, _: LoadedPortfolio) -> tuple[float, None, str]:
+    return float("nan"), None, "no summary for this type yet"
+
+
+_SUMMARIES = {
+    "battery": _battery,
+    "pv": _pv,
+    "load": _load,
+    "flexible_load": _flexible,
+    "ev_hub": _ev_hub,
+    "generator": _generator,
+    "heating": _heating,
+}
+
+
+def _connection_table(loaded: LoadedPortfolio) -> Table:
+    """Market, grid and group limits, and the profile files."""
+    p, market = loaded.portfolio, loaded.market
+    table = Table(title="Market and grid connection", show_header=False)
+    table.add_column("item")
+    table.add_column("value")
+    table.add_row("market", f"{market.name} ({market.timezone}, {market.period_minutes}-minute periods)")
+    table.add_row("grid", f"import <= {p.grid.import_limit_mw:g} MW, "
+                          f"export <= {p.grid.export_limit_mw:g} MW")
+    for name, limit in p.group_limits.items():
+        members = ", ".join(a.id for a in p.assets if a.group == name)
+        table.add_row(f"group {name}", f"import <= {limit.import_limit_mw:g} MW, export <= "
+                                       f"{limit.export_limit_mw:g} MW ({members})")
+    if loaded.profiles is not None:
+        profiles = loaded.profiles
+        span = f"{profiles.index[0]:%Y-%m-%d %H:%M} to {profiles.index[-1]:%Y-%m-%d %H:%M}"
+        table.add_row("profiles", f"{span}: {', '.join(profiles.columns)}")
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Envelope
+
+
+def _envelope_table(envelope: Envelope, period_minutes: int, day: dt.date) -> Table:
+    """Hourly means of the envelope (one row per period when periods are an hour or longer)."""
+    frame = envelope.per_period
+    per_row = max(1, 60 // period_minutes)
+    block = np.arange(len(frame)) // per_row
+    hourly = frame.groupby(block).mean()
+    hourly.index = [frame.index[i].strftime("%H:%M") for i in range(0, len(frame), per_row)]
+    table = Table(title=f"Flexibility envelope {day} (MW, hourly mean; export +)")
+    table.add_column("from", justify="left")
+    for header in ("max export", "max import", "baseline", "up", "down"):
+        table.add_column(header, justify="right")
+    for label, row in hourly.iterrows():
+        table.add_row(str(label), *(f"{v:.2f}" for v in row.to_numpy()))
+    return table
+
+
+def _print_totals(envelope: Envelope, dt_h: np.ndarray) -> None:
+    frame: pd.DataFrame = envelope.per_period
+    baseline_mwh = float(frame["baseline_mw"].to_numpy() @ dt_h)
+    stdout.print(
+        f"baseline net energy {baseline_mwh:.2f} MWh (export +); "
+        f"max export {frame['max_export_mw'].max():.2f} MW, "
+        f"max import {frame['max_import_mw'].max():.2f} MW; "
+        f"up {frame['up_mw'].min():.2f}..{frame['up_mw'].max():.2f} MW, "
+        f"down {frame['down_mw'].min():.2f}..{frame['down_mw'].max():.2f} MW",
+        soft_wrap=True,
+    )
+    stdout.print(
+        f"adjustable capacity {envelope.adjustable_mw:.2f} MW (largest one-way move from the "
+        f"baseline); shiftable energy {envelope.shiftable_energy_mwh:.2f} MWh",
+        soft_wrap=True,
+    )

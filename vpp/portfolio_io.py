@@ -1,0 +1,511 @@
+"""Read a portfolio file (YAML or JSON) with its profile files, and resolve profile references.
+
+Every problem with the files raises :class:`vpp.errors.InputError` naming the file and the field
+path of each problem (``assets[0] (bess-1).energy_mwh: Input should be greater than 0``), never a
+raw pydantic traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from market.calendar import period_hours, trading_day_index
+from market.presets import MarketSpec, get_market
+from market.profiles import read_profiles, resample_profile
+from vpp.assets import ASSET_TYPES, AssetSpec
+from vpp.errors import InputError
+from vpp.portfolio import Portfolio
+
+PORTFOLIO_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+"""Portfolio file suffix -> format."""
+
+ProfileResolver = Callable[[AssetSpec, str, Any], np.ndarray]
+"""``resolve(asset, field_name, ref) -> array`` aligned to a horizon (as ``optimizer.problem``)."""
+
+
+@dataclass(frozen=True)
+class LoadedPortfolio:
+    """A validated portfolio with everything its file points to.
+
+    Attributes
+    ----------
+    portfolio : Portfolio
+        The validated portfolio.
+    path : Path
+        The portfolio file.
+    profiles : pd.DataFrame or None
+        All profile files joined on ``timestamp`` (tz-aware, market zone), one column per profile;
+        None when the portfolio lists no profile files.
+    market : MarketSpec
+        The market preset the portfolio names.
+    """
+
+    portfolio: Portfolio
+    path: Path
+    profiles: pd.DataFrame | None
+    market: MarketSpec
+
+    @property
+    def timezone(self) -> str:
+        """IANA zone of the portfolio's files: its own ``timezone`` or the market's."""
+        return self.portfolio.timezone or self.market.timezone
+
+    def asset_label(self, asset_id: str) -> str:
+        """Field path of an asset for messages: ``assets[2] (pv-1)``."""
+        for i, asset in enumerate(self.portfolio.assets):
+            if asset.id == asset_id:
+                return f"assets[{i}] ({asset_id})"
+        return asset_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def load_portfolio(path: str | Path) -> LoadedPortfolio:
+    """Read and validate a portfolio file and the profile files it lists.
+
+    Parameters
+    ----------
+    path : str or Path
+        Portfolio file: YAML (``.yaml``, ``.yml``) or JSON (``.json``). Profile file paths inside
+        it are relative to its folder.
+
+    Returns
+    -------
+    LoadedPortfolio
+
+    Raises
+    ------
+    InputError
+        Unreadable file, syntax error (with its line), schema violations (each with its field path),
+        unknown market, missing or clashing profile files and columns.
+    """
+    path = Path(path)
+    data = read_portfolio_data(path)
+    portfolio = parse_portfolio(data, file=path)
+    market = _get_market(portfolio.market, path)
+    zone = portfolio.timezone or market.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"timezone: unknown IANA time zone '{zone}'", file=path) from None
+    profiles = _read_profile_files(portfolio, path, zone)
+    _check_profile_columns(portfolio, profiles, path)
+    return LoadedPortfolio(portfolio=portfolio, path=path, profiles=profiles, market=market)
+
+
+def read_portfolio_data(path: Path) -> dict[str, Any]:
+    """Read a portfolio file into plain data, without validating it.
+
+    Times of day such as ``17:30`` stay strings (YAML 1.1 would read them as the base-60 integer
+    1050) and repeated keys in one mapping are an error.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, unknown suffix, syntax error (with line and column), or a
+        document that is not a mapping.
+    """
+    fmt = PORTFOLIO_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"unknown portfolio file type '{path.suffix}'; use {', '.join(PORTFOLIO_FORMATS)}",
+            file=path,
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("portfolio file not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the portfolio file: {exc}", file=path) from None
+    if fmt == "yaml":
+        try:
+            data = yaml.load(text, Loader=_PortfolioYamlLoader)  # a SafeLoader subclass
+        except yaml.MarkedYAMLError as exc:
+            raise InputError(_describe_yaml_error(exc), file=path) from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"invalid YAML: {exc}", file=path) from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=path
+            ) from None
+    if data is None:
+        raise InputError("the portfolio file is empty", file=path)
+    if not isinstance(data, dict):
+        raise InputError(
+            f"the portfolio must be a mapping of fields (name, grid, assets, ...), "
+            f"not a {type(data).__name__}",
+            file=path,
+        )
+    return data
+
+
+def parse_portfolio(data: dict[str, Any], *, file: str | Path | None = None) -> Portfolio:
+    """Validate plain data as a :class:`Portfolio`.
+
+    Raises
+    ------
+    InputError
+        One line per problem, each ``<field path>: <message>``.
+    """
+    try:
+        return Portfolio.model_validate(data)
+    except ValidationError as exc:
+        problems = describe_validation_error(exc, data)
+        if len(problems) == 1:
+            raise InputError(problems[0], file=file) from None
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise InputError(f"{len(problems)} problems:\n{listing}", file=file) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile references
+
+
+def resolve_profile(
+    loaded: LoadedPortfolio,
+    ref: float | list[float] | str,
+    index: pd.DatetimeIndex,
+    *,
+    asset_id: str | None = None,
+    field: str | None = None,
+) -> np.ndarray:
+    """Turn a profile reference into one float per period of ``index``.
+
+    Parameters
+    ----------
+    loaded : LoadedPortfolio
+        The portfolio and its profiles.
+    ref : float, list of float or str
+        A constant (``np.full``), a list with exactly one value per period, or a profile column
+        name (resampled onto ``index`` by ``market.profiles.resample_profile``).
+    index : pd.DatetimeIndex
+        Period starts (tz-aware), e.g. one trading day.
+    asset_id, field : str, optional
+        Named in error messages: ``assets[2] (pv-1).profile``.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(len(index),)``, float, in the unit of the field the reference belongs to.
+
+    Raises
+    ------
+    InputError
+        A list of the wrong length, an unknown column, or a column without data in the horizon.
+    """
+    where = _ref_label(loaded, asset_id, field)
+    if isinstance(ref, bool | int | float):
+        return np.full(len(index), float(ref))
+    if isinstance(ref, str):
+        return _resolve_column(loaded, ref, index, where)
+    values = np.asarray(ref, dtype=float)
+    if values.shape != (len(index),):
+        raise InputError(
+            f"{where}: the list has {len(ref)} values but the horizon starting {index[0]} has "
+            f"{len(index)} periods; give one value per period or a profile column",
+            file=loaded.path,
+        )
+    return values
+
+
+def profile_resolver(loaded: LoadedPortfolio, index: pd.DatetimeIndex) -> ProfileResolver:
+    """A resolver for ``optimizer.problem.prepare_problem``: ``(asset, field, ref) -> array``.
+
+    Each profile column is resampled onto ``index`` once and shared by every asset naming it.
+    """
+    columns: dict[str, np.ndarray] = {}
+
+    def resolve(asset: AssetSpec, field_name: str, ref: Any) -> np.ndarray:
+        if isinstance(ref, str):
+            if ref not in columns:
+                columns[ref] = resolve_profile(
+                    loaded, ref, index, asset_id=asset.id, field=field_name
+                )
+            return columns[ref]
+        return resolve_profile(loaded, ref, index, asset_id=asset.id, field=field_name)
+
+    return resolve
+
+
+def default_day(loaded: LoadedPortfolio) -> dt.date:
+    """The first full trading day the profile files cover, or today in the market zone.
+
+    Raises
+    ------
+    InputError
+        When the profile files cover no full trading day.
+    """
+    zone = ZoneInfo(loaded.market.timezone)
+    profiles = loaded.profiles
+    if profiles is None or profiles.empty:
+        return dt.datetime.now(zone).date()
+    first = profiles.index[0]
+    end = profiles.index[-1] + pd.Timedelta(hours=float(period_hours(profiles.index)[-1]))
+    start_day = first.tz_convert(zone).date()
+    for day in (start_day, start_day + dt.timedelta(days=1)):
+        index = trading_day_index(loaded.market, day)
+        if index[0] >= first and index[-1] + loaded.market.period <= end:
+            return day
+    raise InputError(
+        f"the profile files ({first} to {end}, exclusive) cover no full trading day",
+        file=loaded.path,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Internals: YAML
+
+
+class _PortfolioYamlLoader(yaml.SafeLoader):
+    """A safe YAML loader: no base-60 numbers (``17:30`` stays a string), ``1e3`` is a float,
+    and a key repeated in one mapping is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                continue  # an unhashable key: the base class reports it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice in one mapping (first at line "
+                    f"{seen[key] + 1})", key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_PortfolioYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_PortfolioYamlLoader.add_implicit_resolver(
+    _INT_TAG,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_PortfolioYamlLoader.add_implicit_resolver(
+    _FLOAT_TAG,
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _describe_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "syntax error"
+    if mark is None:
+        return f"invalid YAML: {problem}"
+    return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Internals: validation messages
+
+
+def describe_validation_error(exc: ValidationError, data: Any) -> list[str]:
+    """One ``<field path>: <message>`` line per problem of a pydantic validation error.
+
+    Paths follow the input (``assets[0] (bess-1).energy_mwh``): pydantic's union-member labels
+    (``battery``, ``float``, ``list[float]``) are dropped, alternatives of a union that fail at
+    the same path are joined, and a type mismatch is dropped where a deeper error at the same
+    place says more (``baseline[3]`` rather than ``baseline``).
+    """
+    found: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        parts = _input_path(error["loc"], data, error["type"])
+        message = _error_message(error, parts, data)
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            parts = [*parts, "type"]
+        where = _format_path(parts, data)
+        if message not in found.setdefault(where, []):
+            found[where].append(message)
+            kinds.setdefault(where, []).append(error["type"])
+    problems = []
+    for where, messages in found.items():
+        deeper = any(other.startswith((f"{where}.", f"{where}[", f"{where} (")) for other in found)
+        if where and deeper:
+            messages = [m for m, k in zip(messages, kinds[where], strict=True)
+                        if not k.endswith("_type")]
+        if messages:
+            text = _join_alternatives(messages)
+            problems.append(f"{where}: {text}" if where else text)
+    return problems
+
+
+def _join_alternatives(messages: list[str]) -> str:
+    """``Input should be a valid number`` + ``... valid list`` -> ``... valid number or list``."""
+    prefix = "Input should be a valid "
+    kinds = [m.removeprefix(prefix) for m in messages]
+    if len(messages) > 1 and all(m.startswith(prefix) and "," not in m for m in messages):
+        return prefix + ", ".join(kinds[:-1]) + f" or {kinds[-1]}"
+    return "; or ".join(messages)
+
+
+def _input_path(loc: Sequence[int | str], data: Any, error_type: str) -> list[int | str]:
+    """Keep the parts of a pydantic location that walk the input; a missing field is kept last."""
+    node, parts = data, []
+    for i, key in enumerate(loc):
+        in_dict = isinstance(node, dict) and key in node
+        in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        if in_dict or in_list:
+            node = node[key]
+        elif not (i == len(loc) - 1 and error_type == "missing"):
+            continue  # a union member's label, not part of the input
+        parts.append(key)
+    return parts
+
+
+def _format_path(parts: Sequence[int | str], data: Any) -> str:
+    """``['assets', 0, 'energy_mwh']`` -> ``assets[0] (bess-1).energy_mwh``."""
+    text = ""
+    for i, part in enumerate(parts):
+        if isinstance(part, int):
+            text += f"[{part}]"
+            if i == 1 and parts[0] == "assets":
+                asset_id = _raw_asset(data, part).get("id")
+                if isinstance(asset_id, str) and asset_id:
+                    text += f" ({asset_id})"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _raw_asset(data: Any, i: int) -> dict[str, Any]:
+    assets = data.get("assets") if isinstance(data, dict) else None
+    if isinstance(assets, list) and 0 <= i < len(assets) and isinstance(assets[i], dict):
+        return assets[i]
+    return {}
+
+
+def _error_message(error: Any, parts: Sequence[int | str], data: Any) -> str:
+    kind, message = error["type"], error["msg"]
+    known = ", ".join(ASSET_TYPES)
+    if kind == "union_tag_invalid":
+        return f"unknown asset type '{error['ctx']['tag']}'; known types: {known}"
+    if kind == "union_tag_not_found":
+        return f"the asset has no 'type'; known types: {known}"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        return _unknown_field_message(parts, data)
+    return message
+
+
+def _unknown_field_message(parts: Sequence[int | str], data: Any) -> str:
+    name = parts[-1] if parts else "?"
+    allowed: list[str] = []
+    if len(parts) == 1:
+        allowed = list(Portfolio.model_fields)
+    elif len(parts) == 3 and parts[0] == "assets" and isinstance(parts[1], int):
+        spec = ASSET_TYPES.get(str(_raw_asset(data, parts[1]).get("type")))
+        allowed = list(spec.model_fields) if spec else []
+    hint = difflib.get_close_matches(str(name), allowed, n=1)
+    if hint:
+        return f"unknown field '{name}' (did you mean '{hint[0]}'?)"
+    return f"unknown field '{name}'" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Internals: market and profile files
+
+
+def _get_market(name: str, path: Path) -> MarketSpec:
+    try:
+        return get_market(name)
+    except InputError as exc:
+        raise InputError(f"market: {exc.message}", file=path) from None
+
+
+def _read_profile_files(portfolio: Portfolio, path: Path, zone: str) -> pd.DataFrame | None:
+    """Read every profile file and join them on timestamp (outer join, sorted)."""
+    if not portfolio.profiles:
+        return None
+    frames: list[pd.DataFrame] = []
+    source: dict[str, str] = {}
+    for i, name in enumerate(portfolio.profiles):
+        file = Path(name) if Path(name).is_absolute() else path.parent / name
+        if not file.is_file():
+            raise InputError(f"profiles[{i}]: profile file {file} not found", file=path)
+        frame = read_profiles(file, zone)
+        for column in frame.columns:
+            if column in source:
+                raise InputError(
+                    f"profiles[{i}]: column '{column}' is in both {source[column]} and {name}; "
+                    "a profile name must be unique across the profile files",
+                    file=path,
+                )
+            source[column] = name
+        frames.append(frame)
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, axis=1, join="outer", sort=True)
+
+
+def _check_profile_columns(portfolio: Portfolio, profiles: pd.DataFrame | None, path: Path) -> None:
+    """Every column an asset names must exist in the profile files."""
+    columns = [] if profiles is None else list(profiles.columns)
+    for i, asset in enumerate(portfolio.assets):
+        for field, ref in asset.profile_refs().items():
+            if not isinstance(ref, str) or ref in columns:
+                continue
+            where = f"assets[{i}] ({asset.id}).{field}"
+            if profiles is None:
+                raise InputError(
+                    f"{where}: names profile column '{ref}' but the portfolio lists no profile "
+                    "files ('profiles:')",
+                    file=path,
+                )
+            hint = difflib.get_close_matches(ref, columns, n=1)
+            also = f" (did you mean '{hint[0]}'?)" if hint else f"; columns: {', '.join(columns)}"
+            raise InputError(
+                f"{where}: profile column '{ref}' is not in the profile files{also}", file=path
+            )
+
+
+def _ref_label(loaded: LoadedPortfolio, asset_id: str | None, field: str | None) -> str:
+    label = loaded.asset_label(asset_id) if asset_id is not None else "profile"
+    return f"{label}.{field}" if field else label
+
+
+def _resolve_column(
+    loaded: LoadedPortfolio, column: str, index: pd.DatetimeIndex, where: str
+) -> np.ndarray:
+    profiles = loaded.profiles
+    if profiles is None or column not in profiles.columns:
+        raise InputError(f"{where}: profile column '{column}' is not in the profile files",
+                         file=loaded.path)
+    series = profiles[column]
+    if series.isna().any():  # rows another profile file added in the join
+        series = series.dropna()
+    try:
+        values = resample_profile(series.to_frame(), index).to_numpy(dtype=float)[:, 0]
+    except InputError as exc:
+        raise InputError(f"{where}: profile column '{column}': {exc.message}",
+                         file=loaded.path) from None
+    return values
