@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from optimizer.families import battery, load, pv
+from optimizer.families import battery, ev_hub, flexible_load, generator, heating, load, pv
 
 FAMILIES: dict[str, ModuleType] = {
     "battery": battery,
     "pv": pv,
     "load": load,
+    "flexible_load": flexible_load,
+    "ev_hub": ev_hub,
+    "generator": generator,
+    "heating": heating,
 }
 """Registry: asset type -> family module. Order is the order blocks are built."""
 

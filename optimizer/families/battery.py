@@ -20,9 +20,10 @@ energy), so only there a binary ``charging[a,t]`` forbids it::
     charge_mw[a,t] <= charge_limit[a] * charging[a,t]
     discharge_mw[a,t] <= discharge_limit[a] * (1 - charging[a,t])
 
-``charge_max_mw``, ``discharge_max_mw``, ``retention``, ``soc0_mwh`` and ``soc_final_mwh`` are
-mutable Params: a real-time re-solve pins the past (limits 0, retention 1) and restarts from the
-measured state without rebuilding the model.
+``charge_max_mw``, ``discharge_max_mw``, ``retention``, ``soc0_mwh``, ``soc_final_mwh`` and
+``max_discharge_mwh`` (the cycle budget) are mutable Params: a real-time re-solve (:func:`restart`)
+pins the past (limits 0, retention 1) and restarts from the measured state without rebuilding the
+model.
 """
 
 from __future__ import annotations
@@ -128,11 +129,12 @@ def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
     b.soc_final = pyo.Constraint(b.A, rule=lambda b, a: b.soc_mwh[a, last] >= b.soc_final_mwh[a])
     limited = [a for a in ids if np.isfinite(data.max_discharge_mwh[pos[a]])]
     if limited:
+        b.max_discharge_mwh = pyo.Param(
+            limited, mutable=True, initialize={a: float(data.max_discharge_mwh[pos[a]]) for a in limited}
+        )
         b.cycles = pyo.Constraint(
             limited,
-            rule=lambda b, a: (
-                sum(dt[t] * b.discharge_mw[a, t] for t in m.T) <= data.max_discharge_mwh[pos[a]]
-            ),
+            rule=lambda b, a: sum(dt[t] * b.discharge_mw[a, t] for t in m.T) <= b.max_discharge_mwh[a],
         )
     if len(data.binary_periods):
         periods = [int(t) for t in data.binary_periods]
@@ -175,3 +177,47 @@ def extract(b: pyo.Block, data: BatteryData, values: ValueReader) -> FamilySched
             "degradation": float((data.degradation_cost_yuan_per_mwh[:, None] * discharge * data.dt_h).sum())
         },
     )
+
+
+def restart(b: pyo.Block, data: BatteryData, k: int, state: dict[str, dict[str, float]]) -> None:
+    """Make the block optimise periods ``k..T-1`` only, from the measured state.
+
+    For ``t < k``: ``charge_max_mw = discharge_max_mw = 0`` and ``retention = 1``, so the stored
+    energy is held at ``soc0_mwh`` through the past periods; for ``t >= k`` the prepared limits and
+    retention are restored. ``soc_final_mwh`` is lowered to what can still be reached when needed.
+    ``soc0_mwh[a]`` becomes ``state[a]["soc_mwh"]`` (MWh, clipped to
+    ``[soc_min, soc_max]``) and the cycle budget shrinks by ``state[a]["discharged_mwh"]`` (MWh
+    already discharged today, default 0). Assets missing from ``state`` keep their prepared
+    initial state.
+
+    Parameters
+    ----------
+    b : pyo.Block
+        The battery block built by :func:`build`.
+    data : BatteryData
+        The data it was built from.
+    k : int
+        First period still to optimise (0 = the whole day).
+    state : dict[str, dict[str, float]]
+        Per asset id: ``soc_mwh`` (MWh) and optionally ``discharged_mwh`` (MWh).
+    """
+    prev = getattr(b, "_restart_k", 0)
+    changed = range(min(k, prev), max(k, prev))  # only periods whose past/future side changed
+    b._restart_k = int(k)
+    for i, a in enumerate(data.ids):
+        for t in changed:
+            past = t < k
+            b.charge_max_mw[a, t] = 0.0 if past else float(data.charge_max_mw[i, t])
+            b.discharge_max_mw[a, t] = 0.0 if past else float(data.discharge_max_mw[i, t])
+            b.retention[a, t] = 1.0 if past else float(data.retention[i, t])
+        measured = state.get(a, {})
+        soc = float(measured.get("soc_mwh", data.soc0_mwh[i]))
+        soc = float(np.clip(soc, data.soc_min_mwh[i], data.soc_max_mwh[i]))
+        b.soc0_mwh[a] = soc
+        # Keep the end-of-day target reachable from the measured state (it always is when the
+        # state came from a feasible plan; this guards a start below target late in the day).
+        reachable = soc + data.eta_charge[i] * float((data.charge_max_mw[i, k:] * data.dt_h[k:]).sum())
+        b.soc_final_mwh[a] = float(min(data.soc_final_mwh[i], reachable))
+        if hasattr(b, "max_discharge_mwh") and a in b.max_discharge_mwh:
+            used = float(measured.get("discharged_mwh", 0.0))
+            b.max_discharge_mwh[a] = max(float(data.max_discharge_mwh[i]) - used, 0.0)

@@ -4,7 +4,9 @@
 
     net_mw[a,t] = -consumption_mw[a,t],   consumption_mw = scale_mw[a] * profile[a,t]
 
-``consumption_mw`` is a mutable Param so a re-solve can swap in a new forecast.
+``consumption_mw`` is a mutable Param so a re-solve can swap in a new forecast
+(:func:`set_forecast`) and optimise only the rest of the day (:func:`restart`: consumption 0
+before period ``k``, the past being settled already) without rebuilding the model.
 """
 
 from __future__ import annotations
@@ -45,3 +47,48 @@ def build(b: pyo.Block, data: LoadData, m: pyo.ConcreteModel) -> None:
 def extract(b: pyo.Block, data: LoadData, values: ValueReader) -> FamilySchedule:
     """The fixed consumption as net export (A, T)."""
     return FamilySchedule(net_mw=-data.consumption_mw, series={"consumption_mw": data.consumption_mw})
+
+
+def restart(b: pyo.Block, data: LoadData, k: int, state: dict[str, dict[str, float]]) -> None:
+    """Optimise periods ``k..T-1`` only: ``consumption_mw = 0`` before ``k`` (no state).
+
+    Parameters
+    ----------
+    b : pyo.Block
+        The load block built by :func:`build`.
+    data : LoadData
+        The data it was built from.
+    k : int
+        First period still to optimise.
+    state : dict
+        Unused (a fixed load holds no state).
+    """
+    prev = getattr(b, "_restart_k", 0)
+    b._restart_k = int(k)
+    _apply(b, data, range(min(k, prev), max(k, prev)))
+
+
+def set_forecast(b: pyo.Block, data: LoadData, name: str, array: np.ndarray) -> None:
+    """Replace the consumption forecast (MW, positive = drawn), shape (A, T).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name`` (only ``consumption_mw``) or wrong shape.
+    """
+    if name != "consumption_mw":
+        raise ValueError(f"load forecasts: 'consumption_mw', not {name!r}")
+    values = np.asarray(array, dtype=float)
+    if values.shape != data.consumption_mw.shape:
+        raise ValueError(f"load consumption_mw: shape {values.shape}, expected {data.consumption_mw.shape}")
+    b._forecast_consumption_mw = values
+    _apply(b, data)
+
+
+def _apply(b: pyo.Block, data: LoadData, periods: range | None = None) -> None:
+    """Write the Params of ``periods`` (default all) from the forecast and the restart period."""
+    k = getattr(b, "_restart_k", 0)
+    consumption = getattr(b, "_forecast_consumption_mw", data.consumption_mw)
+    for i, a in enumerate(data.ids):
+        for t in periods if periods is not None else range(consumption.shape[1]):
+            b.consumption_mw[a, t] = 0.0 if t < k else float(consumption[i, t])

@@ -7,7 +7,9 @@
     net_mw[a,t] = output_mw[a,t]
     cost curtailment = sum curtailment_cost[a] * (available_mw[a,t] - output_mw[a,t]) * dt[t]
 
-``available_mw`` and ``floor_mw`` are mutable Params, so a re-solve can swap in a new forecast.
+``available_mw`` and ``floor_mw`` are mutable Params, so a re-solve can swap in a new forecast
+(:func:`set_forecast`) and optimise only the rest of the day (:func:`restart`: both are 0 before
+period ``k``) without rebuilding the model. PV has no state.
 """
 
 from __future__ import annotations
@@ -83,3 +85,65 @@ def extract(b: pyo.Block, data: PvData, values: ValueReader) -> FamilySchedule:
         series={"output_mw": output, "curtailed_mw": curtailed},
         costs_yuan={"curtailment": float(cost)},
     )
+
+
+def restart(b: pyo.Block, data: PvData, k: int, state: dict[str, dict[str, float]]) -> None:
+    """Optimise periods ``k..T-1`` only: ``available_mw = floor_mw = 0`` before ``k``.
+
+    PV has no state, so ``state`` is ignored. The forecast last given to :func:`set_forecast`
+    (else the prepared one) applies from ``k`` on.
+
+    Parameters
+    ----------
+    b : pyo.Block
+        The PV block built by :func:`build`.
+    data : PvData
+        The data it was built from.
+    k : int
+        First period still to optimise.
+    state : dict
+        Unused (PV holds no energy).
+    """
+    prev = getattr(b, "_restart_k", 0)
+    b._restart_k = int(k)
+    _apply(b, data, range(min(k, prev), max(k, prev)))
+
+
+def set_forecast(b: pyo.Block, data: PvData, name: str, array: np.ndarray) -> None:
+    """Replace the available output forecast (MW), shape (A, T), keeping the restart period.
+
+    Parameters
+    ----------
+    b : pyo.Block
+        The PV block.
+    data : PvData
+        The data it was built from (for curtailability).
+    name : str
+        ``available_mw`` (MW).
+    array : np.ndarray
+        New available output per asset and period (MW), clipped at 0.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``name`` or wrong shape.
+    """
+    if name != "available_mw":
+        raise ValueError(f"pv forecasts: 'available_mw', not {name!r}")
+    values = np.maximum(np.asarray(array, dtype=float), 0.0)
+    if values.shape != data.available_mw.shape:
+        raise ValueError(f"pv available_mw: shape {values.shape}, expected {data.available_mw.shape}")
+    b._forecast_available_mw = values
+    _apply(b, data)
+
+
+def _apply(b: pyo.Block, data: PvData, periods: range | None = None) -> None:
+    """Write the Params of ``periods`` (default all) from the forecast and the restart period."""
+    k = getattr(b, "_restart_k", 0)
+    available = getattr(b, "_forecast_available_mw", data.available_mw)
+    floor = np.where(data.curtailable[:, None], 0.0, available)
+    for i, a in enumerate(data.ids):
+        for t in periods if periods is not None else range(available.shape[1]):
+            past = t < k
+            b.available_mw[a, t] = 0.0 if past else float(available[i, t])
+            b.floor_mw[a, t] = 0.0 if past else float(floor[i, t])

@@ -1,0 +1,409 @@
+"""EV-hub family: charging sessions (optionally vehicle-to-grid) and aggregate fleets of every hub.
+
+Sets: ``A`` (hub ids), ``V`` (vehicles: every session of every hub placed on the horizon, id
+``"<hub>/s<k>"`` with ``k`` the session's position in the hub's list), ``V2`` (vehicles of v2g hubs)
+and ``V1 = V - V2``, ``AF`` (hubs with a fleet), the model's ``T``. ``hub(v)`` is the hub of vehicle
+``v``; ``dt[t]`` the period length (h); ``eta_c``, ``eta_d`` the hub's ``charge_efficiency`` and
+``v2g_efficiency``. Energies are MWh at the vehicle's battery, counted from its state at arrival::
+
+    0 <= charge_mw[v,t]    <= max_power_mw[v] * connected[v,t]                         (MW)
+    0 <= discharge_mw[v,t] <= max_power_mw[v] * connected[v,t]                (MW, v in V2 only)
+    charger_limit (V2):  charge_mw[v,t] + discharge_mw[v,t] <= max_power_mw[v] * connected[v,t]
+    session_energy (V1):
+        need_mwh[v] <= delivered_mwh[v] + sum_t eta_c * charge_mw[v,t] * dt[t] <= cap_mwh[v]
+    energy_balance (V2), with energy_mwh[v,-1] = delivered_mwh[v]:
+        energy_mwh[v,t] = energy_mwh[v,t-1] + eta_c * charge_mw[v,t] * dt[t]
+                          - discharge_mw[v,t] * dt[t] / eta_d
+        0 <= energy_mwh[v,t] <= cap_mwh[v]
+    departure_energy (V2):  energy_mwh[v,T-1] >= need_mwh[v]
+        (a vehicle neither charges nor discharges once gone, so its energy at T-1 is its
+        energy at departure)
+    0 <= fleet_charge_mw[a,t] <= fleet_max_mw[a,t] = fleet.max_power_mw[a] * availability[a,t]  (AF)
+    fleet_energy (AF):  sum_t eta_c * fleet_charge_mw[a,t] * dt[t] = fleet_energy_mwh[a]
+    net_mw[a,t] = - sum_{v in V, hub(v)=a} charge_mw[v,t] + sum_{v in V2, hub(v)=a} discharge_mw[v,t]
+                  - fleet_charge_mw[a,t]                                  (MW, export positive)
+    cost v2g_degradation = sum_{v in V2} v2g_degradation_cost[hub(v)] * discharge_mw[v,t] * dt[t]  (yuan)
+
+Placing sessions on the horizon (period starts ``s[t]``, end ``s[T-1] + dt[T-1]``):
+
+- a session given as times of day recurs every day: it is placed on each calendar date the horizon
+  touches, in the horizon's zone (one date for a trading-day horizon; later dates get ids
+  ``"<hub>/s<k>+<n>d"``); a session given as timestamps is placed once (naive timestamps are read in
+  the horizon's zone). Only sessions overlapping the horizon become vehicles.
+- ``connected[v,t] = 1`` iff ``arrival <= s[t] < departure``: a vehicle arriving mid-period is
+  connected from the next period start; one leaving mid-period is connected for that whole period.
+  Vehicles with no connected period are dropped.
+- energy needs: ``target = energy_mwh`` (``min_departure_frac * energy_mwh`` at a v2g hub) and
+  ``cap_mwh = energy_mwh``: without v2g a session departing within the horizon receives exactly its
+  energy (``need = cap``), with v2g it holds at least the ``min_departure_frac`` share when it leaves
+  and never drops below its arrival state. A session departing after the horizon's end must hold at
+  the end what it cannot receive afterwards: ``need = max(0, target - eta_c * max_power_mw * hours
+  from the horizon's end to departure)``. ``delivered_mwh`` is the energy already given before the
+  horizon: initial-state key ``"s<k>.delivered_mwh"`` (``"s<k>+<n>d.delivered_mwh"``) under the
+  hub id, default 0.
+- a session whose ``need - delivered`` exceeds ``eta_c * max_power_mw * connected hours`` raises
+  :class:`~vpp.errors.InputError` in ``prepare``, before any model is built.
+
+The fleet must receive ``daily_energy_mwh`` per day at the battery (the same ``eta_c`` as sessions),
+pro rata over the days the horizon covers::
+
+    days = sum_t dt[t] / hours of the calendar day holding t    (1 for a whole trading day, also a
+                                                                 23 or 25-hour one; 0.5 for 12 h)
+    fleet_energy_mwh[a] = max(0, daily_energy_mwh[a] * days - fleet_delivered_mwh[a])
+
+where the initial-state ``fleet_delivered_mwh`` (under the hub id) is what the fleet already
+received today before the horizon; when it is given, ``days`` also counts the part of the first day
+before the horizon (the remaining need of today, not of the horizon's share). Fleets have no v2g.
+
+``connected``, ``delivered_mwh``, ``need_mwh``, ``cap_mwh``, ``fleet_max_mw`` and
+``fleet_energy_mwh`` are mutable Params: a real-time re-solve disconnects the past (``connected`` 0,
+``fleet_max_mw`` 0), records what was delivered and swaps in new remaining targets without
+rebuilding the model. The model stays an LP: at a negative price a v2g vehicle may charge and
+discharge in the same period within ``charger_limit``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.families.common import FamilySchedule, ValueReader, param_init
+from optimizer.problem import PrepareContext
+from vpp.assets import EvHubSpec, EvSession
+from vpp.errors import InputError
+
+ENERGY_TOLERANCE_MWH = 1e-9
+"""Slack allowed when checking that a session or fleet can receive its energy (MWh)."""
+
+
+@dataclass(frozen=True)
+class EvHubData:
+    """EV-hub arrays. (A,) and (A, T) per hub; (V,) and (V, T) per vehicle. Units in the names.
+
+    ``vehicle_hub[v]`` is the position of the vehicle's hub in ``ids``; ``vehicle_session[v]`` the
+    position of its session in the hub's ``sessions``. ``fleet_max_mw`` and ``fleet_energy_mwh``
+    are 0 for hubs without a fleet.
+    """
+
+    ids: list[str]
+    vehicle_ids: list[str]
+    vehicle_hub: np.ndarray
+    vehicle_session: np.ndarray
+    max_power_mw: np.ndarray
+    connected: np.ndarray
+    delivered_mwh: np.ndarray
+    need_mwh: np.ndarray
+    cap_mwh: np.ndarray
+    has_fleet: np.ndarray
+    fleet_max_mw: np.ndarray
+    fleet_energy_mwh: np.ndarray
+    v2g: np.ndarray
+    eta_charge: np.ndarray
+    eta_discharge: np.ndarray
+    v2g_degradation_cost_yuan_per_mwh: np.ndarray
+    dt_h: np.ndarray
+
+    @property
+    def vehicle_v2g(self) -> np.ndarray:
+        """Boolean (V,): the vehicle's hub allows v2g."""
+        return self.v2g[self.vehicle_hub]
+
+    def hub_matrix(self) -> np.ndarray:
+        """(A, V) 0/1 matrix summing per-vehicle arrays into their hubs."""
+        out = np.zeros((len(self.ids), len(self.vehicle_ids)))
+        out[self.vehicle_hub, np.arange(len(self.vehicle_ids))] = 1.0
+        return out
+
+
+@dataclass(frozen=True)
+class _Placed:
+    vehicle_id: str
+    name: str
+    hub: int
+    session: int
+    arrival: pd.Timestamp
+    departure: pd.Timestamp
+
+
+def _timestamp(value: dt.datetime, tz) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return (
+        ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+        if ts.tz is None
+        else ts.tz_convert(tz)
+    )
+
+
+def place_sessions(specs: list[EvHubSpec], index: pd.DatetimeIndex, end: pd.Timestamp) -> list[_Placed]:
+    """Every session occurrence overlapping ``[index[0], end)``, with tz-aware arrival and departure."""
+    tz = index.tz
+    first = index[0].date()
+    n_days = (((end - pd.Timedelta(1, "ns")).date()) - first).days + 1
+    placed = []
+    for h, spec in enumerate(specs):
+        for k, session in enumerate(spec.sessions):
+            if isinstance(session.arrival, dt.datetime):
+                occurrences = [(f"s{k}", session.arrival, session.departure)]
+            else:
+                occurrences = []
+                for n in range(n_days):
+                    day = first + dt.timedelta(days=n)
+                    suffix = f"+{n}d" if n else ""
+                    occurrences.append(
+                        (
+                            f"s{k}{suffix}",
+                            dt.datetime.combine(day, session.arrival),
+                            dt.datetime.combine(day, session.departure),
+                        )
+                    )
+            for name, arrival, departure in occurrences:
+                arr, dep = _timestamp(arrival, tz), _timestamp(departure, tz)
+                if arr < end and dep > index[0]:
+                    placed.append(_Placed(f"{spec.id}/{name}", name, h, k, arr, dep))
+    return placed
+
+
+def fleet_days(index: pd.DatetimeIndex, dt_h: np.ndarray) -> tuple[float, float]:
+    """Days the horizon covers, and the share of its first day that passed before it starts.
+
+    Each period counts ``dt / hours of its calendar day`` in the horizon's zone, so a whole trading
+    day is 1 also when it has 23 or 25 hours.
+    """
+    local = index.tz_localize(None).normalize()
+    flags = np.ones(len(index), dtype=bool)
+    start = local.tz_localize(index.tz, ambiguous=flags, nonexistent="shift_forward")
+    stop = (local + pd.Timedelta(days=1)).tz_localize(index.tz, ambiguous=flags, nonexistent="shift_forward")
+    day_h = (stop - start).total_seconds().to_numpy() / 3600.0
+    elapsed_h = (index[0] - start[0]).total_seconds() / 3600.0
+    return float((dt_h / day_h).sum()), elapsed_h / float(day_h[0])
+
+
+def prepare(specs: list[EvHubSpec], ctx: PrepareContext) -> EvHubData:
+    """EV-hub specs to arrays.
+
+    Initial-state keys, under the hub id: ``"s<k>.delivered_mwh"`` per session and
+    ``fleet_delivered_mwh`` (module docstring).
+
+    Raises
+    ------
+    InputError
+        A session, or a fleet, needs more energy than its chargers can give while connected.
+    """
+    index, dt_h = ctx.index, ctx.dt_h
+    n_periods = ctx.n_periods
+    end = index[-1] + pd.Timedelta(hours=float(dt_h[-1]))
+    eta_c = np.array([s.charge_efficiency for s in specs])
+    v2g = np.array([s.v2g for s in specs])
+
+    placed = place_sessions(specs, index, end)
+    hub = np.array([p.hub for p in placed], dtype=int)
+    sessions: list[EvSession] = [specs[p.hub].sessions[p.session] for p in placed]
+    power = np.array([s.max_power_mw for s in sessions], dtype=float)
+    energy = np.array([s.energy_mwh for s in sessions], dtype=float)
+    connected = np.zeros((len(placed), n_periods))
+    for i, p in enumerate(placed):
+        connected[i] = (index >= p.arrival) & (index < p.departure)
+    frac = np.array([s.min_departure_frac if s.v2g else 1.0 for s in specs])
+    hours_after = np.array(
+        [max((p.departure - end).total_seconds() / 3600.0, 0.0) for p in placed], dtype=float
+    )
+    need = np.maximum(frac[hub] * energy - eta_c[hub] * power * hours_after, 0.0)
+    delivered = np.array(
+        [ctx.state(specs[p.hub].id, f"{p.name}.delivered_mwh", 0.0) for p in placed], dtype=float
+    )
+    connected_h = connected @ dt_h
+    deliverable = eta_c[hub] * power * connected_h
+    short = need - delivered - deliverable > ENERGY_TOLERANCE_MWH
+    if short.any():
+        i = int(np.flatnonzero(short)[0])
+        p = placed[i]
+        raise InputError(
+            f"ev_hub '{specs[p.hub].id}' session {p.session} ({p.vehicle_id}, {p.arrival} to "
+            f"{p.departure}) needs {need[i] - delivered[i]:.6g} MWh but can receive at most "
+            f"{deliverable[i]:.6g} MWh ({connected_h[i]:.6g} connected hours at {power[i]:.6g} MW, "
+            f"efficiency {eta_c[p.hub]:.6g})",
+            field=f"{specs[p.hub].id}.sessions[{p.session}]",
+        )
+    keep = connected_h > 0
+    session_pos = np.array([p.session for p in placed], dtype=int)
+
+    has_fleet = np.array([s.fleet is not None for s in specs])
+    fleet_max = np.zeros((len(specs), n_periods))
+    fleet_energy = np.zeros(len(specs))
+    covered, elapsed = fleet_days(index, dt_h)
+    for h, spec in enumerate(specs):
+        if spec.fleet is None:
+            continue
+        availability = ctx.profile(spec, "fleet.availability", spec.fleet.availability)
+        fleet_max[h] = spec.fleet.max_power_mw * np.clip(availability, 0.0, 1.0)
+        done = ctx.state(spec.id, "fleet_delivered_mwh", 0.0)
+        days = covered + (elapsed if "fleet_delivered_mwh" in ctx.initial_state.get(spec.id, {}) else 0.0)
+        fleet_energy[h] = max(spec.fleet.daily_energy_mwh * days - done, 0.0)
+        possible = eta_c[h] * float(fleet_max[h] @ dt_h)
+        if fleet_energy[h] - possible > ENERGY_TOLERANCE_MWH:
+            raise InputError(
+                f"ev_hub '{spec.id}' fleet needs {fleet_energy[h]:.6g} MWh over the horizon but can "
+                f"receive at most {possible:.6g} MWh ({spec.fleet.max_power_mw:.6g} MW times availability, "
+                f"efficiency {eta_c[h]:.6g})",
+                field=f"{spec.id}.fleet.daily_energy_mwh",
+            )
+
+    return EvHubData(
+        ids=[s.id for s in specs],
+        vehicle_ids=[p.vehicle_id for p, k in zip(placed, keep, strict=True) if k],
+        vehicle_hub=hub[keep],
+        vehicle_session=session_pos[keep],
+        max_power_mw=power[keep],
+        connected=connected[keep],
+        delivered_mwh=delivered[keep],
+        need_mwh=need[keep],
+        cap_mwh=np.maximum(energy, delivered)[keep],
+        has_fleet=has_fleet,
+        fleet_max_mw=fleet_max,
+        fleet_energy_mwh=fleet_energy,
+        v2g=v2g,
+        eta_charge=eta_c,
+        eta_discharge=np.array([s.v2g_efficiency for s in specs]),
+        v2g_degradation_cost_yuan_per_mwh=np.array([s.v2g_degradation_cost for s in specs]),
+        dt_h=dt_h,
+    )
+
+
+def build(b: pyo.Block, data: EvHubData, m: pyo.ConcreteModel) -> None:
+    """Create session, v2g and fleet variables, their energy constraints, ``net_mw`` and costs."""
+    ids, vids = data.ids, data.vehicle_ids
+    hpos = {a: i for i, a in enumerate(ids)}
+    vpos = {v: i for i, v in enumerate(vids)}
+    dt = data.dt_h
+    last = len(dt) - 1
+    power = data.max_power_mw
+    eta_c = data.eta_charge[data.vehicle_hub]
+    eta_d = data.eta_discharge[data.vehicle_hub]
+    v2g = data.vehicle_v2g
+    fleet_ids = [a for a in ids if data.has_fleet[hpos[a]]]
+    b.A = pyo.Set(initialize=ids, ordered=True)
+    b.V = pyo.Set(initialize=vids, ordered=True)
+    b.V1 = pyo.Set(initialize=[v for v in vids if not v2g[vpos[v]]], within=b.V, ordered=True)
+    b.V2 = pyo.Set(initialize=[v for v in vids if v2g[vpos[v]]], within=b.V, ordered=True)
+    b.AF = pyo.Set(initialize=fleet_ids, within=b.A, ordered=True)
+
+    b.connected = pyo.Param(b.V, m.T, mutable=True, initialize=param_init(data.connected, vids))
+    b.delivered_mwh = pyo.Param(b.V, mutable=True, initialize=per_key(data.delivered_mwh, vids))
+    b.need_mwh = pyo.Param(b.V, mutable=True, initialize=per_key(data.need_mwh, vids))
+    b.cap_mwh = pyo.Param(b.V, mutable=True, initialize=per_key(data.cap_mwh, vids))
+    b.fleet_max_mw = pyo.Param(
+        b.AF, m.T, mutable=True, initialize=param_init(data.fleet_max_mw[data.has_fleet], fleet_ids)
+    )
+    b.fleet_energy_mwh = pyo.Param(
+        b.AF, mutable=True, initialize=per_key(data.fleet_energy_mwh[data.has_fleet], fleet_ids)
+    )
+
+    def plug_limit(b, v, t):
+        return (0.0, power[vpos[v]] * b.connected[v, t])
+
+    b.charge_mw = pyo.Var(b.V, m.T, bounds=plug_limit)
+    b.discharge_mw = pyo.Var(b.V2, m.T, bounds=plug_limit)
+    b.energy_mwh = pyo.Var(b.V2, m.T, bounds=lambda b, v, t: (0.0, b.cap_mwh[v]))
+    b.fleet_charge_mw = pyo.Var(b.AF, m.T, bounds=lambda b, a, t: (0.0, b.fleet_max_mw[a, t]))
+
+    b.session_energy = pyo.Constraint(
+        b.V1,
+        rule=lambda b, v: pyo.inequality(
+            b.need_mwh[v] - b.delivered_mwh[v],
+            sum(eta_c[vpos[v]] * dt[t] * b.charge_mw[v, t] for t in m.T),
+            b.cap_mwh[v] - b.delivered_mwh[v],
+        ),
+    )
+    b.charger_limit = pyo.Constraint(
+        b.V2,
+        m.T,
+        rule=lambda b, v, t: b.charge_mw[v, t] + b.discharge_mw[v, t] <= power[vpos[v]] * b.connected[v, t],
+    )
+
+    def energy_balance(b, v, t):
+        i = vpos[v]
+        before = b.delivered_mwh[v] if t == 0 else b.energy_mwh[v, t - 1]
+        return b.energy_mwh[v, t] == (
+            before + eta_c[i] * dt[t] * b.charge_mw[v, t] - dt[t] / eta_d[i] * b.discharge_mw[v, t]
+        )
+
+    b.energy_balance = pyo.Constraint(b.V2, m.T, rule=energy_balance)
+    b.departure_energy = pyo.Constraint(b.V2, rule=lambda b, v: b.energy_mwh[v, last] >= b.need_mwh[v])
+    b.fleet_energy = pyo.Constraint(
+        b.AF,
+        rule=lambda b, a: (
+            sum(data.eta_charge[hpos[a]] * dt[t] * b.fleet_charge_mw[a, t] for t in m.T)
+            == b.fleet_energy_mwh[a]
+        ),
+    )
+
+    vehicles_of: dict[str, list[str]] = {a: [] for a in ids}
+    for v, h in zip(vids, data.vehicle_hub, strict=True):
+        vehicles_of[ids[h]].append(v)
+    fleet = set(fleet_ids)
+
+    def net(b, a, t):
+        vehicles = vehicles_of[a]
+        expr = -sum(b.charge_mw[v, t] for v in vehicles)
+        expr += sum(b.discharge_mw[v, t] for v in vehicles if v2g[vpos[v]])
+        if a in fleet:
+            expr -= b.fleet_charge_mw[a, t]
+        return expr
+
+    b.net_mw = pyo.Expression(b.A, m.T, rule=net)
+    wear = data.v2g_degradation_cost_yuan_per_mwh[data.vehicle_hub]
+    worn = [v for v in b.V2 if wear[vpos[v]] != 0]
+    b.v2g_degradation_cost_yuan = pyo.Expression(
+        expr=sum(wear[vpos[v]] * dt[t] * b.discharge_mw[v, t] for v in worn for t in m.T) if worn else 0.0
+    )
+    b.cost_terms = {"v2g_degradation": b.v2g_degradation_cost_yuan}
+
+
+def per_key(array: np.ndarray, keys: list[str]) -> dict[str, float]:
+    """Initial values of a Param indexed by one set of string keys from a 1-d array."""
+    return {k: float(v) for k, v in zip(keys, array, strict=True)}
+
+
+def vehicle_schedule(b: pyo.Block, data: EvHubData, values: ValueReader) -> dict[str, np.ndarray]:
+    """Solved per-vehicle ``charge_mw``, ``discharge_mw`` and ``energy_mwh`` (end of period), (V, T).
+
+    ``energy_mwh`` is the energy at the battery above the vehicle's arrival state, including what
+    was delivered before the horizon.
+    """
+    n_v, n_t = len(data.vehicle_ids), len(data.dt_h)
+    v2g = data.vehicle_v2g
+    charge = values(b.charge_mw).reshape(n_v, n_t)
+    discharge = np.zeros((n_v, n_t))
+    discharge[v2g] = values(b.discharge_mw).reshape(-1, n_t)
+    delivered = np.fromiter((pyo.value(p) for p in b.delivered_mwh.values()), float, n_v)
+    eta_c = data.eta_charge[data.vehicle_hub]
+    energy = delivered[:, None] + np.cumsum(eta_c[:, None] * charge * data.dt_h, axis=1)
+    energy[v2g] = values(b.energy_mwh).reshape(-1, n_t)
+    return {"charge_mw": charge, "discharge_mw": discharge, "energy_mwh": energy}
+
+
+def extract(b: pyo.Block, data: EvHubData, values: ValueReader) -> FamilySchedule:
+    """Per hub (A, T): total, session and fleet charging (grid side) and v2g discharge."""
+    n_t = len(data.dt_h)
+    vehicles = vehicle_schedule(b, data, values)
+    to_hub = data.hub_matrix()
+    session_charge = to_hub @ vehicles["charge_mw"]
+    discharge = to_hub @ vehicles["discharge_mw"]
+    fleet_charge = np.zeros((len(data.ids), n_t))
+    fleet_charge[data.has_fleet] = values(b.fleet_charge_mw).reshape(-1, n_t)
+    charge = session_charge + fleet_charge
+    wear = data.v2g_degradation_cost_yuan_per_mwh[data.vehicle_hub]
+    return FamilySchedule(
+        net_mw=discharge - charge,
+        series={
+            "charge_mw": charge,
+            "discharge_mw": discharge,
+            "session_charge_mw": session_charge,
+            "fleet_charge_mw": fleet_charge,
+        },
+        costs_yuan={"v2g_degradation": float((wear[:, None] * vehicles["discharge_mw"] * data.dt_h).sum())},
+    )
