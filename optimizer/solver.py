@@ -14,7 +14,7 @@ Two hand-offs of the same Pyomo model to HiGHS (``shared/PERFORMANCE.md`` measur
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -22,12 +22,15 @@ import highspy
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.families import FAMILIES
 from optimizer.families.common import FamilySchedule
 from optimizer.model import build_model, family_blocks
+from optimizer.persistent import ParamUpdater, PeriodPins
 from optimizer.problem import Problem
 from optimizer.result import ScheduleResult, SolveStats
 from vpp.errors import InfeasibleError, SolverError
@@ -54,6 +57,10 @@ class SolveOptions:
         How the Pyomo model reaches HiGHS.
     explain_infeasible : bool
         On infeasibility, run a least-violation relaxation to name the broken constraints.
+    warm_start : bool
+        Let a persistent re-solve start from the previous basis. Faster, but among tied optima
+        the answer then depends on the solve history; off by default so that every result is
+        reproducible (the same as a fresh solve of the same model).
     """
 
     time_limit_s: float = 60.0
@@ -61,6 +68,7 @@ class SolveOptions:
     threads: int | None = None
     handoff: Handoff = "auto"
     explain_infeasible: bool = True
+    warm_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,15 @@ class ModelSolver:
         self.handoff = self._choose_handoff()
         self._persistent: Highs | None = None
         self._solves = 0
+        self._updater: ParamUpdater | None = None
+        self._pins: PeriodPins | None = None
+        self._untracked_changes = False
+        self._changed_params: list[pyo.Param] = []
+        self._last_raw: _RawSolution | None = None
+        self.scan_params = True
+        """Before each re-solve, find changed Params by comparing values (safe default). Callers
+        that report every change (``set_prices``, ``restart``, ``mark_params_changed``) may turn
+        it off to skip the scan."""
 
     def _choose_handoff(self) -> str:
         if self.options.handoff != "auto":
@@ -109,19 +126,75 @@ class ModelSolver:
         return "compiled" if n_vars > COMPILED_ABOVE_VARIABLES else "persistent"
 
     # -- updates between solves ---------------------------------------------------------------
-    def set_prices(self, price: Sequence[float] | np.ndarray) -> None:
-        """Replace the objective's prices (yuan/MWh), one per period."""
+    def set_prices(self, price: Sequence[float] | np.ndarray, *, allow_relaxed: bool = False) -> None:
+        """Replace the objective's prices (yuan/MWh), one per period.
+
+        A negative price in a period without battery binaries lets a battery charge and discharge
+        at once (the LP relaxation): refused unless ``allow_relaxed`` (e.g. for an upper bound).
+        """
         values = np.asarray(price, dtype=float)
         if values.shape != (self.problem.n_periods,):
             raise ValueError(f"{values.size} prices for {self.problem.n_periods} periods")
-        if (values < 0).any() and not (self.problem.price < 0).any() and self._has_storage():
-            raise ValueError("new negative prices need a rebuilt model (battery binaries)")
-        for t, v in enumerate(values.tolist()):
-            self.model.price[t] = v
+        battery = self.problem.families.get("battery")
+        if battery is not None and not allow_relaxed:
+            uncovered = np.setdiff1d(np.flatnonzero(values < 0), battery.binary_periods)
+            if uncovered.size:
+                raise ValueError(
+                    f"negative prices in periods {uncovered.tolist()} need battery binaries the model "
+                    "was not built with: prepare the problem with those prices and rebuild"
+                )
+        old = self.problem.price
+        changed = []
+        for t in np.flatnonzero(values != old).tolist():
+            self.model.price[t] = float(values[t])
+            changed.append(self.model.price[t])
+        self.mark_params_changed(changed)
         self.problem = replace(self.problem, price=values)
 
-    def _has_storage(self) -> bool:
-        return "battery" in self.problem.families
+    @property
+    def supports_restart(self) -> bool:
+        """True when every family in the model has a ``restart`` function (no rebuild needed)."""
+        return all(hasattr(FAMILIES[name], "restart") for name in self.problem.families)
+
+    def restart(self, k: int, state: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        """Optimise only periods ``k..T-1`` from the measured ``state``, in place.
+
+        Each family's ``restart(block, data, k, state)`` sets its mutable Params: powers 0 before
+        ``k`` (the past is settled), initial state from ``state`` (per asset id, e.g. battery
+        ``soc_mwh`` in MWh). The model keeps its structure; the next :meth:`solve` is a
+        persistent re-solve. Rows before ``k`` of that result are not meaningful.
+
+        Raises
+        ------
+        NotImplementedError
+            A family of the model cannot restart without a rebuild (see :attr:`supports_restart`).
+        """
+        if not 0 <= k < self.problem.n_periods:
+            raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
+        for name, block in family_blocks(self.model):
+            module = FAMILIES[name]
+            if not hasattr(module, "restart"):
+                raise NotImplementedError(f"family '{name}' cannot restart without a rebuild")
+            module.restart(block, self.problem.families[name], k, dict(state or {}))
+        self.mark_params_changed(None)
+
+    def set_forecast(self, family: str, name: str, values: np.ndarray) -> None:
+        """Replace one forecast Param of a family (e.g. ``pv``, ``available_mw``), shape (A, T).
+
+        The family's ``set_forecast`` writes the Params (keeping any restart period) and the
+        problem's data is updated so results report the new forecast.
+        """
+        module = FAMILIES[family]
+        if not hasattr(module, "set_forecast"):
+            raise NotImplementedError(f"family '{family}' takes no new forecasts")
+        data = self.problem.families[family]
+        block = dict(family_blocks(self.model))[family]
+        module.set_forecast(block, data, name, values)
+        self.mark_params_changed(None)
+        if hasattr(data, name):
+            families = dict(self.problem.families)
+            families[family] = replace(data, **{name: np.asarray(values, dtype=float)})
+            self.problem = replace(self.problem, families=families)
 
     # -- solving ----------------------------------------------------------------------------------
     def solve(self) -> ScheduleResult:
@@ -149,39 +222,86 @@ class ModelSolver:
         return self._result(raw, handoff_s)
 
     def _solve_persistent(self) -> tuple[_RawSolution, float]:
+        """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""
         handoff_s = 0.0
         if self._persistent is None:
             opt = Highs()
             opt.config.load_solutions = False
             opt.config.raise_exception_on_nonoptimal_result = False
             start = time.perf_counter()
-            opt.set_instance(self.model)
+            with PauseGC():  # adds rows one by one: the collector's passes cost up to half of it
+                opt.set_instance(self.model)
             handoff_s = time.perf_counter() - start
-            updates = opt.config.auto_updates
-            updates.check_for_new_or_removed_constraints = False
-            updates.check_for_new_or_removed_vars = False
-            updates.check_for_new_or_removed_params = False
-            updates.check_for_new_objective = False
-            updates.update_constraints = False
-            updates.update_vars = False
-            updates.update_named_expressions = False
-            updates.update_objective = False
-            updates.update_parameters = True
+            opt._solver_model.setOptionValue("output_flag", False)
             self._persistent = opt
-        opt = self._persistent
-        opt.config.time_limit = self.options.time_limit_s
-        opt.config.rel_gap = self.options.mip_rel_gap
-        opt.config.threads = self.options.threads
+            self._untracked_changes = False
+            self._changed_params = []
+        else:
+            self._push_param_changes()
+        highs = self._persistent._solver_model
+        _apply_options(highs, self.options)
+        if not self.options.warm_start:
+            highs.clearSolver()
         start = time.perf_counter()
-        opt.solve(self.model)
+        highs.run()
         elapsed = time.perf_counter() - start
-        highs = opt._solver_model
-        raw = _read_highs(highs, opt._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
+        raw = _read_highs(highs, self._persistent._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
+        self._last_raw = raw
         return raw, handoff_s
+
+    def _push_param_changes(self) -> None:
+        """Refresh HiGHS from changed Params: tracked ones directly, untracked ones by a scan."""
+        opt = self._persistent
+        if self._untracked_changes or self.scan_params:
+            if self._pins is not None:
+                self._pins.release()
+            if self._updater is None:
+                opt.update_parameters()
+                self._updater = ParamUpdater(opt, _mutable_params(self.model))
+            else:
+                self._updater.update(None)
+            if self._pins is not None:
+                self._pins.refresh_bounds()
+        elif self._changed_params:
+            if self._updater is None:
+                self._updater = ParamUpdater(opt, _mutable_params(self.model))
+                # The snapshot already holds the new values: push the tracked ones explicitly.
+            self._updater.update(self._changed_params)
+        self._untracked_changes = False
+        self._changed_params = []
+
+    def mark_params_changed(self, params: Sequence[pyo.Param] | None = None) -> None:
+        """Tell a persistent re-solve which mutable Params changed (None: unknown, scan them all)."""
+        if params is None:
+            self._untracked_changes = True
+        else:
+            self._changed_params.extend(params)
+
+    def carry_out(self, period: int) -> None:
+        """Pin every column of ``period`` at the last solution: the past as it was carried out.
+
+        A later persistent re-solve then optimises only what is still open, without a rebuild.
+        :meth:`release_periods` (or any untracked Param change) frees them again.
+        """
+        if self._persistent is None or self._last_raw is None:
+            raise RuntimeError("carry_out needs a persistent solve first")
+        if self._pins is None:
+            self._pins = PeriodPins(
+                self._persistent._solver_model, self.model, self._persistent._pyomo_var_to_solver_var_map
+            )
+        self._pins.pin(period, self._last_raw.col_value)
+
+    def release_periods(self) -> None:
+        """Free every period pinned by :meth:`carry_out`."""
+        if self._pins is not None:
+            self._pins.release()
 
     def _solve_compiled(self) -> tuple[_RawSolution, float]:
         start = time.perf_counter()
-        highs, column_of = compile_to_highs(self.model)
+        try:
+            highs, column_of = compile_to_highs(self.model)
+        except InfeasibleConstraintException:  # a constraint without variables cannot hold
+            return _RawSolution(np.zeros(0), {}, "infeasible", "Infeasible", float("nan"), None, 0.0), 0.0
         _apply_options(highs, self.options)
         handoff_s = time.perf_counter() - start
         start = time.perf_counter()
@@ -191,16 +311,12 @@ class ModelSolver:
         return _read_highs(highs, column_of, elapsed, sense=-1.0), handoff_s
 
     def _raise_infeasible(self) -> None:
-        from optimizer.diagnose import explain_infeasibility
+        from optimizer.diagnose import describe_violation, explain_infeasibility
 
         if not self.options.explain_infeasible:
             raise InfeasibleError("the portfolio's constraints cannot all be met")
         violations = explain_infeasibility(self.model, self.problem.index)
-        lines = [
-            f"  {v['asset'] or '(fleet)'}: {v['constraint']} at {v['timestamp']} "
-            f"(violated by {v['violation']:.4g})"
-            for v in violations[:10]
-        ]
+        lines = [f"  {describe_violation(v)}" for v in violations[:10]]
         more = f"\n  ... and {len(violations) - 10} more" if len(violations) > 10 else ""
         raise InfeasibleError(
             "the portfolio's constraints cannot all be met; the least relaxation breaks:\n"
@@ -291,6 +407,11 @@ def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int,
     Returns the HiGHS instance (minimising the negated objective when the model maximises) and
     the map ``id(var) -> column``.
     """
+    with PauseGC():  # the compiler pauses it too; this covers the bounds and the map below
+        return _compile_to_highs(model)
+
+
+def _compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
     info = LinearStandardFormCompiler().write(model, mixed_form=True)
     columns = info.columns
     n_col = len(columns)
@@ -300,10 +421,10 @@ def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int,
     lp.num_row_ = a.shape[0]
     lp.col_cost_ = np.asarray(info.c.toarray()).reshape(-1) if n_col else np.zeros(0)
     lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    lower = np.fromiter((-np.inf if v.lb is None else v.lb for v in columns), float, n_col)
-    upper = np.fromiter((np.inf if v.ub is None else v.ub for v in columns), float, n_col)
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
+    # One ``bounds`` call per column evaluates both (mutable-Param) bounds: twice as fast as lb, ub.
+    bounds = np.array([v.bounds for v in columns], dtype=float).reshape(n_col, 2)  # None -> nan
+    lp.col_lower_ = np.where(np.isnan(bounds[:, 0]), -np.inf, bounds[:, 0])
+    lp.col_upper_ = np.where(np.isnan(bounds[:, 1]), np.inf, bounds[:, 1])
     sign = np.fromiter((r[1] for r in info.rows), np.int8, len(info.rows))
     rhs = np.asarray(info.rhs, dtype=float)
     lp.row_lower_ = np.where(sign <= 0, rhs, -np.inf)
@@ -360,3 +481,13 @@ def _read_highs(
         mip_gap=gap,
         seconds=seconds,
     )
+
+
+def _mutable_params(model: pyo.ConcreteModel) -> list[pyo.Param]:
+    """Every mutable Param datum of ``model``."""
+    return [
+        p
+        for comp in model.component_objects(pyo.Param, active=True)
+        if comp.mutable
+        for p in comp.values()
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from vpp.commands import bid, schema, validate
+from vpp.commands import backtest, bid, schema, validate
 
 app = typer.Typer(
     name="vpp",
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.command("validate")(validate.validate_command)
 app.command("schema")(schema.schema_command)
 app.command("bid")(bid.bid_command)
+app.command("backtest")(backtest.backtest_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

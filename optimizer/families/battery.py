@@ -100,8 +100,11 @@ def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
     """Create the battery variables, constraints, ``net_mw`` and cost terms on block ``b``."""
     ids = data.ids
     pos = {a: i for i, a in enumerate(ids)}
-    dt = data.dt_h
+    dt = data.dt_h.tolist()  # Python floats: numpy scalars times Pyomo objects are slow
     last = len(dt) - 1
+    charge_coef = (data.eta_charge[:, None] * data.dt_h[None, :]).tolist()
+    discharge_coef = (data.dt_h[None, :] / data.eta_discharge[:, None]).tolist()
+    soc_min, soc_max = data.soc_min_mwh.tolist(), data.soc_max_mwh.tolist()
     b.A = pyo.Set(initialize=ids, ordered=True)
     b.charge_max_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.charge_max_mw, ids))
     b.discharge_max_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.discharge_max_mw, ids))
@@ -113,7 +116,7 @@ def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
     b.soc_mwh = pyo.Var(
         b.A,
         m.T,
-        bounds=lambda b, a, t: (data.soc_min_mwh[pos[a]], data.soc_max_mwh[pos[a]]),
+        bounds=lambda b, a, t: (soc_min[pos[a]], soc_max[pos[a]]),
     )
 
     def soc_balance(b, a, t):
@@ -121,8 +124,8 @@ def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
         before = b.soc0_mwh[a] if t == 0 else b.soc_mwh[a, t - 1]
         return b.soc_mwh[a, t] == (
             b.retention[a, t] * before
-            + data.eta_charge[i] * dt[t] * b.charge_mw[a, t]
-            - dt[t] / data.eta_discharge[i] * b.discharge_mw[a, t]
+            + charge_coef[i][t] * b.charge_mw[a, t]
+            - discharge_coef[i][t] * b.discharge_mw[a, t]
         )
 
     b.soc_balance = pyo.Constraint(b.A, m.T, rule=soc_balance)
@@ -152,11 +155,9 @@ def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
             ),
         )
     b.net_mw = pyo.Expression(b.A, m.T, rule=lambda b, a, t: b.discharge_mw[a, t] - b.charge_mw[a, t])
+    wear = (data.degradation_cost_yuan_per_mwh[:, None] * data.dt_h[None, :]).tolist()
     weights = {
-        (a, t): data.degradation_cost_yuan_per_mwh[pos[a]] * dt[t]
-        for a in ids
-        for t in m.T
-        if data.degradation_cost_yuan_per_mwh[pos[a]] != 0
+        (a, t): wear[pos[a]][t] for a in ids if data.degradation_cost_yuan_per_mwh[pos[a]] != 0 for t in m.T
     }
     b.degradation_cost_yuan = pyo.Expression(
         expr=sum(w * b.discharge_mw[k] for k, w in weights.items()) if weights else 0.0

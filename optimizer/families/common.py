@@ -43,11 +43,16 @@ def frame(array: np.ndarray, ids: list[str], index: pd.DatetimeIndex) -> pd.Data
     return pd.DataFrame(array.T, index=index, columns=pd.Index(ids, name="asset_id"))
 
 
-def param_init(array: np.ndarray, ids: list[str]) -> dict[tuple[str, int], float]:
-    """Initial values of a Param indexed by (asset, period) from an (A, T) array."""
-    n_periods = array.shape[1]
-    return {
-        (a, t): float(v)
-        for a, row in zip(ids, array, strict=True)
-        for t, v in zip(range(n_periods), row, strict=True)
-    }
+def param_init(array: np.ndarray, ids: list[str]) -> Callable[[pyo.Block, str, int], float]:
+    """Initial values of a Param indexed by (asset, period) from an (A, T) array, as a Pyomo rule.
+
+    A rule ``(block, a, t) -> float`` rather than a dict: Pyomo validates every key of a dict
+    initializer against the index set, which made Param construction about 2.5x slower (about 1 s
+    of the build of a 1,000-asset fleet).
+    """
+    rows = dict(zip(ids, np.asarray(array, dtype=float).tolist(), strict=True))
+
+    def rule(block: pyo.Block, a: str, t: int) -> float:
+        return rows[a][t]
+
+    return rule

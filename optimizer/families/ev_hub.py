@@ -60,6 +60,13 @@ before the horizon (the remaining need of today, not of the horizon's share). Fl
 ``fleet_max_mw`` 0), records what was delivered and swaps in new remaining targets without
 rebuilding the model. The model stays an LP: at a negative price a v2g vehicle may charge and
 discharge in the same period within ``charger_limit``.
+
+Real-time restart: ``restart`` is a day-start no-op (within a day the past is pinned by
+``ModelSolver.carry_out``); a restart needs per-vehicle delivered energy
+carried by the simulator, which is not written yet (``connected``, ``delivered_mwh`` and the fleet
+Params are mutable, so it is possible without a rebuild). The backtest simulator
+(``simulator.day_model``) therefore rebuilds a model over the remaining periods for a portfolio with
+this family (slow, and daily budgets are re-sized over the remaining horizon).
 """
 
 from __future__ import annotations
@@ -407,3 +414,13 @@ def extract(b: pyo.Block, data: EvHubData, values: ValueReader) -> FamilySchedul
         },
         costs_yuan={"v2g_degradation": float((wear[:, None] * vehicles["discharge_mw"] * data.dt_h).sum())},
     )
+
+
+def restart(b: pyo.Block, data: EvHubData, k: int, state: dict[str, dict[str, float]]) -> None:
+    """Day start (``k = 0``): sessions of the new day start empty, so nothing carries over.
+
+    Sessions must end within the trading day (``EvSession``), so no energy is owed across days.
+    Within a day the past is pinned by :meth:`optimizer.solver.ModelSolver.carry_out`.
+    """
+    if k != 0:
+        raise NotImplementedError("ev_hub restarts at the day start only; pin the past with carry_out")

@@ -43,6 +43,12 @@ are mutable Params: a real-time re-solve sets them (see :func:`forced_states`) w
 The initial output is clipped to ``[min_mw, max_mw]`` for a committed unit that is on and to
 ``[0, max_mw]`` otherwise; a committed unit that is off with an output above 1e-6 MW is an input
 error.
+
+Real-time restart: ``restart`` sets the state before the day only (within a day the past is
+pinned by ``ModelSolver.carry_out``); the output bounds are not mutable Params, so
+the output before period ``k`` cannot be pinned to what the unit did. The backtest simulator
+(``simulator.day_model``) therefore rebuilds a model over the remaining periods for a portfolio with
+this family (slow, and daily budgets are re-sized over the remaining horizon).
 """
 
 from __future__ import annotations
@@ -290,3 +296,36 @@ def extract(b: pyo.Block, data: GeneratorData, values: ValueReader) -> FamilySch
         series={"output_mw": output, "on": on},
         costs_yuan={"fuel": fuel, "startup": startup},
     )
+
+
+def restart(b: pyo.Block, data: GeneratorData, k: int, state: dict[str, dict[str, float]]) -> None:
+    """Set each unit's state before the horizon from ``state`` (day start, ``k = 0``).
+
+    Keys per asset: ``on`` (0/1), ``output_mw`` (MW), ``hours_in_state`` (h); missing keys keep the
+    prepared values. The minimum up/down carry-over bounds ``on_min``/``on_max`` are recomputed.
+    Within a day the past is pinned by :meth:`optimizer.solver.ModelSolver.carry_out` instead.
+    """
+    if k != 0:
+        raise NotImplementedError("generator restarts at the day start only; pin the past with carry_out")
+    on0 = np.array([float(state.get(a, {}).get("on", data.on0[i])) for i, a in enumerate(data.ids)])
+    output0 = np.array(
+        [float(state.get(a, {}).get("output_mw", data.output0_mw[i])) for i, a in enumerate(data.ids)]
+    )
+    hours = np.array(
+        [
+            float(state.get(a, {}).get("hours_in_state", data.hours_in_state0[i]))
+            for i, a in enumerate(data.ids)
+        ]
+    )
+    output0 = np.clip(output0, np.where(data.committed & (on0 > 0.5), data.min_mw, 0.0), data.max_mw)
+    on_min, on_max = forced_states(data.dt_h, on0, hours, data.min_up_hours, data.min_down_hours)
+    pos = {a: i for i, a in enumerate(data.ids)}
+    for a in data.ids:
+        if a in b.output0_mw:
+            b.output0_mw[a] = float(output0[pos[a]])
+    for a in data.commit_ids:
+        i = pos[a]
+        b.on0[a] = float(on0[i] > 0.5)
+        for t in range(len(data.dt_h)):
+            b.on_min[a, t] = float(on_min[i, t])
+            b.on_max[a, t] = float(on_max[i, t])

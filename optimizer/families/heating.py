@@ -30,6 +30,13 @@ clipped at ``temp_max_c``, falls below it), heating off cannot keep it at or bel
 or the end-of-day temperature is out of reach. It also requires ``dt * UA <= C`` (a building's
 time constant of at least one period), without which the balance overshoots the outdoor
 temperature.
+
+Real-time restart: ``restart`` sets the day-start temperature only (within a day the past is pinned
+by ``ModelSolver.carry_out``); power bounds (``rated_power_mw``) and the
+heat-loss coefficient ``UA`` are not mutable Params, so the past periods cannot be pinned (power 0,
+temperature held). The backtest simulator (``simulator.day_model``) therefore rebuilds a model over
+the remaining periods for a portfolio with this family (slow, and daily budgets are re-sized over
+the remaining horizon).
 """
 
 from __future__ import annotations
@@ -220,3 +227,27 @@ def extract(b: pyo.Block, data: HeatingData, values: ValueReader) -> FamilySched
         net_mw=-power,
         series={"power_mw": power, "temperature_c": temperature, "heat_mw": data.cop[:, None] * power},
     )
+
+
+def restart(b: pyo.Block, data: HeatingData, k: int, state: dict[str, dict[str, float]]) -> None:
+    """Set the indoor temperature at the start of the horizon from ``state`` (day start, ``k = 0``).
+
+    Within a day a real-time re-solve keeps the past by pinning carried-out periods
+    (:meth:`optimizer.solver.ModelSolver.carry_out`), so only ``k = 0`` is supported here.
+    ``state[a]["temperature_c"]`` (deg C) is clipped to the band; missing assets keep their spec.
+    """
+    if k != 0:
+        raise NotImplementedError("heating restarts at the day start only; pin the past with carry_out")
+    for i, a in enumerate(data.ids):
+        temp = float(state.get(a, {}).get("temperature_c", data.temp0_c[i]))
+        b.temp0_c[a] = float(np.clip(temp, data.temp_min_c[i], data.temp_max_c[i]))
+
+
+def set_forecast(b: pyo.Block, data: HeatingData, name: str, values: np.ndarray) -> None:
+    """Replace ``heat_demand_mw`` or ``outdoor_temperature_c`` (A, T) of every heating asset."""
+    if name not in ("heat_demand_mw", "outdoor_temperature_c"):
+        raise ValueError(f"heating has no forecast '{name}'")
+    param = getattr(b, name)
+    for a, row in zip(data.ids, np.asarray(values, dtype=float).tolist(), strict=True):
+        for t, v in enumerate(row):
+            param[a, t] = v

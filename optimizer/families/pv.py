@@ -56,7 +56,8 @@ def build(b: pyo.Block, data: PvData, m: pyo.ConcreteModel) -> None:
     """Create PV output variables, ``net_mw`` and the curtailment cost on block ``b``."""
     ids = data.ids
     pos = {a: i for i, a in enumerate(ids)}
-    dt = data.dt_h
+    # Python floats: numpy scalars times Pyomo objects are slow
+    weight = (data.curtailment_cost_yuan_per_mwh[:, None] * data.dt_h[None, :]).tolist()
     b.A = pyo.Set(initialize=ids, ordered=True)
     b.available_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.available_mw, ids))
     b.floor_mw = pyo.Param(b.A, m.T, mutable=True, initialize=param_init(data.floor_mw, ids))
@@ -65,7 +66,7 @@ def build(b: pyo.Block, data: PvData, m: pyo.ConcreteModel) -> None:
     costly = [a for a in ids if data.curtailment_cost_yuan_per_mwh[pos[a]] != 0]
     b.curtailment_cost_yuan = pyo.Expression(
         expr=sum(
-            data.curtailment_cost_yuan_per_mwh[pos[a]] * dt[t] * (b.available_mw[a, t] - b.output_mw[a, t])
+            weight[pos[a]][t] * (b.available_mw[a, t] - b.output_mw[a, t])
             for a in costly
             for t in m.T
         )

@@ -1,0 +1,1 @@
+"""Replay of historical data: day-ahead bidding, real-time re-dispatch, settlement and reports."""

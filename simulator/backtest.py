@@ -1,0 +1,137 @@
+"""Run a backtest end to end and write its files: settlement, per-asset results, summary, report.
+
+Files in the output folder (written atomically, ``vpp.io_utils``):
+
+- ``settlement.csv``: per period ``timestamp, q_da_mwh, q_actual_mwh, p_da, p_rt, da_revenue,
+  rt_revenue, contract_revenue, penalty, revenue`` of the FIRST strategy listed;
+- ``assets.csv``: per period and asset (first strategy): bid and actual net export (MW) and states;
+- ``<strategy>/settlement.csv`` and ``<strategy>/assets.csv`` for each strategy;
+- ``summary.json``: the first strategy's totals at top level, ``perfect_foresight_revenue_yuan``,
+  ``strategies`` (one block each), ``forecast_errors`` and run statistics;
+- ``report.html``: plots and tables (:mod:`simulator.report`).
+
+Perfect foresight is always run (it is the capture-ratio bound) even when not listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from market.calendar import trading_day_index
+from optimizer.solver import SolveOptions
+from simulator.forecasts import FORECASTS, make_forecast
+from simulator.metrics import forecast_errors, settle, strategy_summary
+from simulator.replay import BacktestRun, replay
+from simulator.strategies import STRATEGIES, get_strategies
+from vpp.io_utils import write_csv_atomic, write_text_atomic
+from vpp.portfolio_io import LoadedPortfolio
+
+BOUND = "perfect_foresight"
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Everything a backtest produced.
+
+    Attributes
+    ----------
+    strategies : list of str
+        Strategies as listed (the first one is the headline).
+    run : BacktestRun
+        Raw replay records.
+    settlements : dict[str, pd.DataFrame]
+        Per strategy, the settlement per period.
+    summary : dict
+        The content of ``summary.json``.
+    """
+
+    strategies: list[str]
+    run: BacktestRun
+    settlements: dict[str, pd.DataFrame]
+    summary: dict
+
+
+def run_backtest(
+    loaded: LoadedPortfolio,
+    prices: pd.DataFrame,
+    days: list[dt.date],
+    strategies: list[str],
+    *,
+    forecast: str = "persistence",
+    options: SolveOptions | None = None,
+    progress: bool | None = None,
+) -> BacktestResult:
+    """Replay ``days`` for ``strategies`` (plus the perfect-foresight bound), settle and summarise."""
+    chosen = get_strategies(strategies)
+    names = [s.name for s in chosen]
+    to_run = chosen if BOUND in names else [STRATEGIES[BOUND], *chosen]
+    run = replay(loaded, prices, days, to_run, forecast=forecast, options=options, progress=progress)
+    settlements = {name: settle(rec.fleet_frame(), loaded) for name, rec in run.records.items()}
+    bound = float(settlements[BOUND]["revenue"].sum())
+    blocks = {name: strategy_summary(settlements[name], bound) for name in names}
+    for name in names:
+        blocks[name]["realtime_solves"] = run.records[name].solves
+    head = blocks[names[0]]
+    fleet = run.records[names[0]].fleet_frame()
+    errors = {run.forecast: forecast_errors(fleet["forecast_da"], fleet["p_da"])}
+    for other in FORECASTS:  # the other built-in forecasts on the same days, for comparison
+        if other != run.forecast:
+            values = [
+                make_forecast(other, prices, trading_day_index(loaded.market, d), _closure(loaded, d))
+                for d in days
+            ]
+            errors[other] = forecast_errors(np.concatenate(values), fleet["p_da"])
+    summary = {
+        **head,
+        "strategy": names[0],
+        "perfect_foresight_revenue_yuan": round(bound, 2),
+        "days": len(days),
+        "periods": len(fleet),
+        "first_day": str(days[0]),
+        "last_day": str(days[-1]),
+        "portfolio": loaded.portfolio.name,
+        "market": loaded.market.name,
+        "forecast": run.forecast,
+        "strategies": blocks,
+        "forecast_errors": errors,
+        "forecast_errors_unit": "yuan/MWh; bias = mean(forecast - realised DA)",
+        "run": {"seconds": round(run.seconds, 3), "model_builds": run.builds, "solves": run.solves},
+    }
+    return BacktestResult(strategies=names, run=run, settlements=settlements, summary=summary)
+
+
+def _closure(loaded: LoadedPortfolio, day: dt.date) -> pd.Timestamp:
+    from market.calendar import gate_closure
+
+    return gate_closure(loaded.market, day)
+
+
+def write_backtest(result: BacktestResult, out: Path, loaded: LoadedPortfolio) -> list[Path]:
+    """Write the backtest's files into ``out`` (atomically each) and return their paths."""
+    from simulator.report import write_report
+
+    out = Path(out)
+    written: list[Path] = []
+    for i, name in enumerate(result.strategies):
+        settlement = result.settlements[name]
+        assets = result.run.records[name].asset_frame()
+        folders = [out / name] + ([out] if i == 0 else [])
+        for folder in folders:
+            written.append(write_csv_atomic(settlement, folder / "settlement.csv", index=True))
+            written.append(write_csv_atomic(assets, folder / "assets.csv"))
+    text = json.dumps(result.summary, indent=2, default=_json_default)
+    written.append(write_text_atomic(text + "\n", out / "summary.json"))
+    written.append(write_report(result, out / "report.html", loaded))
+    return written
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

@@ -1,0 +1,204 @@
+"""One optimisation model per portfolio, reused across days, strategies and real-time re-solves.
+
+:class:`DayModels` keeps one :class:`optimizer.solver.ModelSolver` (one Pyomo model and one
+persistent HiGHS). For a new trading day it prepares the day's problem (numpy only), and when the
+structure is unchanged it swaps in the day's forecasts (``set_forecast``), prices (``set_prices``)
+and initial state (``restart``) instead of rebuilding. It rebuilds only when the structure
+changes: another number or length of periods (a daylight-saving day), other assets, a family
+parameter that is not a mutable Param, or other battery binary periods.
+
+Battery binaries (no simultaneous charge and discharge) are created where the problem's price is
+negative. A backtest's prices change every re-solve, so the structure is decided per market once:
+in a market that allows negative prices every period gets the binary (harmless when the price is
+positive), otherwise none does. So a re-solve never needs a rebuild because of a price sign (a
+negative price in a market without them, i.e. the perfect-foresight spread, is solved as the LP
+relaxation: see :func:`_set_prices`).
+
+Within a day a real-time step re-solves periods ``k..T-1`` with every earlier period pinned at
+what the assets carried out (:meth:`optimizer.solver.ModelSolver.carry_out`): the model is never
+rebuilt inside the period loop, and only the prices (objective costs) change between steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from market.calendar import trading_day_index
+from optimizer.problem import Problem
+from optimizer.result import ScheduleResult
+from optimizer.solver import ModelSolver, SolveOptions
+from vpp.day_ahead import day_problem
+from vpp.portfolio_io import LoadedPortfolio
+
+FORECAST_FIELDS: dict[str, tuple[str, ...]] = {
+    "pv": ("available_mw",),
+    "load": ("consumption_mw",),
+    "flexible_load": ("baseline_mw",),
+    "heating": ("heat_demand_mw", "outdoor_temperature_c"),
+}
+"""Per family, the data fields that change from day to day through ``set_forecast``."""
+
+DAY_VARYING: dict[str, tuple[str, ...]] = {
+    "pv": ("available_mw", "floor_mw"),
+    "load": ("consumption_mw",),
+    "flexible_load": ("baseline_mw", "energy_max_mwh", "energy_min_mwh"),
+    "battery": ("soc0_mwh",),
+    "heating": ("heat_demand_mw", "outdoor_temperature_c", "temp0_c"),
+    "generator": ("on0", "output0_mw", "hours_in_state0", "on_min", "on_max"),
+    "ev_hub": (),
+}
+"""Per family, data fields a reused model takes from the new day (forecasts, or Params that
+``restart`` rewrites from the data). Any other difference forces a rebuild."""
+
+
+class DayModels:
+    """The portfolio's model, kept across days.
+
+    Parameters
+    ----------
+    loaded : LoadedPortfolio
+        The portfolio.
+    options : SolveOptions, optional
+        HiGHS settings.
+
+    Attributes
+    ----------
+    builds : int
+        Models built (first day, structure changes, and fallback rebuilds).
+    solves : int
+        HiGHS solves.
+    """
+
+    def __init__(self, loaded: LoadedPortfolio, options: SolveOptions | None = None) -> None:
+        self.loaded = loaded
+        self.options = options or SolveOptions(explain_infeasible=False)
+        self.negative_prices = bool(loaded.market.negative_prices)
+        self.solver: ModelSolver | None = None
+        self._day: dt.date | None = None
+        self._carried = 0
+        self.builds = 0
+        self.solves = 0
+
+    # -- preparing a day ------------------------------------------------------------------------
+    def _structure_price(self, n_periods: int) -> np.ndarray:
+        return np.full(n_periods, -1.0 if self.negative_prices else 0.0)
+
+    def use_day(self, day: dt.date) -> ModelSolver:
+        """Make the model represent trading day ``day`` (rebuilt only on a structure change)."""
+        if self.solver is not None and self._day == day:
+            return self.solver
+        index = trading_day_index(self.loaded.market, day)
+        problem = day_problem(self.loaded, day, self._structure_price(len(index)))
+        if self.solver is not None and compatible(self.solver.problem, problem):
+            solver = self.solver
+            solver.problem = dataclasses.replace(problem, price=solver.problem.price)
+            for family, names in FORECAST_FIELDS.items():
+                if family in problem.families:
+                    for name in names:
+                        solver.set_forecast(family, name, getattr(problem.families[family], name))
+        else:
+            solver = ModelSolver(problem, self.options)
+            solver.scan_params = False  # every change below is reported to the solver
+            self.builds += 1
+        self.solver, self._day = solver, day
+        return solver
+
+    # -- solving --------------------------------------------------------------------------------
+    def solve(
+        self,
+        day: dt.date,
+        price: np.ndarray,
+        state: Mapping[str, Mapping[str, float]],
+        k: int = 0,
+    ) -> ScheduleResult:
+        """Optimise periods ``k..T-1`` of ``day`` against ``price``.
+
+        With ``k = 0`` the model is set to ``day`` and starts from ``state`` (every pinned period
+        released). With ``k > 0`` the periods before ``k`` must have been carried out with
+        :meth:`carry_out` since the day started; they stay as they were, so ``state`` is implied.
+
+        Parameters
+        ----------
+        day : datetime.date
+            Trading day.
+        price : np.ndarray
+            One price per period of the whole day (yuan/MWh); periods before ``k`` are unused.
+        state : mapping
+            State at the start of the day (see :mod:`simulator.state`); used when ``k = 0``.
+        k : int
+            First period to optimise.
+
+        Returns
+        -------
+        ScheduleResult
+            Over the whole day; rows before ``k`` are the carried-out past.
+        """
+        self.solves += 1
+        if k == 0:
+            solver = self.use_day(day)
+            solver.release_periods()
+            _set_prices(solver, np.asarray(price, dtype=float))
+            solver.restart(0, state)
+        else:
+            if self.solver is None or self._day != day or self._carried != k:
+                raise RuntimeError(f"periods before {k} of {day} were not carried out in order")
+            solver = self.solver
+            _set_prices(solver, np.asarray(price, dtype=float))
+        self._carried = k
+        return solver.solve()
+
+    def carry_out(self, k: int) -> None:
+        """Pin period ``k`` of the last solve: the assets did exactly that (see ModelSolver.carry_out)."""
+        if self.solver is None or self._carried != k:
+            raise RuntimeError(f"period {k} is not the next period to carry out")
+        self.solver.carry_out(k)
+        self._carried = k + 1
+
+
+def compatible(old: Problem, new: Problem) -> bool:
+    """True when a model built for ``old`` can represent ``new`` by updating mutable Params."""
+    if old.n_periods != new.n_periods or not np.array_equal(old.dt_h, new.dt_h):
+        return False
+    if old.asset_family != new.asset_family or set(old.families) != set(new.families):
+        return False
+    if (old.import_limit_mw, old.export_limit_mw, old.group_limits) != (
+        new.import_limit_mw,
+        new.export_limit_mw,
+        new.group_limits,
+    ):
+        return False
+    for family, data in new.families.items():
+        varying = DAY_VARYING.get(family)
+        if varying is None:  # a family without reuse support: rebuild every day
+            return False
+        before = old.families[family]
+        for field in dataclasses.fields(data):
+            if field.name in varying:
+                continue
+            a, b = getattr(before, field.name), getattr(data, field.name)
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                if not np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True):
+                    return False
+            elif a != b:
+                return False
+    return True
+
+
+def row_of(result: ScheduleResult, timestamp: pd.Timestamp) -> int:
+    """Position of ``timestamp`` in ``result`` (whole-day or rebuilt remaining-day results)."""
+    return int(result.index.get_loc(timestamp))
+
+
+def _set_prices(solver: ModelSolver, price: np.ndarray) -> None:
+    """Write the price Params; a negative price without battery binaries is solved as the LP
+    relaxation (simultaneous charge and discharge allowed).
+
+    That only happens in a market without negative prices for the perfect-foresight bid on the
+    DA-RT spread, where the relaxation keeps the figure an upper bound.
+    """
+    solver.set_prices(price, allow_relaxed=True)

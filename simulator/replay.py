@@ -1,0 +1,193 @@
+"""The day loop of a backtest: bid at the gate closure, re-dispatch in real time, carry the state.
+
+For each trading day D and each strategy:
+
+1. At the DA gate closure of D-1 (:func:`market.calendar.gate_closure`) the DA price of D is
+   forecast from prices with timestamps before the closure only (:mod:`simulator.forecasts`).
+   The strategy's day-ahead schedule (:func:`vpp.day_ahead.day_problem`, solved on the shared
+   :class:`simulator.day_model.DayModels`) is its bid ``q_da``. It starts from the state the
+   strategy planned for the end of D-1 (its D-1 day-ahead schedule, known at that time): the real
+   end state of D-1 depends on real-time prices after the closure. Look-ahead strategies start
+   from the real state.
+2. For each period ``k`` of D the strategy either follows its DA schedule or re-optimises periods
+   ``k..T-1`` from the measured state (persistent re-solve, no rebuild); the assets carry out the
+   FIRST period of that plan, and the state after it is read from the plan.
+3. The state at the end of D is the initial state of D+1 (daily counters reset).
+
+Settlement of what the assets did is done afterwards at realised prices (:mod:`simulator.metrics`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rich.progress import Progress
+
+from market.calendar import gate_closure, period_hours, trading_day_index
+from market.prices import prices_for_day
+from optimizer.solver import SolveOptions
+from simulator.day_model import DayModels, row_of
+from simulator.forecasts import make_forecast
+from simulator.recorder import StrategyRecord
+from simulator.state import State, advance, start_of_day, state_at_end
+from simulator.strategies import DaView, RtView, Strategy
+from vpp.portfolio_io import LoadedPortfolio
+
+
+@dataclass
+class StrategyState:
+    """What one strategy carries from day to day: real and planned asset state."""
+
+    actual: State = field(default_factory=dict)
+    planned: State = field(default_factory=dict)
+    end_states: list[State] = field(default_factory=list)
+    start_states: list[State] = field(default_factory=list)
+
+
+@dataclass
+class BacktestRun:
+    """Raw outcome of :func:`replay`.
+
+    Attributes
+    ----------
+    days : list of datetime.date
+    records : dict[str, StrategyRecord]
+        Per strategy name, the per-period records.
+    states : dict[str, StrategyState]
+        Per strategy, start and end state of each day.
+    forecast : str
+        The DA forecast used.
+    seconds : float
+        Wall time of the loop (s).
+    builds, solves : int
+        Models built and HiGHS solves.
+    """
+
+    days: list[dt.date]
+    records: dict[str, StrategyRecord]
+    states: dict[str, StrategyState]
+    forecast: str
+    seconds: float
+    builds: int
+    solves: int
+
+
+def replay(
+    loaded: LoadedPortfolio,
+    prices: pd.DataFrame,
+    days: Iterable[dt.date],
+    strategies: list[Strategy],
+    *,
+    forecast: str = "persistence",
+    options: SolveOptions | None = None,
+    progress: bool | None = None,
+    initial_state: State | None = None,
+    resolve_tolerance_yuan_per_mwh: float | None = None,
+) -> BacktestRun:
+    """Replay ``days`` for every strategy.
+
+    Parameters
+    ----------
+    loaded : LoadedPortfolio
+        The portfolio.
+    prices : pd.DataFrame
+        Realised ``da_price`` and ``rt_price`` (yuan/MWh), index ``timestamp`` (market zone),
+        covering the days and the history the forecast needs.
+    days : iterable of datetime.date
+        Trading days, in order.
+    strategies : list of Strategy
+        Strategies to run (see :mod:`simulator.strategies`).
+    forecast : str
+        DA price forecast name (see :mod:`simulator.forecasts`).
+    options : SolveOptions, optional
+        HiGHS settings.
+    progress : bool, optional
+        Show a rich progress bar over days; default: only when stderr is a terminal.
+    initial_state : State, optional
+        State at the start of the first day (default: the portfolio's).
+    resolve_tolerance_yuan_per_mwh : float, optional
+        Overrides every strategy's re-solve tolerance (see :class:`Strategy`).
+    """
+    days = list(days)
+    market = loaded.market
+    models = DayModels(loaded, options)
+    records = {s.name: StrategyRecord(s.name) for s in strategies}
+    states = {s.name: StrategyState(dict(initial_state or {}), dict(initial_state or {})) for s in strategies}
+    show = sys.stderr.isatty() if progress is None else progress
+    start = time.perf_counter()
+    with Progress(disable=not show, transient=True) as bar:
+        task = bar.add_task("backtest", total=len(days))
+        for day in days:
+            index = trading_day_index(market, day)
+            dt_h = period_hours(index, market)
+            realised = prices_for_day(prices, market, day)
+            p_da = realised["da_price"].to_numpy(dtype=float)
+            p_rt = realised["rt_price"].to_numpy(dtype=float)
+            closure = gate_closure(market, day)
+            forecast_da = make_forecast(forecast, prices, index, closure, "da_price", market=market)
+            for strategy in strategies:
+                _run_day(
+                    models, day, index, dt_h, strategy, states[strategy.name], records[strategy.name],
+                    forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh,
+                )
+            bar.update(task, advance=1, description=f"backtest {day}")
+    return BacktestRun(
+        days=days,
+        records=records,
+        states=states,
+        forecast=forecast,
+        seconds=time.perf_counter() - start,
+        builds=models.builds,
+        solves=models.solves,
+    )
+
+
+def _run_day(
+    models: DayModels,
+    day: dt.date,
+    index: pd.DatetimeIndex,
+    dt_h: np.ndarray,
+    strategy: Strategy,
+    carried: StrategyState,
+    record: StrategyRecord,
+    forecast_da: np.ndarray,
+    p_da: np.ndarray,
+    p_rt: np.ndarray,
+    tolerance: float | None,
+) -> None:
+    look = strategy.look_ahead
+    da_view = DaView(index, dt_h, forecast_da, p_da if look else None, p_rt if look else None)
+    da_state = carried.actual if look else carried.planned
+    plan = models.solve(day, strategy.da_price(da_view), da_state, 0)
+    carried.planned = start_of_day(state_at_end(plan, da_state))
+    state = carried.actual
+    carried.start_states.append(state)
+    if strategy.rt_price is None:
+        # Follow the DA schedule: it starts from the planned state, which is the real one for a
+        # strategy that always follows its schedule.
+        for k, timestamp in enumerate(index):
+            record.period(plan, k, timestamp, resolved=False)
+            state = advance(plan, k, state)
+    else:
+        tol = strategy.resolve_tolerance_yuan_per_mwh if tolerance is None else tolerance
+        current, solved_price = None, None
+        for k, timestamp in enumerate(index):
+            view = RtView(index, dt_h, k, p_da, p_rt[:k], p_rt if look else None)
+            price = np.asarray(strategy.rt_price(view), dtype=float)
+            changed = current is None or np.max(np.abs(price[k:] - solved_price[k:])) > tol
+            if changed:
+                current = models.solve(day, price, state, k)
+                solved_price = price
+            row = row_of(current, timestamp)
+            record.period(current, row, timestamp, resolved=bool(changed))
+            state = advance(current, row, state)
+            models.carry_out(k)
+    carried.end_states.append(state)
+    carried.actual = start_of_day(state)
+    record.end_day(plan, forecast_da, p_da, p_rt)

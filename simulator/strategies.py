@@ -1,0 +1,240 @@
+"""Bidding and dispatch strategies of the backtest, by name.
+
+A strategy decides two things, each through the same optimisation model (so every schedule is
+physically feasible):
+
+- ``da_price(view)``: the price curve (yuan/MWh) its day-ahead schedule is optimised against at the
+  gate closure of D-1; the schedule is the quantity bid ``q_da`` (inside the fleet envelope by
+  construction).
+- ``rt_price(view)``: at the start of each period ``k`` of D, the price curve the rest of the day
+  is re-optimised against; the assets carry out period ``k`` of that plan. ``None`` means the
+  assets follow the day-ahead schedule exactly.
+
+What a strategy may see is passed in :class:`DaView` and :class:`RtView`: the replay fills the
+realised prices of the future only for ``look_ahead`` strategies (perfect foresight).
+
+Built-in strategies:
+
+``perfect_foresight`` (the upper bound)
+    Knows the realised DA and RT prices of D. Revenue separates as
+    ``sum_t q_da[t] (p_da[t] - p_rt[t]) + q_actual[t] p_rt[t]`` (times period hours), so the best
+    bid inside the envelope is the feasible schedule that maximises the spread term (the DA
+    schedule on the realised spread ``p_da - p_rt``), and the best dispatch is the schedule
+    optimal on realised ``p_rt``. A DA schedule on realised ``p_da`` alone is NOT an upper bound
+    (another strategy's bid can earn more on the spread), hence this choice. With perfect
+    foresight re-optimising each period returns the same plan, so the real-time loop re-solves
+    only when the price curve changes: once per day.
+``da_rt``
+    Bids the DA-price forecast. In real time it re-optimises periods ``k..T-1`` at every period
+    against an RT forecast: the day's realised DA price (published on D-1) plus the last observed
+    RT-DA spread ``p_rt[k-1] - p_da[k-1]``, decaying with a one-hour time constant. Realised RT
+    prices up to ``k-1`` only; the RT price of period ``k`` is not known when ``k`` starts.
+``da_only``
+    Bids the DA-price forecast and follows the day-ahead schedule exactly (no RT deviation).
+``rule_based``
+    The operators' baseline: batteries charge in the cheapest ``n_hours`` hours and discharge in
+    the dearest ``n_hours`` hours of the forecast. It is solved through the same model on a
+    rule-shaped price: the forecast's mean ``m`` everywhere, ``0.5 m`` in the cheapest and
+    ``1.5 m`` in the dearest hours. Batteries then only charge cheap and discharge dear (as much
+    as their limits allow), PV is not curtailed (the price is positive), other assets keep their
+    baseline except where the same cheap/dear rule moves them. The assets follow this schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vpp.errors import InputError
+
+
+@dataclass(frozen=True)
+class DaView:
+    """What a strategy knows at the day-ahead gate closure of D-1.
+
+    Attributes
+    ----------
+    index : pd.DatetimeIndex
+        Periods of day D.
+    dt_h : np.ndarray
+        Period lengths (h).
+    forecast_da : np.ndarray
+        Forecast of the DA price of D (yuan/MWh), from prices known before the gate closure.
+    realised_da, realised_rt : np.ndarray or None
+        Realised prices of D (yuan/MWh): only for look-ahead strategies.
+    """
+
+    index: pd.DatetimeIndex
+    dt_h: np.ndarray
+    forecast_da: np.ndarray
+    realised_da: np.ndarray | None = None
+    realised_rt: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class RtView:
+    """What a strategy knows at the start of period ``k`` of day D.
+
+    Attributes
+    ----------
+    index : pd.DatetimeIndex
+        Periods of day D.
+    dt_h : np.ndarray
+        Period lengths (h).
+    k : int
+        The period about to start.
+    realised_da : np.ndarray
+        DA clearing prices of D (yuan/MWh), published on D-1.
+    rt_so_far : np.ndarray
+        Realised RT prices of periods ``0..k-1`` of D (yuan/MWh).
+    realised_rt : np.ndarray or None
+        All realised RT prices of D: only for look-ahead strategies.
+    """
+
+    index: pd.DatetimeIndex
+    dt_h: np.ndarray
+    k: int
+    realised_da: np.ndarray
+    rt_so_far: np.ndarray
+    realised_rt: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named strategy (see the module docstring).
+
+    Attributes
+    ----------
+    name : str
+    description : str
+    da_price : callable
+        ``DaView -> price (yuan/MWh)`` for the day-ahead schedule.
+    rt_price : callable or None
+        ``RtView -> price (yuan/MWh)`` of the whole day for the real-time re-solve; None: follow
+        the DA schedule.
+    look_ahead : bool
+        Sees realised prices (the upper bound only).
+    resolve_tolerance_yuan_per_mwh : float
+        Re-solve at period ``k`` only when the price curve of ``k..T-1`` moved by more than this
+        since the last solve (else keep following the last plan); 0 re-solves every period that
+        brings any change.
+    """
+
+    name: str
+    description: str
+    da_price: Callable[[DaView], np.ndarray]
+    rt_price: Callable[[RtView], np.ndarray] | None = None
+    look_ahead: bool = False
+    resolve_tolerance_yuan_per_mwh: float = 0.0
+
+
+RT_SPREAD_DECAY_H = 1.0
+"""Time constant (h) with which ``da_rt`` lets the last observed RT-DA spread fade."""
+
+RULE_HOURS = 4.0
+"""Hours of cheapest charging and dearest discharging of ``rule_based``."""
+
+
+def _spread_da(view: DaView) -> np.ndarray:
+    assert view.realised_da is not None and view.realised_rt is not None
+    return view.realised_da - view.realised_rt
+
+
+def _realised_rt(view: RtView) -> np.ndarray:
+    assert view.realised_rt is not None
+    return view.realised_rt
+
+
+def _forecast(view: DaView) -> np.ndarray:
+    return view.forecast_da
+
+
+def rt_forecast_decaying_spread(view: RtView, decay_h: float = RT_SPREAD_DECAY_H) -> np.ndarray:
+    """The day's DA price plus the last observed RT-DA spread fading with ``decay_h`` (yuan/MWh).
+
+    ``p[t] = p_da[t] + (p_rt[k-1] - p_da[k-1]) * exp(-(s[t] - s[k]) / decay_h)`` for ``t >= k``,
+    ``s`` the period starts in hours; ``p = p_da`` at ``k = 0``.
+    """
+    price = np.array(view.realised_da, dtype=float)
+    if view.k == 0:
+        return price
+    spread = float(view.rt_so_far[view.k - 1] - view.realised_da[view.k - 1])
+    starts = np.concatenate([[0.0], np.cumsum(view.dt_h)[:-1]])
+    ahead = starts[view.k :] - starts[view.k]
+    price[view.k :] += spread * np.exp(-ahead / decay_h)
+    return price
+
+
+def rule_price(forecast: np.ndarray, dt_h: np.ndarray, hours: float = RULE_HOURS) -> np.ndarray:
+    """Rule-shaped price: ``m`` everywhere, ``0.5 m`` in the cheapest and ``1.5 m`` in the dearest
+    ``hours`` of ``forecast`` (``m`` = mean of |forecast|, at least 1 yuan/MWh).
+
+    Parameters
+    ----------
+    forecast : np.ndarray
+        Forecast prices (yuan/MWh).
+    dt_h : np.ndarray
+        Period lengths (h).
+    hours : float
+        Hours of charging and of discharging.
+    """
+    n = max(1, min(len(forecast) // 2, round(hours / float(np.median(dt_h)))))
+    order = np.argsort(forecast, kind="stable")
+    level = max(float(np.mean(np.abs(forecast))), 1.0)
+    price = np.full(len(forecast), level)
+    price[order[:n]] = 0.5 * level
+    price[order[-n:]] = 1.5 * level
+    return price
+
+
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s
+    for s in (
+        Strategy(
+            "perfect_foresight",
+            "upper bound: bid on the realised DA-RT spread, dispatch on realised RT prices",
+            _spread_da,
+            _realised_rt,
+            look_ahead=True,
+        ),
+        Strategy(
+            "da_rt",
+            "bid the DA forecast; re-optimise the rest of the day every period on DA + fading RT spread",
+            _forecast,
+            rt_forecast_decaying_spread,
+        ),
+        Strategy("da_only", "bid the DA forecast and follow the DA schedule", _forecast),
+        Strategy(
+            "rule_based",
+            f"charge in the cheapest {RULE_HOURS:g} h and discharge in the dearest {RULE_HOURS:g} h "
+            "of the forecast",
+            lambda view: rule_price(view.forecast_da, view.dt_h),
+        ),
+    )
+}
+"""Registry: strategy name -> :class:`Strategy`."""
+
+
+def get_strategies(names: list[str] | str) -> list[Strategy]:
+    """Strategies by name (a list, or a comma-separated string), in the given order.
+
+    Raises
+    ------
+    InputError
+        An unknown or repeated name, or no name at all.
+    """
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if not names:
+        raise InputError("give at least one strategy", field="--strategy")
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise InputError(
+            f"unknown strategy '{unknown[0]}'; known: {', '.join(STRATEGIES)}", field="--strategy"
+        )
+    if len(set(names)) != len(names):
+        raise InputError("a strategy is listed twice", field="--strategy")
+    return [STRATEGIES[n] for n in names]
