@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/vpp bid --out out/bid.csv
+	$(BIN)/vpp backtest --out out/backtest
 
 test: $(STAMP)
 	$(BIN)/ruff check .
