@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from vpp.commands import backtest, bid, schema, validate
+from vpp.commands import backtest, bid, dispatch, run, schema, status, validate
 
 app = typer.Typer(
     name="vpp",
@@ -26,6 +26,9 @@ app.command("validate")(validate.validate_command)
 app.command("schema")(schema.schema_command)
 app.command("bid")(bid.bid_command)
 app.command("backtest")(backtest.backtest_command)
+app.command("run")(run.run_command)
+app.command("status")(status.status_command)
+app.command("dispatch")(dispatch.dispatch_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,147 @@
+"""The pipeline called directly (what ``vpp dispatch`` does): idempotence, fallback, telemetry."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from typer.testing import CliRunner
+
+from market.calendar import gate_closure
+from vpp.cli import app
+from vpp.service import replay
+from vpp.service.config import ServiceConfig
+from vpp.service.db import Base, JobRun, Setpoint, Telemetry, make_engine, upgrade_schema
+from vpp.service.pipeline import INJECT_ENV, Pipeline
+
+from .conftest import DAY, PORTFOLIO, PRICES
+
+T0 = pd.Timestamp(f"{DAY} 10:00", tz="Asia/Shanghai")
+
+
+@pytest.fixture
+def pipeline(config: ServiceConfig) -> Pipeline:
+    """A pipeline on a migrated database, with the day's prices in the inbox and a bid made."""
+    engine = make_engine(config.db_url)
+    upgrade_schema(engine)
+    pipe = Pipeline(config, engine)
+    replay.publish_day_ahead(config.inbox, str(PRICES), pipe.market, dt.date.fromisoformat(DAY))
+    closure = gate_closure(pipe.market, DAY)
+    assert pipe.bid_day(closure - pd.Timedelta(minutes=30))["status"] == "ok"
+    yield pipe
+    engine.dispose()
+
+
+def _count(pipe: Pipeline, model: type, *where: object) -> int:
+    with pipe.sessions() as s:
+        return int(s.scalar(sa.select(sa.func.count()).select_from(model).where(*where)))
+
+
+def test_migrations_create_exactly_the_models(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade_schema(engine)
+    upgrade_schema(engine)  # idempotent
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+
+
+def test_rerun_of_a_period_writes_nothing_twice(pipeline: Pipeline) -> None:
+    first = pipeline.dispatch_period(T0)
+    again = pipeline.dispatch_period(T0 + pd.Timedelta(minutes=5))
+    assert first["status"] == "ok" and again["status"] == "skipped"
+    assert _count(pipeline, Setpoint) == 1
+    assert _count(pipeline, JobRun, JobRun.job == "dispatch") == 1
+    assert (
+        pipeline.bid_day(gate_closure(pipeline.market, DAY) - pd.Timedelta(minutes=20))["status"] == "skipped"
+    )
+
+
+def test_injected_solver_failure_sends_a_recorded_fallback(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(INJECT_ENV, "all")
+    out = pipeline.dispatch_period(T0)
+    assert out["status"] == "fallback" and "SolverError" in out["fallback_reason"]
+    with pipeline.sessions() as s:
+        run = s.scalar(sa.select(JobRun).where(JobRun.job == "dispatch"))
+        setpoint = s.scalar(sa.select(Setpoint))
+    assert run.status == "fallback" and "injected" in run.fallback_reason
+    assert setpoint.source == "fallback" and -1.0 <= setpoint.setpoint_mw <= 1.0
+
+
+def test_tiny_time_limit_gives_a_fallback_or_a_solution(config: ServiceConfig) -> None:
+    tiny = dataclasses.replace(config, solver_time_limit_s=1e-9)
+    engine = make_engine(tiny.db_url)
+    upgrade_schema(engine)
+    pipe = Pipeline(tiny, engine)
+    replay.publish_day_ahead(tiny.inbox, str(PRICES), pipe.market, dt.date.fromisoformat(DAY))
+    pipe.ingest(T0)
+    out = pipe.dispatch_period(T0)
+    assert out["status"] in ("ok", "fallback")
+    assert _count(pipe, Setpoint) == 1  # something is always sent
+    engine.dispose()
+
+
+def test_state_of_charge_comes_from_telemetry(pipeline: Pipeline) -> None:
+    previous = (T0 - pd.Timedelta(minutes=15)).tz_convert("UTC").to_pydatetime()
+    with pipeline.sessions.begin() as s:
+        s.add(Telemetry(period_start=previous, asset_id="bess-1", metered_mw=0.0, soc_mwh=0.5))
+    out = pipeline.dispatch_period(T0)
+    assert out["state_source"] == "telemetry"
+    with pipeline.sessions() as s:
+        setpoint = s.scalar(sa.select(Setpoint))
+    # from 0.5 MWh with soc_min 0.2 the battery can deliver at most 0.3 * 0.95 MWh in 0.25 h
+    assert setpoint.setpoint_mw <= 0.3 * 0.95 / 0.25 + 1e-6
+
+
+def test_malformed_inbox_file_is_rejected_and_named(pipeline: Pipeline) -> None:
+    inbox = Path(pipeline.config.inbox)
+    (inbox / "telemetry_bad.csv").write_text(
+        "timestamp,asset_id,metered_mw,soc_mwh\n"
+        "2024-01-02T09:45:00+08:00,bess-1,0.5,1.0\n"
+        "2024-01-02T10:00:00+08:00,bess-1,lots,1.0\n",
+        encoding="utf-8",
+    )
+    (inbox / "telemetry_good.csv").write_text(
+        "timestamp,asset_id,metered_mw,soc_mwh\n2024-01-02T09:30:00+08:00,bess-1,0.25,1.1\n", encoding="utf-8"
+    )
+    report = pipeline.ingest(T0)
+    assert report.rejected == ["telemetry_bad.csv"] and "telemetry_good.csv" in report.processed
+    error = (inbox / "rejected" / "telemetry_bad.csv.error.txt").read_text(encoding="utf-8")
+    assert "row 2" in error and "2024-01-02T10:00:00+08:00" in error and "metered_mw" in error
+    assert _count(pipeline, Telemetry) == 1
+
+
+def test_dispatch_and_status_commands(pipeline: Pipeline) -> None:
+    runner = CliRunner()
+    args = [
+        "dispatch",
+        "--db",
+        pipeline.config.db_url,
+        "--portfolio",
+        str(PORTFOLIO),
+        "--at",
+        "2024-01-02T10:00:00+08:00",
+        "--inbox",
+        pipeline.config.inbox,
+        "--outbox",
+        pipeline.config.outbox,
+    ]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["status"] == "ok"
+    assert json.loads(runner.invoke(app, args).stdout)["status"] == "skipped"
+    status = runner.invoke(app, ["status", "--db", pipeline.config.db_url, "--json"])
+    assert status.exit_code == 0, status.output
+    data = json.loads(status.stdout)
+    assert data["jobs"]["dispatch"]["last_run"]["status"] == "ok"
+    assert data["last_setpoints"][0]["asset_id"] == "bess-1" and data["gaps"] == []
+    assert (Path(pipeline.config.outbox) / "setpoints_2024-01-02T10-00.json").exists()

@@ -1,0 +1,77 @@
+"""``vpp run``: the unattended service (APScheduler + database), or one simulated trading day."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vpp.console import handles_errors, stdout
+from vpp.errors import InputError
+from vpp.service.config import DEFAULT_DB_URL, ServiceConfig
+
+
+@handles_errors
+def run_command(
+    portfolio: Annotated[Path, typer.Option(help="Portfolio file (YAML or JSON).")],
+    db: Annotated[str, typer.Option(help="SQLAlchemy database URL (SQLite or PostgreSQL).")] = DEFAULT_DB_URL,
+    inbox: Annotated[Path, typer.Option(help="Folder where price and telemetry files arrive.")] = Path(
+        "inbox"
+    ),
+    outbox: Annotated[Path, typer.Option(help="Folder for setpoint and bid files.")] = Path("outbox"),
+    dispatch_lead: Annotated[float, typer.Option(help="Dispatch this long before each period (s).")] = 60.0,
+    bid_lead: Annotated[float, typer.Option(help="Bid this long before the gate closure (s).")] = 1800.0,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Dispatch solver time limit (s); default a quarter period.")
+    ] = None,
+    simulate: Annotated[str | None, typer.Option(help="Simulate this trading day YYYY-MM-DD.")] = None,
+    prices: Annotated[Path | None, typer.Option(help="Replay prices for --simulate (CSV/Parquet).")] = None,
+    day_seconds: Annotated[float, typer.Option(help="Wall seconds per simulated day.")] = 30.0,
+    until: Annotated[str | None, typer.Option(help="Stop the simulated day at HH:MM.")] = None,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
+) -> None:
+    """Start the dispatch service: day-ahead bid before gate closure, dispatch every period,
+    ingestion of the inbox and daily settlement, with the schema upgraded to the latest version.
+
+    With --simulate DAY --prices FILE, drive the real scheduler through one trading day on an
+    accelerated clock against replayed prices and telemetry, then print a JSON summary.
+    """
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ServiceConfig(
+        db_url=db,
+        portfolio=str(portfolio),
+        inbox=str(inbox),
+        outbox=str(outbox),
+        dispatch_lead_s=dispatch_lead,
+        bid_lead_s=bid_lead,
+        solver_time_limit_s=time_limit,
+    )
+    config = dataclasses.replace(config, ingest_lead_s=max(config.ingest_lead_s, 2 * dispatch_lead))
+    if simulate is None:
+        from vpp.service.scheduler import serve
+
+        stdout.print(f"vpp service: {portfolio} on {_safe(db)}; Ctrl-C to stop")
+        serve(config)
+        return
+    if prices is None:
+        raise InputError("--simulate needs --prices (the replayed price file)", field="--prices")
+    try:
+        day = dt.date.fromisoformat(simulate)
+    except ValueError:
+        raise InputError(f"'{simulate}' is not a date YYYY-MM-DD", field="--simulate") from None
+    from vpp.service.simulate import simulate_day
+
+    summary = simulate_day(config, day, str(prices), day_seconds=day_seconds, until=until)
+    print(json.dumps(summary, indent=1), flush=True)
+
+
+def _safe(url: str) -> str:
+    """The URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

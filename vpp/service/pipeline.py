@@ -1,0 +1,253 @@
+"""The service pipeline: ``bid_day(now)``, ``dispatch_period(now)``, ``ingest(now)``, ``settle_day(now)``.
+
+The scheduler's jobs, ``vpp dispatch`` and the simulated day all call these same methods, so a
+simulation exercises production code. Each method is idempotent per (job, period): it returns at
+once when the run exists, and writes its outputs with the run row in one transaction
+(:mod:`vpp.service.repository`). A failed or timed-out dispatch solve sends the fallback of
+:mod:`vpp.service.fallback` and records why.
+
+Fault injection for tests and drills: ``VPP_INJECT_SOLVER_FAILURE`` = ``all``, ``bid`` or a
+comma list of period positions in the day (``10,11``) makes those solves raise ``SolverError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from market.calendar import trading_day_index
+from optimizer.result import ScheduleResult
+from optimizer.solver import SolveOptions
+from simulator.day_model import DayModels
+from vpp.errors import InputError, SolverError
+from vpp.portfolio_io import load_portfolio
+from vpp.service import bidding, inbox, outbox, planning, repository, settle
+from vpp.service.clock import make_clock
+from vpp.service.config import ServiceConfig
+from vpp.service.db import (
+    Forecast,
+    Setpoint,
+    Telemetry,
+    make_engine,
+    session_factory,
+)
+from vpp.service.fallback import fallback_setpoints
+from vpp.service.planning import INJECT_ENV, PeriodSlot, injected_failure
+
+__all__ = ["INJECT_ENV", "Pipeline", "injected_failure"]
+
+log = logging.getLogger(__name__)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Pipeline:
+    """The service's work for one portfolio and database (one per process, shared by all jobs).
+
+    Parameters
+    ----------
+    config : ServiceConfig
+        Settings.
+    engine : Engine, optional
+        Database engine (default: made from ``config.db_url``).
+    """
+
+    def __init__(self, config: ServiceConfig, engine: Engine | None = None) -> None:
+        self.config = config
+        self.engine = engine or make_engine(config.db_url)
+        self.sessions = session_factory(self.engine)
+        self.loaded = load_portfolio(config.portfolio)
+        self.market = self.loaded.market
+        self.clock = make_clock(config.clock)
+        period_s = self.market.period_hours * 3600.0
+        self.dispatch_time_limit_s = config.solver_time_limit_s or period_s / 4
+        self.models = DayModels(
+            self.loaded, SolveOptions(self.dispatch_time_limit_s, explain_infeasible=False)
+        )
+        self._solve_lock = threading.Lock()
+
+    # -- solving ----------------------------------------------------------------------------
+    def _solve(self, day: dt.date, price: np.ndarray, state: dict, k: int, limit_s: float) -> ScheduleResult:
+        """Optimise periods ``k..T-1`` of ``day`` from the measured ``state`` (persistent re-solve).
+
+        The day's model comes from :meth:`simulator.day_model.DayModels.use_day` (one model per
+        portfolio, rebuilt only on a structure change). The service restarts it from a measured
+        state at any period (``ModelSolver.restart``) rather than pinning carried-out periods in
+        order: after downtime or a fallback the past is what telemetry says, not the last plan.
+        """
+        with self._solve_lock:
+            self.models.options = dataclasses.replace(self.models.options, time_limit_s=limit_s)
+            solver = self.models.use_day(day)
+            solver.options = self.models.options
+            if hasattr(solver, "release_periods"):
+                solver.release_periods()
+            solver.set_prices(np.asarray(price, dtype=float), allow_relaxed=True)
+            solver.restart(k, state)
+            return solver.solve()
+
+    def _day_prices(self, day: dt.date) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+        """DA (cleared, else forecast) and RT prices of ``day`` (yuan/MWh; NaN where unknown)."""
+        index = trading_day_index(self.market, day)
+        utc = index.tz_convert("UTC").to_pydatetime()
+        end = (index[-1] + self.market.period).tz_convert("UTC").to_pydatetime()
+        with self.sessions() as s:
+            stored = repository.prices_between(s, utc[0], end)
+            forecast = repository.forecasts_for(s, day)
+        da = np.array([_value(stored.get(t), "da_price", forecast.get(t)) for t in utc], dtype=float)
+        rt = np.array([_value(stored.get(t), "rt_price", None) for t in utc], dtype=float)
+        return index, da, rt
+
+    # -- real-time dispatch -----------------------------------------------------------------
+    def dispatch_period(self, now: pd.Timestamp) -> dict[str, Any]:
+        """Dispatch the period that starts next (``now + dispatch lead`` falls in it).
+
+        Returns
+        -------
+        dict
+            ``period``, ``status`` (ok, fallback or skipped), ``solver_status``, ``fallback_reason``,
+            ``state_source``.
+        """
+        slot = planning.dispatch_slot(self.market, now, self.config.dispatch_lead_s)
+        with self.sessions() as s:
+            if repository.run_done(s, "dispatch", slot.key):
+                self._ensure_setpoint_files(slot)
+                return {"period": slot.start.isoformat(), "status": "skipped"}
+            state, source = planning.measured_state(s, self.loaded, slot)
+            day_ahead = {a: r.net_mw for a, r in repository.day_ahead_at(s, slot.utc).items()}
+        started, clock = _utcnow(), time.perf_counter()
+        solver_status, reason = None, None
+        try:
+            _, da, rt = self._day_prices(slot.day)
+            if not np.isfinite(da[slot.k :]).all():
+                raise InputError(f"no day-ahead price or forecast for the rest of {slot.day}")
+            if injected_failure("dispatch", slot.k):
+                raise SolverError(f"injected solver failure ({INJECT_ENV})")
+            result = self._solve(
+                slot.day, planning.dispatch_price(slot, da, rt), state, slot.k, self.dispatch_time_limit_s
+            )
+            solver_status = result.stats.status
+            rows = planning.result_setpoints(result, slot.start)
+        except Exception as exc:  # any failure of the solve: send the safe fallback
+            log.warning("dispatch %s: fallback after %s: %s", slot.start, type(exc).__name__, exc)
+            reason = f"{type(exc).__name__}: {exc}"
+            solver_status = "timeout" if "time limit" in str(exc) else "error"
+            rows = fallback_setpoints(
+                self.loaded.portfolio, state, day_ahead or None, float(slot.dt_h[slot.k])
+            )
+        run = {
+            "job": "dispatch",
+            "period_key": slot.key,
+            "period_start": slot.utc,
+            "started_at": started,
+            "finished_at": _utcnow(),
+            "status": "fallback" if reason else "ok",
+            "solver_status": solver_status,
+            "fallback_reason": reason,
+            "detail": {
+                "state_source": source,
+                "seconds": round(time.perf_counter() - clock, 4),
+                "now": pd.Timestamp(now).isoformat(),
+            },
+        }
+        with self.sessions.begin() as s:
+            if not repository.claim_run(s, run):
+                return {"period": slot.start.isoformat(), "status": "skipped"}
+            repository.insert_ignore(
+                s, Setpoint, [dict(r, period_start=slot.utc) for r in rows], ["period_start", "asset_id"]
+            )
+        outbox.write_setpoints(self.config.outbox, slot.start, rows)
+        return {
+            "period": slot.start.isoformat(),
+            "status": run["status"],
+            "solver_status": solver_status,
+            "fallback_reason": reason,
+            "state_source": source,
+        }
+
+    def _ensure_setpoint_files(self, slot: PeriodSlot) -> None:
+        """Rewrite a done period's outbox files from the database when they are missing."""
+        if all(p.exists() for p in outbox.setpoint_paths(self.config.outbox, slot.start)):
+            return
+        with self.sessions() as s:
+            stored = repository.setpoints_at(s, slot.utc)
+        rows = [
+            {"asset_id": a, "setpoint_mw": r.setpoint_mw, "soc_end_mwh": r.soc_end_mwh, "source": r.source}
+            for a, r in sorted(stored.items())
+        ]
+        if rows:
+            outbox.write_setpoints(self.config.outbox, slot.start, rows)
+
+    # -- day-ahead bid ----------------------------------------------------------------------
+    def bid_day(self, now: pd.Timestamp) -> dict[str, Any]:
+        """Ingest the inbox, then bid the trading day whose gate closes next (:mod:`~vpp.service.bidding`)."""
+        return bidding.bid_day(self, now)
+
+    # -- ingestion and settlement -----------------------------------------------------------
+    def ingest(self, now: pd.Timestamp) -> inbox.IngestReport:
+        """Store every pending inbox file (prices, forecasts, telemetry); reject bad ones."""
+        ids = {a.id for a in self.loaded.portfolio.assets}
+
+        def store(kind: str, rows: list[dict[str, Any]]) -> int:
+            with self.sessions.begin() as s:
+                if kind == "telemetry":
+                    return repository.insert_ignore(s, Telemetry, rows, ["period_start", "asset_id"])
+                if kind == "forecast":
+                    return repository.insert_ignore(s, Forecast, rows, ["period_start"])
+                return repository.upsert_prices(s, rows)
+
+        report = inbox.process_inbox(self.config.inbox, self.market, ids, store)
+        slot = planning.slot_at(self.market, pd.Timestamp(now))
+        with self.sessions.begin() as s:
+            repository.claim_run(
+                s,
+                {
+                    "job": "ingest",
+                    "period_key": slot.key,
+                    "period_start": slot.utc,
+                    "started_at": _utcnow(),
+                    "finished_at": _utcnow(),
+                    "status": "ok",
+                    "detail": {
+                        "processed": len(report.processed),
+                        "rejected": report.rejected,
+                        "rows": report.rows,
+                    },
+                },
+            )
+        return report
+
+    def settle_day(self, now: pd.Timestamp) -> dict[str, Any]:
+        """Settle the trading day before the one ``now - settle delay`` falls in."""
+        return settle.settle_day(self, now)
+
+    def catch_up(self, now: pd.Timestamp) -> dict[str, Any]:
+        """After a start or downtime: ingest, dispatch the current period, bid if it is due.
+
+        Stale periods are not replayed: only the period containing ``now + dispatch lead``.
+        """
+        self.ingest(now)
+        out: dict[str, Any] = {"dispatch": self.dispatch_period(now)}
+        day = planning.bid_day(self.market, now)
+        from market.calendar import gate_closure
+
+        due = gate_closure(self.market, day) - pd.Timedelta(seconds=self.config.bid_lead_s)
+        if pd.Timestamp(now) >= due:
+            out["bid"] = self.bid_day(now)
+        return out
+
+
+def _value(row: Any, column: str, default: float | None) -> float:
+    value = getattr(row, column, None) if row is not None else None
+    if value is None:
+        value = default
+    return float("nan") if value is None else float(value)

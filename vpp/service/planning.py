@@ -1,0 +1,193 @@
+"""Pure helpers of the pipeline: which period or day a job is for, the measured state, the price.
+
+State of charge at the start of period ``k`` (MWh) comes from telemetry when there is any: the
+latest measured ``soc_mwh`` (end of period ``j < k``) plus the planned change of the setpoints of
+periods ``j+1 .. k-1`` that were sent since (telemetry of the period just ending is not in yet
+when period ``k`` is dispatched). Without telemetry it is the planned end state of period
+``k-1`` (its setpoints), else the day-ahead schedule's, else the portfolio's initial state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from market.calendar import gate_closure, period_hours, trading_day_index, trading_day_of
+from market.presets import MarketSpec
+from optimizer.result import ScheduleResult
+from simulator.strategies import RtView, rt_forecast_decaying_spread
+from vpp.assets.battery import BatterySpec
+from vpp.portfolio_io import LoadedPortfolio
+from vpp.service import repository
+
+INJECT_ENV = "VPP_INJECT_SOLVER_FAILURE"
+"""Fault injection: ``all``, ``bid`` or period positions in the day (``10,11``) whose solve raises."""
+
+TELEMETRY_LOOKBACK = pd.Timedelta(hours=6)
+"""Telemetry older than this is ignored for the measured state."""
+
+
+@dataclass(frozen=True)
+class PeriodSlot:
+    """A period and its place in its trading day.
+
+    Attributes
+    ----------
+    start : pd.Timestamp
+        Period start (market zone).
+    day : datetime.date
+        Its trading day.
+    index : pd.DatetimeIndex
+        Period starts of the day.
+    k : int
+        Position of ``start`` in ``index``.
+    dt_h : np.ndarray
+        Period lengths of the day (h).
+    """
+
+    start: pd.Timestamp
+    day: dt.date
+    index: pd.DatetimeIndex
+    k: int
+    dt_h: np.ndarray
+
+    @property
+    def key(self) -> str:
+        """The job-run key of the period: its start in UTC, ISO 8601."""
+        return period_key(self.start)
+
+    @property
+    def utc(self) -> dt.datetime:
+        """The period start as a UTC datetime (database value)."""
+        return self.start.tz_convert("UTC").to_pydatetime()
+
+
+def period_key(start: pd.Timestamp) -> str:
+    """Job-run key of a period: ``2024-01-01T16:00:00+00:00`` (UTC)."""
+    return pd.Timestamp(start).tz_convert("UTC").isoformat()
+
+
+def slot_at(market: MarketSpec, instant: pd.Timestamp) -> PeriodSlot:
+    """The period that contains ``instant``."""
+    local = pd.Timestamp(instant).tz_convert(market.timezone).floor("us").as_unit("us")
+    day = trading_day_of(market, local)
+    index = trading_day_index(market, day)
+    k = int(index.searchsorted(local, side="right")) - 1
+    return PeriodSlot(index[k], day, index, k, period_hours(index, market))
+
+
+def dispatch_slot(market: MarketSpec, now: pd.Timestamp, lead_s: float) -> PeriodSlot:
+    """The period a dispatch at ``now`` is for: the one that contains ``now + lead``."""
+    return slot_at(market, pd.Timestamp(now) + pd.Timedelta(seconds=lead_s))
+
+
+def bid_day(market: MarketSpec, now: pd.Timestamp) -> dt.date:
+    """The trading day whose day-ahead gate closes next (at or after ``now``)."""
+    today = trading_day_of(market, pd.Timestamp(now))
+    for ahead in range(4):
+        day = today + dt.timedelta(days=ahead)
+        if gate_closure(market, day) >= pd.Timestamp(now):
+            return day
+    raise AssertionError("a gate closure within four days")  # pragma: no cover
+
+
+def measured_state(
+    session: Session, loaded: LoadedPortfolio, slot: PeriodSlot
+) -> tuple[dict[str, dict[str, float]], str]:
+    """Battery state at the start of ``slot`` and where it came from.
+
+    Returns
+    -------
+    state : dict
+        Per battery id: ``soc_mwh`` (MWh), ``discharged_mwh`` (MWh discharged so far today).
+    source : str
+        ``telemetry``, ``setpoints``, ``day_ahead`` or ``portfolio`` (the source of the first
+        battery; ``none`` without batteries).
+    """
+    batteries = [a for a in loaded.portfolio.assets if isinstance(a, BatterySpec)]
+    if not batteries:
+        return {}, "none"
+    start = slot.utc
+    step = pd.Timedelta(hours=float(slot.dt_h[slot.k]))
+    previous = (slot.start - step).tz_convert("UTC").to_pydatetime()
+    ids = [b.id for b in batteries]
+    telemetry = repository.latest_telemetry(session, ids, start, start - TELEMETRY_LOOKBACK)
+    planned_prev = repository.setpoints_at(session, previous)
+    day_ahead_prev = repository.day_ahead_at(session, previous)
+    state: dict[str, dict[str, float]] = {}
+    sources: list[str] = []
+    for b in batteries:
+        soc, source = _soc(session, b.id, telemetry, planned_prev, day_ahead_prev)
+        if soc is None:
+            soc, source = float(b.soc_initial_mwh), "portfolio"
+        state[b.id] = {"soc_mwh": soc, "discharged_mwh": 0.0}
+        sources.append(source)
+    day_start = slot.index[0].tz_convert("UTC").to_pydatetime()
+    for sp in repository.setpoints_between(session, day_start, start):
+        if sp.asset_id in state and sp.setpoint_mw > 0:
+            hours = float(
+                slot.dt_h[slot.index.get_loc(pd.Timestamp(sp.period_start).tz_convert(slot.index.tz))]
+            )
+            state[sp.asset_id]["discharged_mwh"] += sp.setpoint_mw * hours
+    return state, sources[0]
+
+
+def _soc(session, asset_id, telemetry, planned_prev, day_ahead_prev) -> tuple[float | None, str]:
+    measured = telemetry.get(asset_id)
+    if measured is not None:
+        soc = float(measured.soc_mwh)
+        prev = planned_prev.get(asset_id)
+        base = repository.setpoints_at(session, measured.period_start).get(asset_id)
+        if prev is not None and base is not None and None not in (prev.soc_end_mwh, base.soc_end_mwh):
+            soc += float(prev.soc_end_mwh) - float(base.soc_end_mwh)
+        return soc, "telemetry"
+    if asset_id in planned_prev and planned_prev[asset_id].soc_end_mwh is not None:
+        return float(planned_prev[asset_id].soc_end_mwh), "setpoints"
+    if asset_id in day_ahead_prev and day_ahead_prev[asset_id].soc_mwh is not None:
+        return float(day_ahead_prev[asset_id].soc_mwh), "day_ahead"
+    return None, "portfolio"
+
+
+def dispatch_price(slot: PeriodSlot, da: np.ndarray, rt: np.ndarray) -> np.ndarray:
+    """Real-time price forecast of the whole day (yuan/MWh) for a re-solve from ``slot.k``.
+
+    The day's DA price plus the last observed RT-DA spread, fading with a one-hour time constant
+    (:func:`simulator.strategies.rt_forecast_decaying_spread`); just the DA price when the RT
+    price of the previous period is not in yet.
+    """
+    k = slot.k
+    if k > 0 and np.isfinite(rt[k - 1]) and np.isfinite(da[k - 1]):
+        view = RtView(slot.index, slot.dt_h, k, da, rt[:k])
+        return rt_forecast_decaying_spread(view)
+    return np.array(da, dtype=float)
+
+
+def result_setpoints(result: ScheduleResult, start: pd.Timestamp) -> list[dict]:
+    """Setpoint rows of period ``start`` from a solved schedule (MW; battery MWh at the period end)."""
+    row = result.asset_net_mw.loc[start]
+    soc = result.series.get("battery.soc_mwh")
+    return [
+        {
+            "asset_id": str(asset_id),
+            "setpoint_mw": float(value),
+            "soc_end_mwh": float(soc.loc[start, asset_id])
+            if soc is not None and asset_id in soc.columns
+            else None,
+            "source": "optimal",
+        }
+        for asset_id, value in row.items()
+    ]
+
+
+def injected_failure(what: str, k: int | None = None) -> bool:
+    """True when ``VPP_INJECT_SOLVER_FAILURE`` asks the solve of ``what`` (period ``k``) to fail."""
+    spec = os.environ.get(INJECT_ENV, "").strip()
+    if not spec:
+        return False
+    items = {s.strip() for s in spec.split(",")}
+    return "all" in items or what in items or (k is not None and str(k) in items)

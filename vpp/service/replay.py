@@ -1,0 +1,77 @@
+"""Replayed market data and devices for the simulated day: what the exchange and the device
+gateways would drop into the inbox.
+
+- before the day: ``forecast_<D>.csv`` (the day's DA price from the replay file, used as the
+  forecast) and ``prices_da_<D>.csv`` (the cleared DA prices, published on D-1);
+- after each period ends: ``prices_rt_<stamp>.csv`` (the RT prices of the day so far) and
+  ``telemetry_<stamp>.csv``: each device followed the setpoint it read from the outbox JSON, so its
+  metered power is the setpoint (MW) and its state of charge the planned end state (MWh).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from market.calendar import format_timestamps, trading_day_index
+from market.presets import MarketSpec, resolve_market
+from market.prices import prices_for_day, read_prices
+from vpp.io_utils import write_csv_atomic
+from vpp.service import outbox, planning
+
+
+def _day_prices(path: str, market: MarketSpec, day: dt.date) -> pd.DataFrame:
+    return _cached_day_prices(path, market.name, day)
+
+
+@lru_cache(maxsize=4)
+def _cached_day_prices(path: str, market_name: str, day: dt.date) -> pd.DataFrame:
+    market = resolve_market(market_name)
+    return prices_for_day(read_prices(path, market), market, day)
+
+
+def publish_day_ahead(inbox: str | Path, prices_path: str, market: MarketSpec, day: dt.date) -> None:
+    """Drop the day's DA price forecast and cleared DA prices into the inbox."""
+    frame = _day_prices(str(prices_path), market, day)[["da_price"]]
+    write_csv_atomic(frame, Path(inbox) / f"forecast_{day}.csv", index=True)
+    write_csv_atomic(frame, Path(inbox) / f"prices_da_{day}.csv", index=True)
+
+
+def gateway_job(settings: dict[str, Any], prices_path: str, day: str) -> None:
+    """Report the period that just ended: its RT price and the devices' telemetry."""
+    from vpp.service.jobs import pipeline_for
+
+    pipeline = pipeline_for(settings)
+    market = pipeline.market
+    now = pipeline.clock.now()
+    ended = planning.slot_at(market, now - market.period)
+    if ended.day != dt.date.fromisoformat(day):
+        return
+    stamp = ended.start.strftime("%Y-%m-%dT%H-%M")
+    inbox = Path(pipeline.config.inbox)
+    rt = _day_prices(str(prices_path), market, ended.day)[["rt_price"]].iloc[: ended.k + 1]
+    write_csv_atomic(rt, inbox / f"prices_rt_{stamp}.csv", index=True)
+    _, json_path = outbox.setpoint_paths(pipeline.config.outbox, ended.start)
+    if not json_path.exists():  # nothing was sent: the devices report nothing
+        return
+    sent = outbox.read_setpoints(json_path)["setpoints"]
+    when = format_timestamps(pd.DatetimeIndex([ended.start]))[0]
+    rows = pd.DataFrame(
+        {
+            "timestamp": when,
+            "asset_id": [r["asset_id"] for r in sent],
+            "metered_mw": [r["setpoint_mw"] for r in sent],
+            "soc_mwh": [r["soc_end_mwh"] for r in sent],
+        }
+    )
+    write_csv_atomic(rows, inbox / f"telemetry_{stamp}.csv")
+
+
+def day_window(market: MarketSpec, day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First period start and end of the trading day (market zone)."""
+    index = trading_day_index(market, day)
+    return index[0], index[-1] + market.period

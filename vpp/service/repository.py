@@ -1,0 +1,174 @@
+"""Idempotent writes and the reads the pipeline needs.
+
+A job's outputs and its :class:`~vpp.service.db.JobRun` row are written in ONE transaction that
+starts by claiming the run: ``INSERT ... ON CONFLICT DO NOTHING`` on the unique
+``(job, period_key)``. When the claim inserts nothing the run already exists and the transaction
+writes nothing else, so a rerun (or a second instance) never writes twice, and a crash before the
+commit leaves no row at all. Output rows are insert-or-ignore on their own unique keys as well.
+A failed run (status ``failed``) is replaced by a later successful one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from vpp.service.db import (
+    Base,
+    DayAheadSchedule,
+    Forecast,
+    JobRun,
+    Price,
+    Setpoint,
+    Telemetry,
+)
+
+
+def _insert(session: Session, model: type[Base] | sa.Table) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the service supports SQLite and PostgreSQL
+        raise NotImplementedError(f"no insert-or-ignore for database '{name}'")
+    return insert(model)
+
+
+def insert_ignore(
+    session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
+) -> int:
+    """Insert ``rows``, skipping any whose unique ``keys`` already exist; return rows inserted."""
+    if not rows:
+        return 0
+    table = model.__table__
+    stmt = _insert(session, table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
+    # RETURNING counts the rows really inserted (psycopg reports rowcount -1 here)
+    stmt = stmt.returning(table.c[keys[0]])
+    return len(session.connection().execute(stmt).all())
+
+
+def upsert_prices(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert or complete price rows: a value given (not None) replaces the stored one."""
+    if not rows:
+        return 0
+    count = 0
+    for columns in ({"da_price"}, {"rt_price"}, {"da_price", "rt_price"}):
+        batch = [r for r in rows if {k for k in ("da_price", "rt_price") if r.get(k) is not None} == columns]
+        if not batch:
+            continue
+        stmt = _insert(session, Price.__table__).values(batch)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["period_start"], set_={c: getattr(stmt.excluded, c) for c in columns}
+        ).returning(Price.__table__.c.period_start)
+        count += len(session.connection().execute(stmt).all())
+    return count
+
+
+def claim_run(session: Session, run: Mapping[str, Any]) -> bool:
+    """Claim ``(job, period_key)`` inside the caller's transaction; False when already done.
+
+    A previous ``failed`` run of the same key is deleted first, so it can be retried.
+    """
+    session.execute(
+        sa.delete(JobRun).where(
+            JobRun.job == run["job"], JobRun.period_key == run["period_key"], JobRun.status == "failed"
+        )
+    )
+    row = dict(run)
+    if isinstance(row.get("detail"), dict):
+        row["detail"] = json.dumps(row["detail"], default=str, sort_keys=True)
+    return insert_ignore(session, JobRun, [row], ["job", "period_key"]) == 1
+
+
+def record_failure(session: Session, run: Mapping[str, Any]) -> None:
+    """Record a failed run unless the key already has a run (failed runs are not retried here)."""
+    row = dict(run, status="failed")
+    if isinstance(row.get("detail"), dict):
+        row["detail"] = json.dumps(row["detail"], default=str, sort_keys=True)
+    insert_ignore(session, JobRun, [row], ["job", "period_key"])
+
+
+def find_run(session: Session, job: str, period_key: str) -> JobRun | None:
+    """The run of ``job`` for ``period_key``, if any."""
+    return session.scalar(sa.select(JobRun).where(JobRun.job == job, JobRun.period_key == period_key))
+
+
+def run_done(session: Session, job: str, period_key: str) -> bool:
+    """True when ``job`` completed ``period_key`` (status ok or fallback)."""
+    run = find_run(session, job, period_key)
+    return run is not None and run.status != "failed"
+
+
+def runs(session: Session, job: str, start: dt.datetime, end: dt.datetime) -> list[JobRun]:
+    """Runs of ``job`` for period starts in ``[start, end)``, ordered by period."""
+    stmt = (
+        sa.select(JobRun)
+        .where(JobRun.job == job, JobRun.period_start >= start, JobRun.period_start < end)
+        .order_by(JobRun.period_start)
+    )
+    return list(session.scalars(stmt))
+
+
+def prices_between(session: Session, start: dt.datetime, end: dt.datetime) -> dict[dt.datetime, Price]:
+    """Stored prices with period start in ``[start, end)``, by period start (UTC)."""
+    stmt = sa.select(Price).where(Price.period_start >= start, Price.period_start < end)
+    return {p.period_start: p for p in session.scalars(stmt)}
+
+
+def forecasts_for(session: Session, day: dt.date) -> dict[dt.datetime, float]:
+    """Day-ahead price forecast of ``day`` by period start (yuan/MWh)."""
+    stmt = sa.select(Forecast).where(Forecast.trading_day == day)
+    return {f.period_start: f.da_price for f in session.scalars(stmt)}
+
+
+def day_ahead_at(session: Session, period_start: dt.datetime) -> dict[str, DayAheadSchedule]:
+    """Day-ahead schedule rows of one period, by asset id."""
+    stmt = sa.select(DayAheadSchedule).where(DayAheadSchedule.period_start == period_start)
+    return {r.asset_id: r for r in session.scalars(stmt)}
+
+
+def setpoints_at(session: Session, period_start: dt.datetime) -> dict[str, Setpoint]:
+    """Setpoints of one period, by asset id."""
+    stmt = sa.select(Setpoint).where(Setpoint.period_start == period_start)
+    return {r.asset_id: r for r in session.scalars(stmt)}
+
+
+def setpoints_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[Setpoint]:
+    """Setpoints with period start in ``[start, end)``."""
+    stmt = sa.select(Setpoint).where(Setpoint.period_start >= start, Setpoint.period_start < end)
+    return list(session.scalars(stmt.order_by(Setpoint.period_start, Setpoint.asset_id)))
+
+
+def latest_telemetry(
+    session: Session, asset_ids: Iterable[str], before: dt.datetime, since: dt.datetime
+) -> dict[str, Telemetry]:
+    """Per asset, the latest telemetry row with a state of charge, period start in ``[since, before)``."""
+    out: dict[str, Telemetry] = {}
+    for asset_id in asset_ids:
+        stmt = (
+            sa.select(Telemetry)
+            .where(
+                Telemetry.asset_id == asset_id,
+                Telemetry.period_start < before,
+                Telemetry.period_start >= since,
+                Telemetry.soc_mwh.is_not(None),
+            )
+            .order_by(Telemetry.period_start.desc())
+            .limit(1)
+        )
+        row = session.scalar(stmt)
+        if row is not None:
+            out[asset_id] = row
+    return out
+
+
+def telemetry_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[Telemetry]:
+    """Telemetry rows with period start in ``[start, end)``."""
+    stmt = sa.select(Telemetry).where(Telemetry.period_start >= start, Telemetry.period_start < end)
+    return list(session.scalars(stmt))

@@ -1,0 +1,168 @@
+"""APScheduler wiring: a BackgroundScheduler whose SQLAlchemy job store lives in the service database.
+
+Jobs (each thin, see :mod:`vpp.service.jobs`), all with ``coalesce=True``, ``max_instances=1`` and a
+misfire grace of half a period, so after downtime a job runs once for the current period instead
+of replaying the missed ones:
+
+- ``dispatch``: every period, ``dispatch_lead_s`` before each period boundary;
+- ``ingest``: every period, ``ingest_lead_s`` before each boundary;
+- ``bid``: daily, ``bid_lead_s`` before the market's day-ahead gate closure;
+- ``settle``: daily, ``settle_delay_s`` after midnight (market zone).
+
+With an accelerated clock the same triggers are defined in simulated time and wrapped in
+:class:`~vpp.service.clock.SimulatedTrigger`; a simulation window bounds them to one trading day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from market.calendar import gate_closure, trading_day_index
+from market.presets import MarketSpec
+from vpp.service.clock import AcceleratedClock, SimulatedTrigger, make_clock
+from vpp.service.config import ServiceConfig
+
+JOB_FUNCTIONS = {
+    "bid": "vpp.service.jobs:bid_job",
+    "dispatch": "vpp.service.jobs:dispatch_job",
+    "ingest": "vpp.service.jobs:ingest_job",
+    "settle": "vpp.service.jobs:settle_job",
+}
+"""Job id -> function reference (what the job store keeps)."""
+
+
+def build_scheduler(engine: Engine, config: ServiceConfig, market: MarketSpec) -> BackgroundScheduler:
+    """A BackgroundScheduler with its job store in ``engine``'s database (not started)."""
+    clock = make_clock(config.clock)
+    period_wall_s = market.period_hours * 3600.0 / clock.speed
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        executors={"default": ThreadPoolExecutor(4)},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": max(1, int(period_wall_s / 2)),
+        },
+        timezone=dt.UTC,
+    )
+
+
+def triggers(config: ServiceConfig, market: MarketSpec, day: dt.date | None = None) -> dict[str, BaseTrigger]:
+    """The trigger of each job; with ``day`` only the runs that concern that trading day.
+
+    Parameters
+    ----------
+    config : ServiceConfig
+        Leads and delays (s).
+    market : MarketSpec
+        Period, zone and gate closure.
+    day : datetime.date, optional
+        A simulated trading day: its bid, its periods, its settlement.
+    """
+    period_s = market.period_hours * 3600.0
+    lead = pd.Timedelta(seconds=config.dispatch_lead_s)
+    ingest_lead = pd.Timedelta(seconds=config.ingest_lead_s)
+    delay = pd.Timedelta(seconds=config.settle_delay_s)
+    if day is None:
+        midnight = trading_day_index(market, pd.Timestamp.now(tz=market.timezone).date())[0]
+        closure = gate_closure(market, midnight.date()) - pd.Timedelta(seconds=config.bid_lead_s)
+        settle_at = midnight + delay
+        out: dict[str, BaseTrigger] = {
+            "dispatch": IntervalTrigger(seconds=period_s, start_date=midnight - lead),
+            "ingest": IntervalTrigger(seconds=period_s, start_date=midnight - ingest_lead),
+            "bid": CronTrigger(
+                hour=closure.hour, minute=closure.minute, second=closure.second, timezone=market.timezone
+            ),
+            "settle": CronTrigger(
+                hour=settle_at.hour,
+                minute=settle_at.minute,
+                second=settle_at.second,
+                timezone=market.timezone,
+            ),
+        }
+    else:
+        index = trading_day_index(market, day)
+        end = index[-1] + market.period
+        out = {
+            "dispatch": IntervalTrigger(
+                seconds=period_s, start_date=index[0] - lead, end_date=index[-1] - lead + market.period / 2
+            ),
+            "ingest": IntervalTrigger(
+                seconds=period_s, start_date=index[0] - ingest_lead - market.period, end_date=end + delay
+            ),
+            "bid": DateTrigger(gate_closure(market, day) - pd.Timedelta(seconds=config.bid_lead_s)),
+            "settle": DateTrigger(end + delay),
+        }
+    clock = make_clock(config.clock)
+    if isinstance(clock, AcceleratedClock):
+        out = {name: SimulatedTrigger(trigger, clock) for name, trigger in out.items()}
+    return out
+
+
+def add_jobs(
+    scheduler: BackgroundScheduler,
+    config: ServiceConfig,
+    market: MarketSpec,
+    day: dt.date | None = None,
+    extra: dict[str, tuple[str, BaseTrigger, dict[str, Any]]] | None = None,
+) -> None:
+    """Add (or replace) the service jobs, and ``extra`` ``{id: (func_ref, trigger, kwargs)}`` ones."""
+    settings = config.to_dict()
+    for name, trigger in triggers(config, market, day).items():
+        scheduler.add_job(
+            JOB_FUNCTIONS[name],
+            trigger=trigger,
+            id=name,
+            name=name,
+            kwargs={"settings": settings},
+            replace_existing=True,
+        )
+    for name, (func, trigger, kwargs) in (extra or {}).items():
+        scheduler.add_job(func, trigger=trigger, id=name, name=name, kwargs=kwargs, replace_existing=True)
+
+
+def serve(config: ServiceConfig, *, stop_after_s: float | None = None) -> None:
+    """Run the service until interrupted: upgrade the schema, start the scheduler, catch up.
+
+    Parameters
+    ----------
+    config : ServiceConfig
+        Settings (wall clock).
+    stop_after_s : float, optional
+        Stop after this many seconds (tests); default: run until SIGINT or SIGTERM.
+    """
+    import signal
+    import threading
+
+    from vpp.service import jobs
+    from vpp.service.db import make_engine, upgrade_schema
+    from vpp.service.pipeline import Pipeline
+
+    config = config.with_paths_resolved()
+    engine = make_engine(config.db_url)
+    upgrade_schema(engine)
+    pipeline = Pipeline(config, engine)
+    jobs.register(pipeline)
+    scheduler = build_scheduler(engine, config, pipeline.market)
+    add_jobs(scheduler, config, pipeline.market)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler.start()
+    pipeline.catch_up(pipeline.clock.now())
+    try:
+        stop.wait(stop_after_s)
+    finally:
+        scheduler.shutdown(wait=True)
+        engine.dispose()
