@@ -166,7 +166,11 @@ def explain_infeasibility(
 
 
 def describe_violation(v: dict[str, Any]) -> str:
-    """One line for a user: ``battery.soc_final[bess-1] (asset bess-1): violated by 0.62``."""
+    """One line for a user, e.g. (one line)::
+
+    battery.soc_final[bess-1] (asset bess-1): violated by 0.62
+    (bound 1; 0.38 in the least-violation solution)
+    """
     where = []
     if v.get("asset"):
         where.append(f"asset {v['asset']}")
@@ -179,7 +183,10 @@ def describe_violation(v: dict[str, Any]) -> str:
     what = v.get("name") or v["constraint"]
     if v.get("constraint") in GRID_BOUND_NAMES.values():
         what = v["constraint"]
-    return f"{what} ({', '.join(where)}): violated by {v['violation']:.4g}"
+    detail = ""
+    if v.get("bound") is not None and v.get("value") is not None:
+        detail = f" (bound {v['bound']:.4g}; {v['value']:.4g} in the least-violation solution)"
+    return f"{what} ({', '.join(where)}): violated by {v['violation']:.4g}{detail}"
 
 
 # -- internals ---------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Benchmarks of the optimizer: day-ahead solve and re-solve, Pyomo against the raw-highspy twin."""
