@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from market.settlement import _series_values, _settlement_frame, from_fen, to_fen
+from market.checks import series_values, settlement_frame
+from market.money import from_fen, to_fen
 from vpp.errors import InputError
 from vpp.portfolio import RevenueShare
 
@@ -146,10 +147,10 @@ def split_revenue(
         A bad settlement frame, ``consumption_mwh`` not aligned with it, NaN or negative, a
         retail curve without 24 values, or an unknown ``tz``.
     """
-    settlement = _settlement_frame(settlement)
+    settlement = settlement_frame(settlement)
     index = settlement.index
     field = "consumption_mwh"
-    consumption = _series_values(consumption_mwh, index, field, ref_field="settlement")
+    consumption = series_values(consumption_mwh, index, field, ref_field="settlement")
     negative = consumption < 0
     if negative.any():
         position = int(np.argmax(negative))

@@ -13,7 +13,8 @@ from datetime import tzinfo
 import numpy as np
 import pandas as pd
 
-from market.settlement import MONEY_COLUMNS, _settlement_frame, from_fen, to_fen
+from market.checks import MONEY_COLUMNS, settlement_frame
+from market.money import from_fen, to_fen
 from vpp.errors import InputError
 
 __all__ = ["STATEMENT_COLUMNS", "daily_statement", "monthly_statement"]
@@ -110,7 +111,7 @@ def _statement(
     settlement: pd.DataFrame, tz: str | tzinfo, freq: str, index_name: str
 ) -> pd.DataFrame:
     """Group the period rows by calendar ``freq`` ("D" or "M") in ``tz`` and sum them."""
-    settlement = _settlement_frame(settlement)
+    settlement = settlement_frame(settlement)
     wall = _local_wall_times(settlement.index, tz)
     q_da = settlement["q_da_mwh"].to_numpy(dtype=float)
     q_act = settlement["q_actual_mwh"].to_numpy(dtype=float)

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from market.money import to_fen
 from market.revenue_share import RevenueSplit, retail_prices, split_revenue
-from market.settlement import settle_periods, to_fen
+from market.settlement import settle_periods
 from vpp.errors import InputError
 from vpp.portfolio import RevenueShare
 

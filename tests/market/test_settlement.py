@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.settlement import SETTLEMENT_COLUMNS, attribute_to_assets, settle_periods, to_fen
+from market.attribution import attribute_to_assets
+from market.money import to_fen
+from market.settlement import SETTLEMENT_COLUMNS, settle_periods
 from vpp.errors import InputError
 
 TZ = "Asia/Shanghai"

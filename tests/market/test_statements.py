@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from market.settlement import settle_periods, to_fen
+from market.money import to_fen
+from market.settlement import settle_periods
 from market.statements import STATEMENT_COLUMNS, daily_statement, monthly_statement
 from vpp.errors import InputError
 
