@@ -43,6 +43,7 @@ class ParamUpdater:
                 for param in identify_mutable_parameters(expr):
                     self._by_param[id(param)].append(helper)
         self.params = list(params)
+        self._positions = {id(p): i for i, p in enumerate(self.params)}
         self._snapshot = self._values()
 
     def _values(self) -> np.ndarray:
@@ -60,9 +61,8 @@ class ParamUpdater:
             changed_ids = {id(self.params[i]) for i in moved}
         else:
             changed_ids = {id(p) for p in changed}
-            positions = {id(p): i for i, p in enumerate(self.params)} if changed_ids else {}
             for pid in changed_ids:
-                i = positions.get(pid)
+                i = self._positions.get(pid)
                 if i is not None:
                     self._snapshot[i] = self.params[i].value
         seen: set[int] = set()

@@ -43,6 +43,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.highs_setup import new_highs
 from optimizer.problem import Problem
 
 SUPPORTED_FAMILIES = ("battery", "pv", "load", "flexible_load")
@@ -328,7 +329,7 @@ class RawTwin:
     def __init__(self, problem: Problem, *, time_limit_s: float = 600.0, threads: int | None = None) -> None:
         start = time.perf_counter()
         layout = assemble(problem)
-        self.highs = highspy.Highs()
+        self.highs = new_highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("time_limit", float(time_limit_s))
         if threads is not None:

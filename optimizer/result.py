@@ -121,3 +121,118 @@ class ScheduleResult:
             else:
                 long = long.merge(part, on=["timestamp", "asset_id"], how="left")
         return long.sort_values(["asset_id", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ScheduleArrays:
+    """The numpy-only result of a solve: what a real-time step needs, without pandas objects.
+
+    :meth:`optimizer.solver.ModelSolver.solve_arrays` returns it (a re-solve in the backtest needs
+    one period's values and the state); :meth:`to_result` builds the full :class:`ScheduleResult`
+    from it (``ModelSolver.solve`` does exactly that).
+
+    Attributes
+    ----------
+    index : pd.DatetimeIndex
+        Period starts, shape (T,).
+    dt_h : np.ndarray
+        Period lengths (h), shape (T,).
+    price : np.ndarray
+        The price optimised against (yuan/MWh), shape (T,).
+    asset_ids : list of str
+        Asset ids in portfolio order (rows of ``asset_net_mw``).
+    asset_family : dict[str, str]
+        Asset id -> family.
+    net_mw : np.ndarray
+        Fleet net export (MW, export +), shape (T,).
+    asset_net_mw : np.ndarray
+        Net export per asset (MW), shape (A, T), rows in ``asset_ids`` order.
+    series : dict[str, np.ndarray]
+        ``family.name`` -> (A_f, T) array, rows in ``family_ids[family]`` order.
+    family_ids : dict[str, list[str]]
+        Family -> its asset ids (row order of its series).
+    positions : dict[str, dict[str, int]]
+        Family -> asset id -> row in that family's series.
+    costs_yuan : dict[str, float]
+        Cost terms at the solution (yuan, costs positive), summed over families.
+    stats : SolveStats
+        Solver status, gap and timings.
+    """
+
+    index: pd.DatetimeIndex
+    dt_h: np.ndarray
+    price: np.ndarray
+    asset_ids: list[str]
+    asset_family: dict[str, str]
+    net_mw: np.ndarray
+    asset_net_mw: np.ndarray
+    series: dict[str, np.ndarray]
+    family_ids: dict[str, list[str]]
+    positions: dict[str, dict[str, int]]
+    costs_yuan: dict[str, float]
+    stats: SolveStats
+
+    def value(self, key: str, asset_id: str, k: int) -> float | None:
+        """Value of series ``key`` (``family.name``) for ``asset_id`` in period ``k`` (None: absent)."""
+        array = self.series.get(key)
+        if array is None:
+            return None
+        row = self.positions[key.split(".", 1)[0]].get(asset_id)
+        return None if row is None else float(array[row, k])
+
+    def to_result(self) -> ScheduleResult:
+        """The full pandas :class:`ScheduleResult` of the same solution."""
+        index = self.index
+        asset_net = pd.DataFrame(
+            self.asset_net_mw.T, index=index, columns=pd.Index(self.asset_ids, name="asset_id")
+        )
+        net = pd.Series(self.net_mw, index=index, name="net_mw")
+        net.attrs["dt_h"] = self.dt_h
+        series = {
+            key: pd.DataFrame(
+                array.T, index=index, columns=pd.Index(self.family_ids[key.split(".", 1)[0]], name="asset_id")
+            )
+            for key, array in self.series.items()
+        }
+        revenue = float((self.price * self.dt_h * self.net_mw).sum())
+        terms = {"revenue": revenue, **self.costs_yuan}
+        return ScheduleResult(
+            net_mw=net,
+            asset_net_mw=asset_net,
+            series=series,
+            price=pd.Series(self.price, index=index, name="price"),
+            objective_yuan=revenue - sum(self.costs_yuan.values()),
+            terms_yuan=terms,
+            stats=self.stats,
+            asset_family=dict(self.asset_family),
+        )
+
+
+def as_arrays(result: ScheduleResult | ScheduleArrays) -> ScheduleArrays:
+    """``result`` as :class:`ScheduleArrays` (returned as is when it already is one)."""
+    if isinstance(result, ScheduleArrays):
+        return result
+    family_ids: dict[str, list[str]] = {}
+    series: dict[str, np.ndarray] = {}
+    for key, frame in result.series.items():
+        family_ids.setdefault(key.split(".", 1)[0], [str(c) for c in frame.columns])
+        series[key] = frame.to_numpy(dtype=float).T
+    for asset_id, family in result.asset_family.items():
+        family_ids.setdefault(family, [])
+        if asset_id not in family_ids[family] and not any(k.startswith(f"{family}.") for k in series):
+            family_ids[family].append(asset_id)
+    costs = {k: float(v) for k, v in result.terms_yuan.items() if k != "revenue"}
+    return ScheduleArrays(
+        index=result.index,
+        dt_h=np.asarray(result.dt_h, dtype=float),
+        price=result.price.to_numpy(dtype=float),
+        asset_ids=[str(c) for c in result.asset_net_mw.columns],
+        asset_family=dict(result.asset_family),
+        net_mw=result.net_mw.to_numpy(dtype=float),
+        asset_net_mw=result.asset_net_mw.to_numpy(dtype=float).T,
+        series=series,
+        family_ids=family_ids,
+        positions={f: {a: i for i, a in enumerate(ids)} for f, ids in family_ids.items()},
+        costs_yuan=costs,
+        stats=result.stats,
+    )

@@ -20,7 +20,6 @@ from typing import Literal
 
 import highspy
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.common.gc_manager import PauseGC
@@ -28,11 +27,11 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.families import FAMILIES
-from optimizer.families.common import FamilySchedule
+from optimizer.highs_setup import new_highs
 from optimizer.model import build_model, family_blocks
 from optimizer.persistent import ParamUpdater, PeriodPins
 from optimizer.problem import Problem
-from optimizer.result import ScheduleResult, SolveStats
+from optimizer.result import ScheduleArrays, ScheduleResult, SolveStats
 from vpp.errors import InfeasibleError, SolverError
 
 Handoff = Literal["auto", "persistent", "compiled"]
@@ -61,6 +60,9 @@ class SolveOptions:
         Let a persistent re-solve start from the previous basis. Faster, but among tied optima
         the answer then depends on the solve history; off by default so that every result is
         reproducible (the same as a fresh solve of the same model).
+    highs_options : tuple of (name, value) pairs
+        Further HiGHS options set before every solve, e.g. ``(("presolve", "off"),)`` or
+        ``(("simplex_strategy", 4),)`` (``bench/RESULTS.md`` measured some for re-solves).
     """
 
     time_limit_s: float = 60.0
@@ -69,6 +71,7 @@ class SolveOptions:
     handoff: Handoff = "auto"
     explain_infeasible: bool = True
     warm_start: bool = False
+    highs_options: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class ModelSolver:
         self._untracked_changes = False
         self._changed_params: list[pyo.Param] = []
         self._last_raw: _RawSolution | None = None
+        self._cols_map: dict[int, int] | None = None
+        self._cols: dict[int, np.ndarray] = {}
+        self._layout: _Layout | None = None
         self.scan_params = True
         """Before each re-solve, find changed Params by comparing values (safe default). Callers
         that report every change (``set_prices``, ``restart``, ``mark_params_changed``) may turn
@@ -198,7 +204,23 @@ class ModelSolver:
 
     # -- solving ----------------------------------------------------------------------------------
     def solve(self) -> ScheduleResult:
-        """Solve (or re-solve) the model and return the typed result.
+        """Solve (or re-solve) the model and return the typed result (pandas).
+
+        The same as ``solve_arrays().to_result()``.
+
+        Raises
+        ------
+        InfeasibleError
+            The constraints cannot all hold; the message names asset, constraint and period.
+        SolverError
+            HiGHS stopped without a usable solution.
+        """
+        return self.solve_arrays().to_result()
+
+    def solve_arrays(self) -> ScheduleArrays:
+        """Solve (or re-solve) the model and return per-family numpy arrays (no DataFrames).
+
+        The light path for repeated re-solves (a real-time step needs one period and the state).
 
         Raises
         ------
@@ -219,7 +241,7 @@ class ModelSolver:
                 f"HiGHS stopped without a solution: {raw.termination} "
                 f"(time limit {self.options.time_limit_s} s)"
             )
-        return self._result(raw, handoff_s)
+        return self._arrays(raw, handoff_s)
 
     def _solve_persistent(self) -> tuple[_RawSolution, float]:
         """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""
@@ -244,6 +266,11 @@ class ModelSolver:
             highs.clearSolver()
         start = time.perf_counter()
         highs.run()
+        if self.options.warm_start and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # From a stale basis after pinned bounds HiGHS sometimes ends with status Unknown: cold retry.
+            highs.clearSolver()
+            _apply_options(highs, self.options)
+            highs.run()
         elapsed = time.perf_counter() - start
         raw = _read_highs(highs, self._persistent._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
         self._last_raw = raw
@@ -325,18 +352,22 @@ class ModelSolver:
             violations,
         )
 
-    def _result(self, raw: _RawSolution, handoff_s: float) -> ScheduleResult:
+    def _columns(self, component: pyo.Component, column_of: dict[int, int]) -> np.ndarray:
+        """HiGHS column of every datum of ``component`` (-1: not in HiGHS), cached per column map."""
+        if self._cols_map is not column_of:
+            self._cols_map, self._cols = column_of, {}
+        key = id(component)
+        cols = self._cols.get(key)
+        if cols is None:
+            cols = np.fromiter((column_of.get(id(v), -1) for v in component.values()), dtype=np.int64)
+            self._cols[key] = cols
+        return cols
+
+    def _arrays(self, raw: _RawSolution, handoff_s: float) -> ScheduleArrays:
         problem = self.problem
-        index = problem.index
-        cache: dict[int, np.ndarray] = {}
 
         def values(component: pyo.Component) -> np.ndarray:
-            key = id(component)
-            if key not in cache:
-                cache[key] = np.fromiter(
-                    (raw.column_of.get(id(v), -1) for v in component.values()), dtype=np.int64
-                )
-            cols = cache[key]
+            cols = self._columns(component, raw.column_of)
             out = raw.col_value[np.maximum(cols, 0)]
             missing = cols < 0
             if missing.any():
@@ -344,56 +375,61 @@ class ModelSolver:
                 out = np.where(missing, np.asarray(fixed, dtype=float), out)
             return out
 
-        schedules: dict[str, FamilySchedule] = {}
+        if self._layout is None:
+            self._layout = _Layout(self.model, problem)
+        layout = self._layout
+        asset_net = np.zeros((len(layout.asset_ids), problem.n_periods))
+        series: dict[str, np.ndarray] = {}
+        costs: dict[str, float] = {}
         for name, block in family_blocks(self.model):
-            schedules[name] = FAMILIES[name].extract(block, problem.families[name], values)
-        columns, blocks = [], []
-        for name, sched in schedules.items():
-            columns.extend(problem.families[name].ids)
-            blocks.append(sched.net_mw)
-        asset_net = pd.DataFrame(
-            np.vstack(blocks).T if blocks else np.zeros((len(index), 0)),
-            index=index,
-            columns=pd.Index(columns, name="asset_id"),
-        )[problem.asset_ids]
-        net = pd.Series(asset_net.sum(axis=1).to_numpy(), index=index, name="net_mw")
-        net.attrs["dt_h"] = problem.dt_h
-        series = {
-            f"{name}.{key}": pd.DataFrame(
-                arr.T, index=index, columns=pd.Index(problem.families[name].ids, name="asset_id")
-            )
-            for name, sched in schedules.items()
-            for key, arr in sched.series.items()
-        }
-        revenue = float((problem.price * problem.dt_h * net.to_numpy()).sum())
-        terms = {"revenue": revenue}
-        for sched in schedules.values():
+            sched = FAMILIES[name].extract(block, problem.families[name], values)
+            asset_net[layout.rows[name]] = sched.net_mw
+            for key, arr in sched.series.items():
+                series[f"{name}.{key}"] = arr
             for key, cost in sched.costs_yuan.items():
-                terms[key] = terms.get(key, 0.0) + cost
-        objective = revenue - sum(v for k, v in terms.items() if k != "revenue")
-        n_bin = sum(1 for v in self.model.component_data_objects(pyo.Var) if v.is_binary())
+                costs[key] = costs.get(key, 0.0) + cost
         stats = SolveStats(
             status=raw.status,
             termination=raw.termination,
-            mip_gap=raw.mip_gap if n_bin else None,
+            mip_gap=raw.mip_gap if layout.n_binaries else None,
             build_seconds=self.build_seconds if self._solves <= 1 else 0.0,
             handoff_seconds=handoff_s,
             solve_seconds=raw.seconds,
             handoff=self.handoff,
             n_variables=len(raw.col_value),
-            n_constraints=self.model.nconstraints(),
-            n_binaries=n_bin,
+            n_constraints=layout.n_constraints,
+            n_binaries=layout.n_binaries,
         )
-        return ScheduleResult(
-            net_mw=net,
+        return ScheduleArrays(
+            index=problem.index,
+            dt_h=problem.dt_h,
+            price=problem.price,
+            asset_ids=layout.asset_ids,
+            asset_family=layout.asset_family,
+            net_mw=asset_net.sum(axis=0),
             asset_net_mw=asset_net,
             series=series,
-            price=pd.Series(problem.price, index=index, name="price"),
-            objective_yuan=objective,
-            terms_yuan=terms,
+            family_ids=layout.family_ids,
+            positions=layout.positions,
+            costs_yuan=costs,
             stats=stats,
-            asset_family=dict(problem.asset_family),
         )
+
+
+class _Layout:
+    """What every result of one model shares: asset order, family rows, model size (computed once)."""
+
+    def __init__(self, model: pyo.ConcreteModel, problem: Problem) -> None:
+        self.asset_ids = list(problem.asset_ids)
+        self.asset_family = dict(problem.asset_family)
+        at = {a: i for i, a in enumerate(self.asset_ids)}
+        self.family_ids = {name: list(problem.families[name].ids) for name, _ in family_blocks(model)}
+        self.rows = {
+            name: np.array([at[a] for a in ids], dtype=np.int64) for name, ids in self.family_ids.items()
+        }
+        self.positions = {name: {a: i for i, a in enumerate(ids)} for name, ids in self.family_ids.items()}
+        self.n_binaries = sum(1 for v in model.component_data_objects(pyo.Var) if v.is_binary())
+        self.n_constraints = model.nconstraints()
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> ScheduleResult:
@@ -438,18 +474,22 @@ def _compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integer
         ]
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     highs.passModel(lp)
     highs._vpp_rows = info.rows  # kept for diagnosis
     return highs, {id(v): i for i, v in enumerate(columns)}
 
 
 def _apply_options(highs: highspy.Highs, options: SolveOptions) -> None:
-    highs.setOptionValue("time_limit", float(options.time_limit_s))
+    # HiGHS checks ``time_limit`` against the run clock of the instance, which accumulates over
+    # every run (highspy 1.16): a persistent model would stop re-solving once its HiGHS time
+    # summed to the limit (about 60 s into a long backtest). The limit is per solve here.
+    highs.setOptionValue("time_limit", float(highs.getRunTime()) + float(options.time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     if options.threads is not None:
         highs.setOptionValue("threads", int(options.threads))
+    for name, value in options.highs_options:
+        highs.setOptionValue(name, value)
 
 
 def _read_highs(

@@ -7,10 +7,14 @@ Files in the output folder (written atomically, ``vpp.io_utils``):
 - ``assets.csv``: per period and asset (first strategy): bid and actual net export (MW) and states;
 - ``<strategy>/settlement.csv`` and ``<strategy>/assets.csv`` for each strategy;
 - ``summary.json``: the first strategy's totals at top level, ``perfect_foresight_revenue_yuan``,
-  ``strategies`` (one block each), ``forecast_errors`` and run statistics;
+  ``passive_revenue_yuan`` (no flexibility used, :mod:`simulator.passive`) and ``passive_notes``
+  (where that baseline is not physical; empty normally), ``strategies`` (one block each, with
+  ``capture_ratio = (revenue - passive) / (perfect_foresight - passive)`` and
+  ``value_over_passive_yuan``), ``forecast_errors`` and run statistics;
 - ``report.html``: plots and tables (:mod:`simulator.report`).
 
-Perfect foresight is always run (it is the capture-ratio bound) even when not listed.
+Perfect foresight is always run (it is the capture-ratio bound) even when not listed. The passive
+position needs no solve.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from market.calendar import trading_day_index
 from optimizer.solver import SolveOptions
 from simulator.forecasts import FORECASTS, make_forecast
 from simulator.metrics import forecast_errors, settle, strategy_summary
+from simulator.passive import baseline_notes, passive_revenue
 from simulator.replay import BacktestRun, replay
-from simulator.strategies import STRATEGIES, get_strategies
+from simulator.risk import add_risk_figures
+from simulator.strategies import STRATEGIES, Strategy, get_strategies
 from vpp.io_utils import write_csv_atomic, write_text_atomic
 from vpp.portfolio_io import LoadedPortfolio
 
@@ -68,15 +74,47 @@ def run_backtest(
     progress: bool | None = None,
 ) -> BacktestResult:
     """Replay ``days`` for ``strategies`` (plus the perfect-foresight bound), settle and summarise."""
+    names, to_run = strategies_to_run(strategies)
+    run = replay(loaded, prices, days, to_run, forecast=forecast, options=options, progress=progress)
+    return summarise(loaded, prices, days, names, run)
+
+
+def strategies_to_run(strategies: list[str] | str) -> tuple[list[str], list[Strategy]]:
+    """The strategy names as listed, and the strategies to replay (the bound first if not listed)."""
     chosen = get_strategies(strategies)
     names = [s.name for s in chosen]
-    to_run = chosen if BOUND in names else [STRATEGIES[BOUND], *chosen]
-    run = replay(loaded, prices, days, to_run, forecast=forecast, options=options, progress=progress)
+    return names, chosen if BOUND in names else [STRATEGIES[BOUND], *chosen]
+
+
+def summarise(
+    loaded: LoadedPortfolio,
+    prices: pd.DataFrame,
+    days: list[dt.date],
+    names: list[str],
+    run: BacktestRun,
+) -> BacktestResult:
+    """Settle the replayed records of ``run`` and build the summary (``summary.json``).
+
+    Parameters
+    ----------
+    loaded : LoadedPortfolio
+        The portfolio.
+    prices : pd.DataFrame
+        Realised prices (yuan/MWh).
+    days : list of datetime.date
+        The replayed days.
+    names : list of str
+        Strategies to report, the headline first; ``run`` must also hold the bound.
+    run : BacktestRun
+        Replay records (one replay, or merged ones: :func:`simulator.distributed.merge_runs`).
+    """
     settlements = {name: settle(rec.fleet_frame(), loaded) for name, rec in run.records.items()}
     bound = float(settlements[BOUND]["revenue"].sum())
-    blocks = {name: strategy_summary(settlements[name], bound) for name in names}
+    passive = passive_revenue(loaded, prices, days)
+    blocks = {name: strategy_summary(settlements[name], bound, passive) for name in names}
     for name in names:
         blocks[name]["realtime_solves"] = run.records[name].solves
+    add_risk_figures(blocks, settlements, loaded.market.timezone)  # daily spread, VSS (simulator.risk)
     head = blocks[names[0]]
     fleet = run.records[names[0]].fleet_frame()
     errors = {run.forecast: forecast_errors(fleet["forecast_da"], fleet["p_da"])}
@@ -87,10 +125,14 @@ def run_backtest(
                 for d in days
             ]
             errors[other] = forecast_errors(np.concatenate(values), fleet["p_da"])
+    notes = sorted({n for d in days for n in baseline_notes(loaded, trading_day_index(loaded.market, d))})
     summary = {
         **head,
         "strategy": names[0],
         "perfect_foresight_revenue_yuan": round(bound, 2),
+        "passive_revenue_yuan": round(passive, 2),
+        "passive_notes": notes,
+        "capture_ratio_definition": "(revenue - passive) / (perfect_foresight - passive)",
         "days": len(days),
         "periods": len(fleet),
         "first_day": str(days[0]),

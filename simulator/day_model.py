@@ -30,7 +30,7 @@ import pandas as pd
 
 from market.calendar import trading_day_index
 from optimizer.problem import Problem
-from optimizer.result import ScheduleResult
+from optimizer.result import ScheduleArrays, ScheduleResult
 from optimizer.solver import ModelSolver, SolveOptions
 from vpp.day_ahead import day_problem
 from vpp.portfolio_io import LoadedPortfolio
@@ -72,6 +72,8 @@ class DayModels:
         Models built (first day, structure changes, and fallback rebuilds).
     solves : int
         HiGHS solves.
+    highs_seconds : float
+        Time inside HiGHS ``run`` over all solves (s); the rest of a solve is Pyomo/Python overhead.
     """
 
     def __init__(self, loaded: LoadedPortfolio, options: SolveOptions | None = None) -> None:
@@ -83,6 +85,7 @@ class DayModels:
         self._carried = 0
         self.builds = 0
         self.solves = 0
+        self.highs_seconds = 0.0
 
     # -- preparing a day ------------------------------------------------------------------------
     def _structure_price(self, n_periods: int) -> np.ndarray:
@@ -116,7 +119,20 @@ class DayModels:
         state: Mapping[str, Mapping[str, float]],
         k: int = 0,
     ) -> ScheduleResult:
-        """Optimise periods ``k..T-1`` of ``day`` against ``price``.
+        """Optimise periods ``k..T-1`` of ``day`` against ``price`` (pandas result).
+
+        ``solve_arrays(...).to_result()``; see :meth:`solve_arrays`.
+        """
+        return self.solve_arrays(day, price, state, k).to_result()
+
+    def solve_arrays(
+        self,
+        day: dt.date,
+        price: np.ndarray,
+        state: Mapping[str, Mapping[str, float]],
+        k: int = 0,
+    ) -> ScheduleArrays:
+        """Optimise periods ``k..T-1`` of ``day`` against ``price`` (numpy result, the light path).
 
         With ``k = 0`` the model is set to ``day`` and starts from ``state`` (every pinned period
         released). With ``k > 0`` the periods before ``k`` must have been carried out with
@@ -135,7 +151,7 @@ class DayModels:
 
         Returns
         -------
-        ScheduleResult
+        ScheduleArrays
             Over the whole day; rows before ``k`` are the carried-out past.
         """
         self.solves += 1
@@ -150,7 +166,9 @@ class DayModels:
             solver = self.solver
             _set_prices(solver, np.asarray(price, dtype=float))
         self._carried = k
-        return solver.solve()
+        result = solver.solve_arrays()
+        self.highs_seconds += result.stats.solve_seconds
+        return result
 
     def carry_out(self, k: int) -> None:
         """Pin period ``k`` of the last solve: the assets did exactly that (see ModelSolver.carry_out)."""
@@ -189,7 +207,7 @@ def compatible(old: Problem, new: Problem) -> bool:
     return True
 
 
-def row_of(result: ScheduleResult, timestamp: pd.Timestamp) -> int:
+def row_of(result: ScheduleResult | ScheduleArrays, timestamp: pd.Timestamp) -> int:
     """Position of ``timestamp`` in ``result`` (whole-day or rebuilt remaining-day results)."""
     return int(result.index.get_loc(timestamp))
 

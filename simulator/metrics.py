@@ -9,8 +9,13 @@ with ``q = MW x period hours`` (MWh, export positive) and the contract of the po
 
 Figures (yuan, MWh, yuan/MWh):
 
-- ``capture_ratio = total_revenue / perfect_foresight_revenue`` (None when the bound is not
-  positive);
+- ``passive_revenue``: the revenue of the portfolio with no flexibility used, its envelope
+  baseline bid in DA and delivered exactly (:mod:`simulator.passive`);
+- ``value_over_passive_yuan = total_revenue - passive_revenue``;
+- ``capture_ratio = (total_revenue - passive) / (perfect_foresight_revenue - passive)``: the share
+  of the value flexibility can add that the strategy earned (1 = the bound, 0 = no better than
+  staying passive, negative = worse). Meaningful for a net consumer too, whose revenues are all
+  negative. None when the denominator is below :data:`MIN_SPAN_YUAN`;
 - ``yuan_per_mwh = total_revenue / (energy_export + energy_import)``: revenue per MWh that
   crossed the meter;
 - forecast errors of the DA forecast against the realised DA price: ``mae``, ``rmse``,
@@ -24,6 +29,9 @@ import pandas as pd
 
 from market.settlement import settle_periods
 from vpp.portfolio_io import LoadedPortfolio
+
+MIN_SPAN_YUAN = 0.01
+"""Smallest ``perfect_foresight - passive`` (yuan) for which a capture ratio is reported."""
 
 
 def settle(fleet: pd.DataFrame, loaded: LoadedPortfolio) -> pd.DataFrame:
@@ -75,8 +83,20 @@ def forecast_errors(forecast: np.ndarray | pd.Series, realised: np.ndarray | pd.
     }
 
 
-def strategy_summary(settlement: pd.DataFrame, bound_yuan: float | None) -> dict[str, float | None]:
-    """Totals of one strategy's settlement (yuan, MWh) with its capture ratio against ``bound_yuan``."""
+def strategy_summary(
+    settlement: pd.DataFrame, bound_yuan: float | None, passive_yuan: float = 0.0
+) -> dict[str, float | None]:
+    """Totals of one strategy's settlement (yuan, MWh) with its capture ratio.
+
+    Parameters
+    ----------
+    settlement : pd.DataFrame
+        The strategy's settlement per period (:func:`settle`).
+    bound_yuan : float or None
+        Perfect-foresight revenue over the same periods (yuan).
+    passive_yuan : float
+        Revenue of the passive position over the same periods (yuan).
+    """
     q = settlement["q_actual_mwh"]
     export = float(q.clip(lower=0).sum())
     imported = float(-q.clip(upper=0).sum())
@@ -89,16 +109,24 @@ def strategy_summary(settlement: pd.DataFrame, bound_yuan: float | None) -> dict
         "penalty_yuan": round(float(settlement["penalty"].sum()), 2),
         "energy_export_mwh": round(export, 6),
         "energy_import_mwh": round(imported, 6),
-        "capture_ratio": capture_ratio(total, bound_yuan),
+        "capture_ratio": capture_ratio(total, bound_yuan, passive_yuan),
+        "value_over_passive_yuan": round(total - passive_yuan, 2),
         "yuan_per_mwh": round(total / (export + imported), 4) if export + imported > 0 else None,
     }
 
 
-def capture_ratio(revenue_yuan: float, bound_yuan: float | None) -> float | None:
-    """``revenue / bound`` (None when the bound is missing or not positive)."""
-    if bound_yuan is None or bound_yuan <= 0:
+def capture_ratio(revenue_yuan: float, bound_yuan: float | None, passive_yuan: float = 0.0) -> float | None:
+    """``(revenue - passive) / (bound - passive)`` (yuan / yuan).
+
+    None when the bound is missing or ``bound - passive`` is below :data:`MIN_SPAN_YUAN` (no
+    flexibility value to capture, or a bound below the passive position).
+    """
+    if bound_yuan is None:
         return None
-    return round(float(revenue_yuan) / float(bound_yuan), 6)
+    span = float(bound_yuan) - float(passive_yuan)
+    if span < MIN_SPAN_YUAN:
+        return None
+    return round((float(revenue_yuan) - float(passive_yuan)) / span, 6)
 
 
 def daily_revenue(settlement: pd.DataFrame, tz: str) -> pd.Series:

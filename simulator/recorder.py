@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimizer.result import ScheduleResult
+from optimizer.result import ScheduleArrays, ScheduleResult, as_arrays
 
 
 @dataclass
@@ -23,52 +23,74 @@ class StrategyRecord:
     name: str
     fleet: list[pd.DataFrame] = field(default_factory=list)
     assets: list[pd.DataFrame] = field(default_factory=list)
-    _rows: list[dict[str, float]] = field(default_factory=list)
-    _asset_rows: list[tuple[pd.Timestamp, np.ndarray, dict[str, np.ndarray]]] = field(default_factory=list)
+    _actual: list[float] = field(default_factory=list)
+    _resolved: list[bool] = field(default_factory=list)
+    _asset_rows: list[tuple[np.ndarray, dict[str, np.ndarray]]] = field(default_factory=list)
+    _last: tuple[object, ScheduleArrays] | None = None
     solves: int = 0
 
-    def period(self, result: ScheduleResult, row: int, timestamp: pd.Timestamp, resolved: bool) -> None:
+    def _arrays(self, result: ScheduleResult | ScheduleArrays) -> ScheduleArrays:
+        if isinstance(result, ScheduleArrays):
+            return result
+        if self._last is None or self._last[0] is not result:  # convert a pandas result once
+            self._last = (result, as_arrays(result))
+        return self._last[1]
+
+    def period(
+        self, result: ScheduleResult | ScheduleArrays, row: int, timestamp: pd.Timestamp, resolved: bool
+    ) -> None:
         """Record period ``timestamp`` as carried out from row ``row`` of ``result``."""
-        series = {key: frame.iloc[row] for key, frame in result.series.items()}
-        self._asset_rows.append((timestamp, result.asset_net_mw.iloc[row].to_numpy(), series))
-        self._rows.append({"actual_mw": float(result.net_mw.iloc[row]), "resolved": resolved})
+        arrays = self._arrays(result)
+        series = {key: array[:, row].copy() for key, array in arrays.series.items()}
+        self._asset_rows.append((arrays.asset_net_mw[:, row].copy(), series))
+        self._actual.append(float(arrays.net_mw[row]))
+        self._resolved.append(bool(resolved))
         self.solves += int(resolved)
 
     def end_day(
         self,
-        plan: ScheduleResult,
+        plan: ScheduleResult | ScheduleArrays,
         forecast_da: np.ndarray,
         p_da: np.ndarray,
         p_rt: np.ndarray,
     ) -> None:
         """Close the day: ``plan`` is the day-ahead schedule (the bid)."""
+        plan = self._arrays(plan)
         index = plan.index
-        fleet = pd.DataFrame(self._rows, index=index)
-        fleet.insert(0, "bid_mw", plan.net_mw.round(6).to_numpy())
-        fleet.insert(2, "dt_h", plan.dt_h)
-        fleet["forecast_da"] = forecast_da
-        fleet["p_da"] = p_da
-        fleet["p_rt"] = p_rt
+        fleet = pd.DataFrame(
+            {
+                "bid_mw": plan.net_mw.round(6),
+                "actual_mw": np.asarray(self._actual, dtype=float),
+                "dt_h": plan.dt_h,
+                "resolved": np.asarray(self._resolved, dtype=bool),
+                "forecast_da": forecast_da,
+                "p_da": p_da,
+                "p_rt": p_rt,
+            },
+            index=index,
+        )
         self.fleet.append(fleet)
-        ids = list(plan.asset_net_mw.columns)
+        ids = list(plan.asset_ids)
+        at = {a: i for i, a in enumerate(ids)}
         n_assets, n_periods = len(ids), len(index)
         frame = pd.DataFrame(
             {
-                "timestamp": np.repeat(index.to_numpy(), n_assets),
+                "timestamp": index.repeat(n_assets),
                 "asset_id": np.tile(np.asarray(ids, dtype=object), n_periods),
-                "bid_mw": plan.asset_net_mw.round(6).to_numpy().reshape(-1),
-                "net_mw": np.concatenate([net for _, net, _ in self._asset_rows]),
+                "bid_mw": plan.asset_net_mw.T.round(6).reshape(-1),
+                "net_mw": np.concatenate([net for net, _ in self._asset_rows]),
             }
         )
-        frame["timestamp"] = frame["timestamp"].dt.tz_convert(index.tz) if frame["timestamp"].dt.tz else (
-            pd.DatetimeIndex(frame["timestamp"]).tz_localize("UTC").tz_convert(index.tz)
-        )
         for key in plan.series:
-            values = np.concatenate([row[key].reindex(ids).to_numpy() for _, _, row in self._asset_rows])
+            family = key.split(".", 1)[0]
+            columns = [at[a] for a in plan.family_ids[family]]
+            values = np.full((n_periods, n_assets), np.nan)
+            values[:, columns] = np.vstack([row[key] for _, row in self._asset_rows])
+            values = values.reshape(-1)
             name = key.split(".", 1)[1]  # e.g. load.consumption_mw and flexible_load.consumption_mw
             frame[name] = np.where(np.isnan(values), frame[name], values) if name in frame else values
         self.assets.append(frame)
-        self._rows, self._asset_rows = [], []
+        self._actual, self._resolved, self._asset_rows, self._last = [], [], [], None
 
     def fleet_frame(self) -> pd.DataFrame:
         """All days' fleet rows, index ``timestamp``."""

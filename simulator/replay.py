@@ -33,7 +33,7 @@ from market.calendar import gate_closure, period_hours, trading_day_index
 from market.prices import prices_for_day
 from optimizer.solver import SolveOptions
 from simulator.day_model import DayModels, row_of
-from simulator.forecasts import make_forecast
+from simulator.forecasts import known_before, make_forecast
 from simulator.recorder import StrategyRecord
 from simulator.state import State, advance, start_of_day, state_at_end
 from simulator.strategies import DaView, RtView, Strategy
@@ -67,6 +67,8 @@ class BacktestRun:
         Wall time of the loop (s).
     builds, solves : int
         Models built and HiGHS solves.
+    highs_seconds : float
+        Time inside HiGHS over all solves (s).
     """
 
     days: list[dt.date]
@@ -76,6 +78,7 @@ class BacktestRun:
     seconds: float
     builds: int
     solves: int
+    highs_seconds: float = 0.0
 
 
 def replay(
@@ -131,10 +134,11 @@ def replay(
             p_rt = realised["rt_price"].to_numpy(dtype=float)
             closure = gate_closure(market, day)
             forecast_da = make_forecast(forecast, prices, index, closure, "da_price", market=market)
+            history = known_before(prices, closure) if any(s.da_plan for s in strategies) else None
             for strategy in strategies:
                 _run_day(
                     models, day, index, dt_h, strategy, states[strategy.name], records[strategy.name],
-                    forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh,
+                    forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history,
                 )
             bar.update(task, advance=1, description=f"backtest {day}")
     return BacktestRun(
@@ -145,6 +149,7 @@ def replay(
         seconds=time.perf_counter() - start,
         builds=models.builds,
         solves=models.solves,
+        highs_seconds=models.highs_seconds,
     )
 
 
@@ -160,11 +165,16 @@ def _run_day(
     p_da: np.ndarray,
     p_rt: np.ndarray,
     tolerance: float | None,
+    history: pd.DataFrame | None = None,
 ) -> None:
     look = strategy.look_ahead
-    da_view = DaView(index, dt_h, forecast_da, p_da if look else None, p_rt if look else None)
+    da_view = DaView(index, dt_h, forecast_da, p_da if look else None, p_rt if look else None, history,
+                     p_da if strategy.clears_curve else None)
     da_state = carried.actual if look else carried.planned
-    plan = models.solve(day, strategy.da_price(da_view), da_state, 0)
+    if strategy.da_plan is not None:  # a schedule not solved at one price curve (stochastic)
+        plan = strategy.da_plan(da_view, models, da_state)
+    else:
+        plan = models.solve_arrays(day, strategy.da_price(da_view), da_state, 0)
     carried.planned = start_of_day(state_at_end(plan, da_state))
     state = carried.actual
     carried.start_states.append(state)
@@ -182,7 +192,7 @@ def _run_day(
             price = np.asarray(strategy.rt_price(view), dtype=float)
             changed = current is None or np.max(np.abs(price[k:] - solved_price[k:])) > tol
             if changed:
-                current = models.solve(day, price, state, k)
+                current = models.solve_arrays(day, price, state, k)
                 solved_price = price
             row = row_of(current, timestamp)
             record.period(current, row, timestamp, resolved=bool(changed))

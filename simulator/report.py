@@ -109,7 +109,11 @@ def write_report(result: BacktestResult, path: Path, loaded: LoadedPortfolio) ->
         f"<p>Market {html.escape(summary['market'])}, {summary['first_day']} to {summary['last_day']} "
         f"({summary['days']} days, {summary['periods']} periods), DA forecast "
         f"<code>{html.escape(summary['forecast'])}</code>. Perfect-foresight bound "
-        f"{summary['perfect_foresight_revenue_yuan']:,.2f} yuan. Money in yuan, energy in MWh.</p>",
+        f"{summary['perfect_foresight_revenue_yuan']:,.2f} yuan; passive position (no flexibility used: "
+        f"the envelope baseline bid and delivered) {summary['passive_revenue_yuan']:,.2f} yuan. "
+        "Capture ratio = (revenue - passive) / (perfect foresight - passive); value over passive = "
+        "revenue - passive. Money in yuan, energy in MWh.</p>",
+        *[f"<p><b>Passive baseline:</b> {html.escape(n)}</p>" for n in summary.get("passive_notes", [])],
         "<h2>Strategies</h2>",
         _table(blocks),
         "<h2>DA forecast errors (yuan/MWh)</h2>",

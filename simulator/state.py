@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizer.result import ScheduleResult
+from optimizer.result import ScheduleArrays, ScheduleResult, as_arrays
 
 State = dict[str, dict[str, float]]
 """Per asset id, named state values."""
@@ -21,20 +21,17 @@ DAILY_KEYS = ("discharged_mwh", "energy_consumed_mwh")
 """Counters that restart at 0 with each trading day."""
 
 
-def _value(result: ScheduleResult, key: str, asset_id: str, k: int) -> float | None:
-    frame = result.series.get(key)
-    if frame is None or asset_id not in frame.columns:
-        return None
-    return float(frame[asset_id].iloc[k])
+def _value(result: ScheduleArrays, key: str, asset_id: str, k: int) -> float | None:
+    return result.value(key, asset_id, k)
 
 
-def advance(result: ScheduleResult, k: int, state: State) -> State:
+def advance(result: ScheduleResult | ScheduleArrays, k: int, state: State) -> State:
     """State after the assets carried out period ``k`` of ``result``.
 
     Parameters
     ----------
-    result : ScheduleResult
-        The schedule whose period ``k`` the assets followed.
+    result : ScheduleResult or ScheduleArrays
+        The schedule whose period ``k`` the assets followed (arrays are read without pandas).
     k : int
         The period carried out.
     state : State
@@ -45,6 +42,7 @@ def advance(result: ScheduleResult, k: int, state: State) -> State:
     State
         A new dict; ``state`` is not modified.
     """
+    result = as_arrays(result)
     dt_h = float(result.dt_h[k])
     new = {a: dict(v) for a, v in state.items()}
     for asset_id, family in result.asset_family.items():
@@ -75,8 +73,9 @@ def advance(result: ScheduleResult, k: int, state: State) -> State:
     return new
 
 
-def state_at_end(result: ScheduleResult, state: State) -> State:
+def state_at_end(result: ScheduleResult | ScheduleArrays, state: State) -> State:
     """State after the last period of ``result`` when every period of it is carried out."""
+    result = as_arrays(result)
     for k in range(len(result.index)):
         state = advance(result, k, state)
     return state

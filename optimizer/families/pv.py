@@ -65,11 +65,7 @@ def build(b: pyo.Block, data: PvData, m: pyo.ConcreteModel) -> None:
     b.net_mw = pyo.Expression(b.A, m.T, rule=lambda b, a, t: b.output_mw[a, t])
     costly = [a for a in ids if data.curtailment_cost_yuan_per_mwh[pos[a]] != 0]
     b.curtailment_cost_yuan = pyo.Expression(
-        expr=sum(
-            weight[pos[a]][t] * (b.available_mw[a, t] - b.output_mw[a, t])
-            for a in costly
-            for t in m.T
-        )
+        expr=sum(weight[pos[a]][t] * (b.available_mw[a, t] - b.output_mw[a, t]) for a in costly for t in m.T)
         if costly
         else 0.0
     )
