@@ -38,12 +38,24 @@ Built-in strategies:
     ``1.5 m`` in the dearest hours. Batteries then only charge cheap and discharge dear (as much
     as their limits allow), PV is not curtailed (the price is positive), other assets keep their
     baseline except where the same cheap/dear rule moves them. The assets follow this schedule.
+``stochastic``
+    Bids the two-stage stochastic quantity (:func:`vpp.bid_curves.stochastic_day_plan`):
+    :data:`STOCHASTIC_SCENARIOS` scenarios bootstrapped (seed 0) from the persistence forecaster's
+    DA and RT errors before the gate closure, centred on the DA forecast, risk neutral. Real time
+    as ``da_rt``. Against ``da_rt`` this isolates the value of the stochastic solution.
+``stochastic_curve``
+    As ``stochastic`` but submits the price-quantity curve (:mod:`vpp.bid_curves`); the market
+    clears it at the realised DA price and the fleet delivers the cleared position (feasible for
+    any clearing by construction). Real time as ``da_rt``.
+``stochastic_cvar``
+    As ``stochastic`` with the CVaR term: weight and level :data:`STOCHASTIC_CVAR` (risk averse).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +77,11 @@ class DaView:
         Forecast of the DA price of D (yuan/MWh), from prices known before the gate closure.
     realised_da, realised_rt : np.ndarray or None
         Realised prices of D (yuan/MWh): only for look-ahead strategies.
+    history : pd.DataFrame or None
+        Realised prices with timestamps before the gate closure (for scenario strategies).
+    clearing_da : np.ndarray or None
+        DA clearing prices of D, only for ``clears_curve`` strategies and only to clear the curve
+        they submitted (the market clears it after the gate closure).
     """
 
     index: pd.DatetimeIndex
@@ -72,6 +89,8 @@ class DaView:
     forecast_da: np.ndarray
     realised_da: np.ndarray | None = None
     realised_rt: np.ndarray | None = None
+    history: pd.DataFrame | None = None
+    clearing_da: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,11 @@ class Strategy:
         Re-solve at period ``k`` only when the price curve of ``k..T-1`` moved by more than this
         since the last solve (else keep following the last plan); 0 re-solves every period that
         brings any change.
+    da_plan : callable or None
+        ``(DaView, DayModels, state) -> ScheduleResult``: the day-ahead schedule (its ``net_mw`` is
+        the bid) when it is not the model solved at ``da_price`` (``stochastic``).
+    clears_curve : bool
+        Submits a price-quantity curve; its ``da_plan`` gets ``clearing_da`` to clear it.
     """
 
     name: str
@@ -129,6 +153,8 @@ class Strategy:
     rt_price: Callable[[RtView], np.ndarray] | None = None
     look_ahead: bool = False
     resolve_tolerance_yuan_per_mwh: float = 0.0
+    da_plan: Callable[[DaView, Any, dict], Any] | None = None
+    clears_curve: bool = False
 
 
 RT_SPREAD_DECAY_H = 1.0
@@ -166,6 +192,30 @@ def rt_forecast_decaying_spread(view: RtView, decay_h: float = RT_SPREAD_DECAY_H
     ahead = starts[view.k :] - starts[view.k]
     price[view.k :] += spread * np.exp(-ahead / decay_h)
     return price
+
+
+STOCHASTIC_SCENARIOS = 10
+"""Price scenarios of the ``stochastic`` strategy."""
+
+
+STOCHASTIC_CVAR = (0.5, 0.9)
+"""CVaR weight and confidence level of ``stochastic_cvar``."""
+
+
+def stochastic_plan(
+    view: DaView, models: Any, state: dict, mode: str = "quantity", cvar: tuple[float, float] = (0.0, 0.95)
+) -> Any:
+    """Day-ahead schedule of the ``stochastic`` strategies (see the module docstring)."""
+    from vpp.bid_curves import stochastic_day_plan
+
+    assert view.history is not None
+    day = view.index[0].tz_convert(models.loaded.market.timezone).date()
+    _, schedule = stochastic_day_plan(
+        models.loaded, day, view.forecast_da, view.history, state, n_scenarios=STOCHASTIC_SCENARIOS,
+        mode=mode, clearing_da=view.clearing_da, cvar_weight=cvar[0], cvar_alpha=cvar[1],
+        options=models.options,
+    )
+    return schedule
 
 
 def rule_price(forecast: np.ndarray, dt_h: np.ndarray, hours: float = RULE_HOURS) -> np.ndarray:
@@ -212,6 +262,28 @@ STRATEGIES: dict[str, Strategy] = {
             f"charge in the cheapest {RULE_HOURS:g} h and discharge in the dearest {RULE_HOURS:g} h "
             "of the forecast",
             lambda view: rule_price(view.forecast_da, view.dt_h),
+        ),
+        Strategy(
+            "stochastic",
+            "bid the two-stage stochastic quantity over price scenarios; re-optimise in real time as da_rt",
+            _forecast,
+            rt_forecast_decaying_spread,
+            da_plan=stochastic_plan,
+        ),
+        Strategy(
+            "stochastic_curve",
+            "bid a price-quantity curve from the stochastic model; deliver what clears; real time as da_rt",
+            _forecast,
+            rt_forecast_decaying_spread,
+            da_plan=lambda view, models, state: stochastic_plan(view, models, state, "price_quantity"),
+            clears_curve=True,
+        ),
+        Strategy(
+            "stochastic_cvar",
+            f"as stochastic, risk averse: CVaR weight {STOCHASTIC_CVAR[0]:g} at alpha {STOCHASTIC_CVAR[1]:g}",
+            _forecast,
+            rt_forecast_decaying_spread,
+            da_plan=lambda view, models, state: stochastic_plan(view, models, state, cvar=STOCHASTIC_CVAR),
         ),
     )
 }

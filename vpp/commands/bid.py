@@ -1,4 +1,9 @@
-"""``vpp bid``: the optimal day-ahead schedule of the fleet and the quantity-only bid to submit."""
+"""``vpp bid``: the optimal day-ahead schedule of the fleet and the bid to submit.
+
+``--mode quantity-only`` (default): the deterministic schedule as a 96-point quantity bid.
+``--mode price-quantity``: price scenarios, the two-stage stochastic model and a step curve per
+period (:mod:`vpp.bid_curves`), validated against the market and written as CSV and JSON.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,14 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from market.bids import QuantityBid, validate_quantity_bid, write_bid_csv
+from market.bids import (
+    QuantityBid,
+    validate_price_quantity_bid,
+    validate_quantity_bid,
+    write_bid_csv,
+    write_price_quantity_csv,
+    write_price_quantity_json,
+)
 from market.calendar import gate_closure
 from market.prices import read_prices
 from optimizer.solver import SolveOptions
@@ -41,6 +53,15 @@ def bid_command(
     mip_gap: Annotated[float, typer.Option(help="Relative MIP gap.")] = 1e-4,
     handoff: Annotated[str, typer.Option(help="auto, persistent or compiled.")] = "auto",
     plot: Annotated[bool, typer.Option(help="Write a PNG plot beside the bid.")] = True,
+    mode: Annotated[str, typer.Option(help="quantity-only or price-quantity.")] = "quantity-only",
+    scenarios: Annotated[int, typer.Option(help="price-quantity: number of price scenarios.")] = 20,
+    seed: Annotated[int, typer.Option(help="price-quantity: scenario seed.")] = 0,
+    cvar_weight: Annotated[float, typer.Option(help="price-quantity: CVaR weight in [0, 1].")] = 0.0,
+    cvar_alpha: Annotated[float, typer.Option(help="price-quantity: CVaR confidence level.")] = 0.95,
+    scenario_method: Annotated[
+        str, typer.Option(help="price-quantity: bootstrap or quantile.")
+    ] = "bootstrap",
+    refuse_late: Annotated[bool, typer.Option(help="Refuse (not warn) a bid after gate closure.")] = False,
 ) -> None:
     """Solve the day-ahead schedule of the whole fleet and write the quantity-only bid.
 
@@ -51,10 +72,20 @@ def bid_command(
     loaded = load_portfolio(portfolio)
     price_frame = read_prices(prices, loaded.market)
     options = SolveOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap, handoff=handoff)  # type: ignore[arg-type]
+    if mode == "price-quantity":
+        _price_quantity(
+            loaded, price_frame, trading_day, out, price_column, options,
+            scenarios, seed, cvar_weight, cvar_alpha, scenario_method, refuse_late,
+        )
+        return
+    if mode != "quantity-only":
+        from vpp.errors import InputError
+
+        raise InputError(f"unknown bid mode '{mode}'; known: quantity-only, price-quantity", field="--mode")
     plan = plan_day_ahead(loaded, price_frame, trading_day, price_column=price_column, options=options)
     bid = QuantityBid(market=loaded.market.name, day=trading_day, net_mw=plan.bid_mw)
     now = pd.Timestamp.now(tz=loaded.market.timezone)
-    warning = validate_quantity_bid(bid, loaded.market, now=now, allow_late=True)
+    warning = validate_quantity_bid(bid, loaded.market, now=now, allow_late=not refuse_late)
     if warning:
         print_warning(warning)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -107,6 +138,45 @@ def _print_summary(plan: DayAheadPlan, name: str, closure: pd.Timestamp, written
     )
     if stats.mip_gap is not None:
         table.add_row("MIP gap", f"{stats.mip_gap:.2e}")
+    stdout.print(table)
+    for path in written:
+        stdout.print(f"wrote {path}")
+
+
+def _price_quantity(
+    loaded, prices: pd.DataFrame, day: dt.date, out: Path, price_column: str, options: SolveOptions,
+    n: int, seed: int, cvar_weight: float, cvar_alpha: float, method: str, refuse_late: bool,
+) -> None:
+    """Derive, validate and write the price-quantity bid (OUT as CSV, OUT.json)."""
+    from vpp.bid_curves import plan_price_quantity
+
+    result, bid, _ = plan_price_quantity(
+        loaded, prices, day, n_scenarios=n, seed=seed, cvar_weight=cvar_weight, cvar_alpha=cvar_alpha,
+        method=method, price_column=price_column, options=options,
+    )
+    now = pd.Timestamp.now(tz=loaded.market.timezone)
+    warning = validate_price_quantity_bid(bid, loaded.market, now=now, allow_late=not refuse_late)
+    if warning:
+        print_warning(warning)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = [write_price_quantity_csv(bid, out), write_price_quantity_json(bid, out.with_suffix(".json"))]
+    segments = bid.segments.groupby("timestamp").size()
+    table = Table(title=f"{loaded.portfolio.name}: price-quantity bid for {day} "
+                        f"(gate closure {gate_closure(loaded.market, day):%Y-%m-%d %H:%M %Z})")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("scenarios (method, seed)", f"{n} ({method}, {seed})")
+    table.add_row("CVaR weight / alpha", f"{cvar_weight:g} / {cvar_alpha:g}")
+    table.add_row("expected profit", f"{result.expected_profit_yuan:,.2f} yuan")
+    table.add_row(f"CVaR {cvar_alpha:g} of profit", f"{result.cvar_yuan:,.2f} yuan")
+    profit = result.profit_yuan
+    table.add_row("worst / best scenario", f"{profit.min():,.2f} / {profit.max():,.2f} yuan")
+    table.add_row("segments per period (min / max)", f"{segments.min()} / {segments.max()}")
+    table.add_row("deliverable box width (mean)", f"{float((result.hi_mw - result.lo_mw).mean()):,.3f} MW")
+    table.add_row("LP size", f"{result.n_variables:,} columns, {result.n_constraints:,} rows")
+    secs = result.seconds
+    table.add_row("time: build / hand-off / solve",
+                  f"{secs['build']:.2f} / {secs['handoff']:.2f} / {secs['solve']:.2f} s")
     stdout.print(table)
     for path in written:
         stdout.print(f"wrote {path}")
