@@ -29,6 +29,9 @@ app.command("backtest")(backtest.backtest_command)
 app.command("run")(run.run_command)
 app.command("status")(status.status_command)
 app.command("dispatch")(dispatch.dispatch_command)
+app.command("sweep")(__import__("vpp.commands.sweep", fromlist=["sweep_command"]).sweep_command)
+app.command("serve")(__import__("vpp.commands.serve", fromlist=["serve_command"]).serve_command)
+app.add_typer(__import__("vpp.commands.apikey", fromlist=["app"]).app, name="apikey")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,12 +43,20 @@ def backtest_command(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
     time_limit: Annotated[float, typer.Option(help="HiGHS time limit per solve (s).")] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or summary table.")] = False,
+    workers: Annotated[
+        int, typer.Option(help="Run the strategies in parallel on a local Dask cluster of N processes "
+                               "(0: serial, in this process).")
+    ] = 0,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Use an existing Dask scheduler, tcp://HOST:PORT.")
+    ] = None,
 ) -> None:
     """Backtest strategies on historical prices: DA bid at the gate closure, real-time re-dispatch,
     two-settlement revenue.
 
     Writes OUT/settlement.csv and OUT/assets.csv (first strategy), OUT/<strategy>/settlement.csv
-    and assets.csv, OUT/summary.json and OUT/report.html.
+    and assets.csv, OUT/summary.json and OUT/report.html. With --workers or --scheduler each
+    strategy is one Dask task (simulator.distributed); the results are those of a serial run.
     """
     loaded = load_portfolio(portfolio)
     first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
@@ -57,10 +65,18 @@ def backtest_command(
     frame = read_prices(prices, loaded.market)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     options = SolveOptions(time_limit_s=time_limit, explain_infeasible=False)
-    result = run_backtest(
-        loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
-        progress=False if quiet else None,
-    )
+    if workers or scheduler:  # one task per strategy: the same figures as a serial run
+        from simulator.distributed import run_backtest_distributed
+
+        result = run_backtest_distributed(
+            loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
+            workers=workers or None, scheduler=scheduler,
+        )
+    else:
+        result = run_backtest(
+            loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
+            progress=False if quiet else None,
+        )
     written = write_backtest(result, out, loaded)
     if not quiet:
         _print_summary(result.summary)
@@ -74,9 +90,14 @@ def _parse_day(day: str, field: str) -> dt.date:
         raise InputError(f"'{day}' is not a date YYYY-MM-DD", field=field) from None
 
 
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
 def _print_summary(summary: dict) -> None:
     table = Table(title=f"{summary['portfolio']}: backtest {summary['first_day']} to {summary['last_day']}")
-    for column in ("strategy", "revenue (yuan)", "DA", "RT", "capture", "yuan/MWh", "RT solves"):
+    for column in ("strategy", "revenue (yuan)", "DA", "RT", "over passive", "capture", "yuan/MWh",
+                   "daily sd", "worst day", "RT solves"):
         table.add_column(column, justify="right")
     for name, block in summary["strategies"].items():
         ratio = block["capture_ratio"]
@@ -85,10 +106,20 @@ def _print_summary(summary: dict) -> None:
             f"{block['total_revenue_yuan']:,.2f}",
             f"{block['da_revenue_yuan']:,.2f}",
             f"{block['rt_revenue_yuan']:,.2f}",
+            _money(block.get("value_over_passive_yuan")),
             "-" if ratio is None else f"{ratio:.3f}",
             "-" if block["yuan_per_mwh"] is None else f"{block['yuan_per_mwh']:,.2f}",
+            _money(block.get("daily_revenue_std_yuan")),
+            _money(block.get("daily_revenue_min_yuan")),
             str(block["realtime_solves"]),
         )
     stdout.print(table)
+    stdout.print(f"passive position (no flexibility used): {summary['passive_revenue_yuan']:,.2f} yuan; "
+                 "capture = (revenue - passive) / (perfect foresight - passive)")
+    for note in summary.get("passive_notes", []):
+        stdout.print(f"[yellow]passive baseline: {note}[/yellow]")
+    vss = summary["strategies"].get("stochastic", {}).get("value_of_stochastic_solution_yuan")
+    if vss is not None:
+        stdout.print(f"value of the stochastic solution (stochastic - da_rt): {vss:,.2f} yuan")
     stdout.print(f"model builds {summary['run']['model_builds']}, solves {summary['run']['solves']}, "
                  f"{summary['run']['seconds']:.1f} s")

@@ -219,3 +219,7 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+# The operator API's tables share this metadata (migration 0002); imported last: they need Base.
+from vpp.service import api_tables as _api_tables  # noqa: E402,F401

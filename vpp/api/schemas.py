@@ -1,0 +1,232 @@
+"""Request and response models of the API (pydantic v2). Units as CONVENTIONS.md: MW (positive =
+to the grid), MWh, yuan/MWh, yuan; timestamps ISO 8601 in the market's zone, labelling period starts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# -- portfolio ---------------------------------------------------------------------------------
+
+
+class PortfolioIn(BaseModel):
+    """A portfolio file's text."""
+
+    model_config = ConfigDict(extra="forbid")
+    content: str = Field(min_length=1, description="The portfolio file (YAML or JSON text).")
+    format: Literal["yaml", "json"] = "yaml"
+
+
+class AssetOut(BaseModel):
+    id: str
+    type: str
+
+
+class EnvelopeSummary(BaseModel):
+    day: dt.date
+    adjustable_mw: float
+    shiftable_energy_mwh: float
+    conflicts: list[str]
+
+
+class PortfolioCheck(BaseModel):
+    """Result of a validation: what the file describes."""
+
+    valid: bool = True
+    name: str
+    market: str
+    assets: list[AssetOut]
+    envelope: EnvelopeSummary | None = None
+    envelope_error: str | None = None
+
+
+class PortfolioVersionOut(BaseModel):
+    id: int
+    sha256: str
+    name: str
+    created_at: dt.datetime
+    current: bool = False
+
+
+class PortfolioOut(PortfolioVersionOut):
+    market: str
+    assets: list[AssetOut]
+    body: str
+
+
+class EnvelopePeriod(BaseModel):
+    period_start: str
+    max_export_mw: float
+    max_import_mw: float
+    baseline_mw: float
+    up_mw: float
+    down_mw: float
+
+
+class EnvelopeOut(EnvelopeSummary):
+    periods: list[EnvelopePeriod]
+
+
+# -- bids ----------------------------------------------------------------------------------------
+
+
+class BidCreate(BaseModel):
+    """Optional day-ahead price forecast to bid against (else the stored forecast or prices)."""
+
+    model_config = ConfigDict(extra="forbid")
+    forecast: list[Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        default=None, description="DA price forecast per period of the day (yuan/MWh)."
+    )
+    time_limit_s: float = Field(default=60.0, gt=0, le=600, description="HiGHS time limit (s).")
+
+
+class BidPeriod(BaseModel):
+    period_start: str
+    net_mw: float
+    forecast_da: float | None = None
+
+
+class BidSummary(BaseModel):
+    day: dt.date
+    periods: int
+    status: Literal["awaiting_approval", "approved"]
+    approved_by: str | None = None
+    approved_at: dt.datetime | None = None
+    export_mwh: float
+    import_mwh: float
+
+
+class BidOut(BidSummary):
+    gate_closure: str
+    portfolio_version_id: int | None
+    expected_revenue_yuan: float | None = None
+    solver_status: str | None = None
+    bid_periods: list[BidPeriod]
+
+
+# -- dispatch and prices ---------------------------------------------------------------------------
+
+
+class SetpointOut(BaseModel):
+    period_start: str
+    asset_id: str
+    setpoint_mw: float
+    soc_end_mwh: float | None
+    source: str
+
+
+class DispatchPeriod(BaseModel):
+    period_start: str
+    bid_mw: float | None
+    setpoint_mw: float | None
+    metered_mw: float | None
+    soc_planned_mwh: float | None
+    soc_measured_mwh: float | None
+    source: str | None
+
+
+class DispatchHistory(BaseModel):
+    day: dt.date
+    periods: list[DispatchPeriod]
+
+
+class PricePeriod(BaseModel):
+    period_start: str
+    da_price: float | None
+    rt_price: float | None
+    forecast_da: float | None
+
+
+class PricesOut(BaseModel):
+    day: dt.date
+    periods: list[PricePeriod]
+
+
+# -- settlement ----------------------------------------------------------------------------------
+
+
+class StatementOut(BaseModel):
+    trading_day: dt.date
+    periods: int
+    q_da_mwh: float
+    q_actual_mwh: float
+    export_mwh: float
+    import_mwh: float
+    da_revenue: float
+    rt_revenue: float
+    revenue: float
+
+
+class SettlementPeriod(BaseModel):
+    period_start: str
+    q_da_mwh: float
+    q_actual_mwh: float
+    p_da: float
+    p_rt: float
+    da_revenue: float
+    rt_revenue: float
+    revenue: float
+
+
+class DailyOut(StatementOut):
+    settlement_periods: list[SettlementPeriod]
+
+
+class MonthlyOut(BaseModel):
+    month: str
+    days: int
+    periods: int
+    q_da_mwh: float
+    q_actual_mwh: float
+    export_mwh: float
+    import_mwh: float
+    da_revenue: float
+    rt_revenue: float
+    revenue: float
+    daily: list[StatementOut]
+
+
+# -- backtests and health -------------------------------------------------------------------------
+
+
+class BacktestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: dt.date
+    end: dt.date
+    strategies: list[str] = Field(default=["da_rt", "da_only"], min_length=1, max_length=8)
+    forecast: Literal["persistence", "weekday", "rolling_mean"] = "persistence"
+    time_limit_s: float = Field(default=30.0, gt=0, le=600)
+
+
+class BacktestJobOut(BaseModel):
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float
+    message: str | None
+    params: dict
+    created_by: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str | None
+
+
+class BacktestResults(BaseModel):
+    id: int
+    summary: dict
+    daily_revenue: dict[str, list[dict]]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: str
+    schema_revision: str | None
+    version: str
+
+
+class WhoAmI(BaseModel):
+    name: str
+    role: str

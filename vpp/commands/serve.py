@@ -1,0 +1,40 @@
+"""``vpp serve``: the operator API and dashboard (FastAPI + uvicorn) over the service database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vpp.console import handles_errors, stdout
+from vpp.service.config import DEFAULT_DB_URL
+
+
+@handles_errors
+def serve_command(
+    db: Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")] = DEFAULT_DB_URL,
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    portfolio: Annotated[
+        Path | None, typer.Option(help="Portfolio file made current when the database holds none.")
+    ] = None,
+    data_dir: Annotated[Path, typer.Option(help="Folder for portfolio bodies and API bid files.")] = Path(
+        "vpp-api"
+    ),
+    prices: Annotated[
+        Path | None, typer.Option(help="Price history for backtests (default: bundled).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
+) -> None:
+    """Serve the REST API (OpenAPI docs at /docs) and the dashboard (/) on HOST:PORT.
+
+    Requests need an API key (`vpp apikey create`) in the X-API-Key header; /api/health needs none.
+    """
+    import uvicorn
+
+    from vpp.api.app import create_app
+
+    app = create_app(db, data_dir=data_dir, portfolio=portfolio, prices=prices)
+    stdout.print(f"vpp serve: http://{host}:{port}/ (API docs /docs); Ctrl-C to stop")
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
