@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from vpp.commands import backtest, bid, dispatch, run, schema, status, validate
+from vpp.commands import apikey, backtest, bid, dispatch, run, schema, serve, status, sweep, validate
 
 app = typer.Typer(
     name="vpp",
@@ -29,9 +29,9 @@ app.command("backtest")(backtest.backtest_command)
 app.command("run")(run.run_command)
 app.command("status")(status.status_command)
 app.command("dispatch")(dispatch.dispatch_command)
-app.command("sweep")(__import__("vpp.commands.sweep", fromlist=["sweep_command"]).sweep_command)
-app.command("serve")(__import__("vpp.commands.serve", fromlist=["serve_command"]).serve_command)
-app.add_typer(__import__("vpp.commands.apikey", fromlist=["app"]).app, name="apikey")
+app.command("sweep")(sweep.sweep_command)
+app.command("serve")(serve.serve_command)
+app.add_typer(apikey.app, name="apikey")
 
 
 if __name__ == "__main__":  # pragma: no cover
