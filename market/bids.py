@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pandas as pd
 from market.calendar import format_timestamps, gate_closure, period_hours, trading_day_index
 from market.presets import MarketSpec, resolve_market
 from vpp.errors import InputError
+from vpp.io_utils import write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -153,22 +152,6 @@ def _bid_frame(bid: QuantityBid) -> tuple[MarketSpec, pd.DatetimeIndex, np.ndarr
     return spec, index.tz_convert(spec.timezone), values
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically: temp file in the same folder, then replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_bid_csv(bid: QuantityBid, path: str | Path) -> Path:
     """Write ``timestamp,net_mw`` (ISO 8601 with offset, market zone; MW, export positive).
 
@@ -179,7 +162,7 @@ def write_bid_csv(bid: QuantityBid, path: str | Path) -> Path:
     """
     _, index, values = _bid_frame(bid)
     frame = pd.DataFrame({"timestamp": format_timestamps(index), "net_mw": values})
-    return atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    return write_text_atomic(frame.to_csv(index=False, lineterminator="\n"), path)
 
 
 def write_bid_json(bid: QuantityBid, path: str | Path) -> Path:
@@ -204,7 +187,7 @@ def write_bid_json(bid: QuantityBid, path: str | Path) -> Path:
             for ts, v in zip(format_timestamps(index), values, strict=True)
         ],
     }
-    return atomic_write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+    return write_text_atomic(json.dumps(document, indent=2, allow_nan=False) + "\n", path)
 
 
 # -- price-quantity bids (报量报价) ---------------------------------------------------------------
@@ -367,7 +350,7 @@ def write_price_quantity_csv(bid: PriceQuantityBid, path: str | Path) -> Path:
     below the next segment's price); ``side``/``quantity_mw`` restate it as buy or sell magnitude.
     """
     frame = _pq_frame(bid)
-    return atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    return write_text_atomic(frame.to_csv(index=False, lineterminator="\n"), path)
 
 
 def write_price_quantity_json(bid: PriceQuantityBid, path: str | Path) -> Path:
@@ -396,4 +379,4 @@ def write_price_quantity_json(bid: PriceQuantityBid, path: str | Path) -> Path:
         "price_bounds": [spec.bid_price_floor, spec.bid_price_cap],
         "periods": periods,
     }
-    return atomic_write_text(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+    return write_text_atomic(json.dumps(document, indent=2, allow_nan=False) + "\n", path)

@@ -56,3 +56,34 @@ def param_init(array: np.ndarray, ids: list[str]) -> Callable[[pyo.Block, str, i
         return rows[a][t]
 
     return rule
+
+
+def checked_forecast(
+    values: np.ndarray, expected: np.ndarray, label: str, *, clip_negative: bool
+) -> np.ndarray:
+    """A forecast array (A, T) of the same shape as ``expected``; negatives clipped to 0 if asked.
+
+    Raises
+    ------
+    ValueError
+        The shape differs (``label`` names the family and field).
+    """
+    array = np.asarray(values, dtype=float)
+    if clip_negative:
+        array = np.maximum(array, 0.0)
+    if array.shape != expected.shape:
+        raise ValueError(f"{label}: shape {array.shape}, expected {expected.shape}")
+    return array
+
+
+def write_from_period(
+    param: pyo.Param, ids: list[str], values: np.ndarray, k: int, periods: range | None = None
+) -> None:
+    """Write ``values`` (A, T) into a Param indexed by (asset, period): 0 before period ``k``.
+
+    Only ``periods`` are written (default all): a restart rewrites just the periods that changed
+    side of ``k``.
+    """
+    for i, a in enumerate(ids):
+        for t in periods if periods is not None else range(values.shape[1]):
+            param[a, t] = 0.0 if t < k else float(values[i, t])

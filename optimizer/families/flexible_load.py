@@ -35,7 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
+from optimizer.families.common import (
+    FamilySchedule,
+    ValueReader,
+    as_matrix,
+    checked_forecast,
+    param_init,
+    write_from_period,
+)
 from optimizer.problem import PrepareContext
 from vpp.assets import FlexibleLoadSpec
 from vpp.errors import InputError
@@ -193,22 +200,16 @@ def set_forecast(b: pyo.Block, data: FlexibleLoadData, name: str, array: np.ndar
     """
     if name != "baseline_mw":
         raise ValueError(f"flexible_load forecasts: 'baseline_mw', not {name!r}")
-    values = np.maximum(np.asarray(array, dtype=float), 0.0)
-    if values.shape != data.baseline_mw.shape:
-        raise ValueError(
-            f"flexible_load baseline_mw: shape {values.shape}, expected {data.baseline_mw.shape}"
-        )
-    b._forecast_baseline_mw = values
+    b._forecast_baseline_mw = checked_forecast(
+        array, data.baseline_mw, "flexible_load baseline_mw", clip_negative=True
+    )
     _apply(b, data)
 
 
 def _apply(b: pyo.Block, data: FlexibleLoadData, periods: range | None = None) -> None:
     """Write the baseline Params of ``periods`` (default all): 0 before the restart period."""
-    k = getattr(b, "_restart_k", 0)
     baseline = getattr(b, "_forecast_baseline_mw", data.baseline_mw)
-    for i, a in enumerate(data.ids):
-        for t in periods if periods is not None else range(baseline.shape[1]):
-            b.baseline_mw[a, t] = 0.0 if t < k else float(baseline[i, t])
+    write_from_period(b.baseline_mw, data.ids, baseline, getattr(b, "_restart_k", 0), periods)
 
 
 def _set_energy_window(b: pyo.Block, data: FlexibleLoadData, state: dict[str, dict[str, float]]) -> None:

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizer.families.common import FamilySchedule, ValueReader, param_init
+from optimizer.families.common import (
+    FamilySchedule,
+    ValueReader,
+    checked_forecast,
+    param_init,
+    write_from_period,
+)
 from optimizer.problem import PrepareContext
 from vpp.assets import LoadSpec
 
@@ -78,17 +84,13 @@ def set_forecast(b: pyo.Block, data: LoadData, name: str, array: np.ndarray) -> 
     """
     if name != "consumption_mw":
         raise ValueError(f"load forecasts: 'consumption_mw', not {name!r}")
-    values = np.asarray(array, dtype=float)
-    if values.shape != data.consumption_mw.shape:
-        raise ValueError(f"load consumption_mw: shape {values.shape}, expected {data.consumption_mw.shape}")
-    b._forecast_consumption_mw = values
+    b._forecast_consumption_mw = checked_forecast(
+        array, data.consumption_mw, "load consumption_mw", clip_negative=False
+    )
     _apply(b, data)
 
 
 def _apply(b: pyo.Block, data: LoadData, periods: range | None = None) -> None:
     """Write the Params of ``periods`` (default all) from the forecast and the restart period."""
-    k = getattr(b, "_restart_k", 0)
     consumption = getattr(b, "_forecast_consumption_mw", data.consumption_mw)
-    for i, a in enumerate(data.ids):
-        for t in periods if periods is not None else range(consumption.shape[1]):
-            b.consumption_mw[a, t] = 0.0 if t < k else float(consumption[i, t])
+    write_from_period(b.consumption_mw, data.ids, consumption, getattr(b, "_restart_k", 0), periods)

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
+from optimizer.families.common import (
+    FamilySchedule,
+    ValueReader,
+    as_matrix,
+    checked_forecast,
+    param_init,
+    write_from_period,
+)
 from optimizer.problem import PrepareContext
 from vpp.assets import PvSpec
 
@@ -127,10 +134,9 @@ def set_forecast(b: pyo.Block, data: PvData, name: str, array: np.ndarray) -> No
     """
     if name != "available_mw":
         raise ValueError(f"pv forecasts: 'available_mw', not {name!r}")
-    values = np.maximum(np.asarray(array, dtype=float), 0.0)
-    if values.shape != data.available_mw.shape:
-        raise ValueError(f"pv available_mw: shape {values.shape}, expected {data.available_mw.shape}")
-    b._forecast_available_mw = values
+    b._forecast_available_mw = checked_forecast(
+        array, data.available_mw, "pv available_mw", clip_negative=True
+    )
     _apply(b, data)
 
 
@@ -139,8 +145,5 @@ def _apply(b: pyo.Block, data: PvData, periods: range | None = None) -> None:
     k = getattr(b, "_restart_k", 0)
     available = getattr(b, "_forecast_available_mw", data.available_mw)
     floor = np.where(data.curtailable[:, None], 0.0, available)
-    for i, a in enumerate(data.ids):
-        for t in periods if periods is not None else range(available.shape[1]):
-            past = t < k
-            b.available_mw[a, t] = 0.0 if past else float(available[i, t])
-            b.floor_mw[a, t] = 0.0 if past else float(floor[i, t])
+    write_from_period(b.available_mw, data.ids, available, k, periods)
+    write_from_period(b.floor_mw, data.ids, floor, k, periods)

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from market import bids
 from market.bids import QuantityBid, validate_quantity_bid, write_bid_csv, write_bid_json
 from market.calendar import trading_day_index
 from market.profiles import read_profiles
+from vpp import io_utils
 from vpp.errors import InputError
 
 DAY = dt.date(2024, 1, 2)
@@ -113,7 +113,7 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(bids.os, "replace", broken_replace)
+    monkeypatch.setattr(io_utils.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         write_bid_csv(_bid(), path)
     assert path.read_text(encoding="utf-8") == "old"

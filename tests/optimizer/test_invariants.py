@@ -90,7 +90,9 @@ def make_flexible_load(rng, sun, budgets):
     scale, baseline = float(rng.uniform(0.1, 2)), rng.uniform(0, 1, sun.size)
     down, up = float(rng.uniform(0, 0.6)), float(rng.uniform(0, 0.6))
     for b in budgets:
-        b.need -= (1 - down) * scale * baseline
+        # Its daily energy may force consumption up to the baseline in every period, so the import
+        # limits must leave room for the whole baseline (the per-period floor is not enough).
+        b.need -= scale * baseline
         b.peak -= (1 - down) * scale * baseline
         b.draw += (1 + up) * scale * baseline
     return {
