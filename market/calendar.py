@@ -20,6 +20,10 @@ from vpp.errors import InputError
 TIME_UNIT = "us"
 """Resolution of every DatetimeIndex this package returns (the pandas 3 default)."""
 
+FIRST_DAY = dt.date(1678, 1, 2)
+LAST_DAY = dt.date(2262, 4, 9)
+"""First and last trading days the engine handles (pandas nanosecond timestamps: 1677..2262)."""
+
 _NS_PER_HOUR = 3_600 * 10**9
 
 _OFFSET_RE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
@@ -57,6 +61,9 @@ def trading_day_index(market: MarketSpec | str, day: dt.date | str) -> pd.Dateti
     """
     spec = resolve_market(market)
     day = _as_date(day)
+    if not FIRST_DAY <= day <= LAST_DAY:  # the engine's nanosecond timestamps end in 2262
+        raise InputError(f"trading day {day} is outside the supported range {FIRST_DAY} to {LAST_DAY}",
+                         field="day")
     start = _local_midnight(day, spec.timezone).tz_convert("UTC")
     end = _local_midnight(day + dt.timedelta(days=1), spec.timezone).tz_convert("UTC")
     index = pd.date_range(start, end, freq=spec.period, inclusive="left", unit=TIME_UNIT)

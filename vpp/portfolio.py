@@ -12,7 +12,7 @@ from vpp.assets import AnyAsset, AssetSpec
 class GridConnection(BaseModel):
     """Limits of the VPP's connection to the grid (MW, positive magnitudes)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     import_limit_mw: float = Field(ge=0, description="Most power drawn from the grid (MW).")
     export_limit_mw: float = Field(ge=0, description="Most power delivered to the grid (MW).")
@@ -26,7 +26,7 @@ class RevenueShare(BaseModel):
     ``user_dividend_share`` goes back to the users (MARKET_RULES.md section 4.3).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     retail_price_yuan_per_mwh: float | list[float] = Field(
         default=332.0, description="Retail time-of-use price: a constant or 24 hourly values."
@@ -40,7 +40,7 @@ class RevenueShare(BaseModel):
 class Contract(BaseModel):
     """A medium/long-term contract for difference: a constant quantity at a fixed price."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     quantity_mw: float | list[float] = Field(
         description="Contracted net export (MW, sign as CONVENTIONS): constant or one per period."
@@ -56,7 +56,7 @@ class Portfolio(BaseModel):
     profile.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, description="Portfolio name.")
     market: str = Field(default="shanxi", description="Market preset name (see `market.presets`).")

@@ -39,7 +39,7 @@ class AssetSpec(BaseModel):
         Feeder or transformer the asset sits behind; the portfolio may limit each group's net power.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(min_length=1, description="Unique asset name within the portfolio.")
     group: str | None = Field(

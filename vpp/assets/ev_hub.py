@@ -26,7 +26,7 @@ class EvSession(BaseModel):
     ``energy_mwh`` (net, at the battery) by departure.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     arrival: dt.datetime | dt.time = Field(description="Plug-in time (timestamp or daily time).")
     departure: dt.datetime | dt.time = Field(description="Plug-out time (timestamp or daily time).")
@@ -53,7 +53,7 @@ class EvFleet(BaseModel):
     over the day.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     max_power_mw: PositiveFloat = Field(description="Total charger power (MW).")
     availability: ProfileRef = Field(

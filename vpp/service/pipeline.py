@@ -165,14 +165,26 @@ class Pipeline:
             repository.insert_ignore(
                 s, Setpoint, [dict(r, period_start=slot.utc) for r in rows], ["period_start", "asset_id"]
             )
-        outbox.write_setpoints(self.config.outbox, slot.start, rows)
+        outbox_error = self._write_setpoint_files(slot, rows)
         return {
             "period": slot.start.isoformat(),
             "status": run["status"],
             "solver_status": solver_status,
             "fallback_reason": reason,
             "state_source": source,
+            **({"outbox_error": outbox_error} if outbox_error else {}),
         }
+
+    def _write_setpoint_files(self, slot: PeriodSlot, rows: list[dict[str, Any]]) -> str | None:
+        """Write the period's outbox files; an outbox failure (full disk, bad path) is logged and
+        returned, not raised: the setpoints are in the database and a rerun rewrites the files."""
+        try:
+            outbox.write_setpoints(self.config.outbox, slot.start, rows)
+        except OSError as exc:
+            log.error("dispatch %s: outbox write failed (setpoints kept in the database): %s",
+                      slot.start, exc)
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
     def _ensure_setpoint_files(self, slot: PeriodSlot) -> None:
         """Rewrite a done period's outbox files from the database when they are missing."""
@@ -185,7 +197,7 @@ class Pipeline:
             for a, r in sorted(stored.items())
         ]
         if rows:
-            outbox.write_setpoints(self.config.outbox, slot.start, rows)
+            self._write_setpoint_files(slot, rows)
 
     # -- day-ahead bid ----------------------------------------------------------------------
     def bid_day(self, now: pd.Timestamp) -> dict[str, Any]:

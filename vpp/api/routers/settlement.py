@@ -12,6 +12,7 @@ from vpp.api.auth import Reader
 from vpp.api.deps import api, market_of, not_found
 from vpp.api.schemas import DailyOut, MonthlyOut, SettlementPeriod, StatementOut
 from vpp.api.store import local_iso
+from vpp.errors import InputError
 from vpp.service.db import Settlement, Statement
 
 router = APIRouter(prefix="/settlement", tags=["settlement"])
@@ -64,8 +65,11 @@ def monthly(
     month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
 ) -> MonthlyOut:
     """The month's statement: sums of its daily statements (the days settled so far)."""
-    first = dt.date.fromisoformat(f"{month}-01")
-    after = (first + dt.timedelta(days=32)).replace(day=1)
+    try:
+        first = dt.date.fromisoformat(f"{month}-01")
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+    except (ValueError, OverflowError):  # year 0000, or the month after 9999-12
+        raise InputError(f"month {month} is out of range", field="month") from None
     with api(request).sessions() as session:
         rows = session.scalars(
             sa.select(Statement).where(Statement.trading_day >= first, Statement.trading_day < after)
