@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -36,3 +37,34 @@ def fresh_postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def simulation_command(config, day: str, prices: str, day_seconds: float, *extra: str) -> list[str]:
+    """The ``vpp run --simulate`` command line (a subprocess the tests can kill) for ``config``."""
+    return [
+        sys.executable,
+        "-m",
+        "vpp.cli",
+        "run",
+        "--portfolio",
+        str(config.portfolio),
+        "--db",
+        config.db_url,
+        "--inbox",
+        str(config.inbox),
+        "--outbox",
+        str(config.outbox),
+        "--simulate",
+        str(day),
+        "--prices",
+        str(prices),
+        "--day-seconds",
+        str(day_seconds),
+        *extra,
+    ]
+
+
+@pytest.fixture
+def simulate_command() -> Callable[..., list[str]]:
+    """:func:`simulation_command`, for tests in any package."""
+    return simulation_command

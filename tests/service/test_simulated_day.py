@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from vpp.service.config import ServiceConfig
 from vpp.service.pipeline import INJECT_ENV
 from vpp.service.simulate import simulate_day
 
-from .conftest import DAY, PORTFOLIO, PRICES, ROOT
+from .conftest import DAY, PRICES, ROOT
 
 DAY_SECONDS = float(os.environ.get("VPP_TEST_DAY_SECONDS", "60"))
 """Wall seconds per simulated day in the tests (0.625 s per period: room for a loaded 2-core runner)."""
@@ -78,30 +77,6 @@ def test_simulated_day_bids_once_dispatches_every_period_and_records_fallbacks(
     _assert_consistent(config.db_url)
 
 
-def _command(config: ServiceConfig, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "vpp.cli",
-        "run",
-        "--portfolio",
-        str(PORTFOLIO),
-        "--db",
-        config.db_url,
-        "--inbox",
-        config.inbox,
-        "--outbox",
-        config.outbox,
-        "--simulate",
-        DAY,
-        "--prices",
-        str(PRICES),
-        "--day-seconds",
-        str(DAY_SECONDS),
-        *extra,
-    ]
-
-
 def _dispatched(db_url: str) -> int:
     engine = sa.create_engine(db_url)
     try:
@@ -113,15 +88,14 @@ def _dispatched(db_url: str) -> int:
         engine.dispose()
 
 
-def test_kill_and_restart_loses_and_duplicates_nothing(config: ServiceConfig) -> None:
+def test_kill_and_restart_loses_and_duplicates_nothing(config: ServiceConfig, simulate_command) -> None:
     Path(config.outbox).parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != INJECT_ENV}
     env["PYTHONPATH"] = str(ROOT)
+    command = simulate_command(config, DAY, PRICES, DAY_SECONDS, "--until", KILL_WINDOW_END)
     log = Path(config.outbox).parent / "first_run.log"
     with log.open("wb") as sink:  # never an unread pipe: a full pipe would block the service
-        first = subprocess.Popen(
-            _command(config, "--until", KILL_WINDOW_END), env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
+        first = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     while _dispatched(config.db_url) < 20 and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.02)
@@ -130,9 +104,7 @@ def test_kill_and_restart_loses_and_duplicates_nothing(config: ServiceConfig) ->
     before = _dispatched(config.db_url)
     assert 20 <= before < 48, f"killed after {before} dispatches"
     partial = _assert_consistent(config.db_url)
-    second = subprocess.run(
-        _command(config, "--until", KILL_WINDOW_END), env=env, capture_output=True, text=True, timeout=150
-    )
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=150)
     assert second.returncode == 0, second.stderr[-3000:]
     summary = json.loads(second.stdout)
     print(

@@ -29,17 +29,21 @@ def run_command(
     time_limit: Annotated[
         float | None, typer.Option(help="Dispatch solver time limit (s); default a quarter period.")
     ] = None,
-    simulate: Annotated[str | None, typer.Option(help="Simulate this trading day YYYY-MM-DD.")] = None,
+    simulate: Annotated[
+        str | None, typer.Option(help="Simulate from this trading day YYYY-MM-DD.")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, help="Number of consecutive days to simulate.")] = 1,
     prices: Annotated[Path | None, typer.Option(help="Replay prices for --simulate (CSV/Parquet).")] = None,
     day_seconds: Annotated[float, typer.Option(help="Wall seconds per simulated day.")] = 30.0,
-    until: Annotated[str | None, typer.Option(help="Stop the simulated day at HH:MM.")] = None,
+    until: Annotated[str | None, typer.Option(help="Stop the last simulated day at HH:MM.")] = None,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
 ) -> None:
     """Start the dispatch service: day-ahead bid before gate closure, dispatch every period,
     ingestion of the inbox and daily settlement, with the schema upgraded to the latest version.
 
-    With --simulate DAY --prices FILE, drive the real scheduler through one trading day on an
-    accelerated clock against replayed prices and telemetry, then print a JSON summary.
+    With --simulate DAY --prices FILE [--days N], drive the real scheduler through N consecutive
+    trading days on an accelerated clock against replayed prices and telemetry, then print a JSON
+    summary. Run it again on the same database after a crash and it resumes where it stopped.
     """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServiceConfig(
@@ -64,9 +68,9 @@ def run_command(
         day = dt.date.fromisoformat(simulate)
     except ValueError:
         raise InputError(f"'{simulate}' is not a date YYYY-MM-DD", field="--simulate") from None
-    from vpp.service.simulate import simulate_day
+    from vpp.service.simulate import simulate_days
 
-    summary = simulate_day(config, day, str(prices), day_seconds=day_seconds, until=until)
+    summary = simulate_days(config, day, days, str(prices), day_seconds=day_seconds, until=until)
     print(json.dumps(summary, indent=1), flush=True)
 
 

@@ -112,7 +112,14 @@ class SimulatedTrigger(BaseTrigger):
         if previous_fire_time is not None:  # rounded to the ms: wall-sim round trips drift in float
             previous = _utc(round(self.clock.to_sim(previous_fire_time.timestamp()), 3))
         fire = self.base.get_next_fire_time(previous, sim_now)
-        return None if fire is None else self.clock.to_wall(pd.Timestamp(fire))
+        for _ in range(1000):  # never the same wall time again: APScheduler would loop on it
+            if fire is None:
+                return None
+            wall = self.clock.to_wall(pd.Timestamp(fire))
+            if previous_fire_time is None or wall > previous_fire_time:
+                return wall
+            fire = self.base.get_next_fire_time(fire, sim_now)
+        return None
 
     def __str__(self) -> str:
         return f"simulated[{self.base}] x{self.clock.speed:g}"

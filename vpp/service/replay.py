@@ -1,8 +1,9 @@
-"""Replayed market data and devices for the simulated day: what the exchange and the device
+"""Replayed market data and devices for the simulated days: what the exchange and the device
 gateways would drop into the inbox.
 
-- before the day: ``forecast_<D>.csv`` (the day's DA price from the replay file, used as the
-  forecast) and ``prices_da_<D>.csv`` (the cleared DA prices, published on D-1);
+- before the simulation starts, for every simulated day D: ``forecast_<D>.csv`` (the day's DA
+  price from the replay file, used as the forecast) and ``prices_da_<D>.csv`` (the cleared DA
+  prices, published on D-1);
 - after each period ends: ``prices_rt_<stamp>.csv`` (the RT prices of the day so far) and
   ``telemetry_<stamp>.csv``: each device followed the setpoint it read from the outbox JSON, so its
   metered power is the setpoint (MW) and its state of charge the planned end state (MWh).
@@ -41,15 +42,16 @@ def publish_day_ahead(inbox: str | Path, prices_path: str, market: MarketSpec, d
     write_csv_atomic(frame, Path(inbox) / f"prices_da_{day}.csv", index=True)
 
 
-def gateway_job(settings: dict[str, Any], prices_path: str, day: str) -> None:
-    """Report the period that just ended: its RT price and the devices' telemetry."""
+def gateway_job(settings: dict[str, Any], prices_path: str, day: str, last_day: str | None = None) -> None:
+    """Report the period that just ended, if it is in trading days ``day``..``last_day``: its RT
+    price and the devices' telemetry."""
     from vpp.service.jobs import pipeline_for
 
     pipeline = pipeline_for(settings)
     market = pipeline.market
     now = pipeline.clock.now()
     ended = planning.slot_at(market, now - market.period)
-    if ended.day != dt.date.fromisoformat(day):
+    if not dt.date.fromisoformat(day) <= ended.day <= dt.date.fromisoformat(last_day or day):
         return
     stamp = ended.start.strftime("%Y-%m-%dT%H-%M")
     inbox = Path(pipeline.config.inbox)

@@ -10,7 +10,8 @@ of replaying the missed ones:
 - ``settle``: daily, ``settle_delay_s`` after midnight (market zone).
 
 With an accelerated clock the same triggers are defined in simulated time and wrapped in
-:class:`~vpp.service.clock.SimulatedTrigger`; a simulation window bounds them to one trading day.
+:class:`~vpp.service.clock.SimulatedTrigger`; a simulation window bounds them to a run of trading
+days (bids and settlements at their own instants, :class:`InstantsTrigger`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
@@ -58,8 +58,40 @@ def build_scheduler(engine: Engine, config: ServiceConfig, market: MarketSpec) -
     )
 
 
-def triggers(config: ServiceConfig, market: MarketSpec, day: dt.date | None = None) -> dict[str, BaseTrigger]:
-    """The trigger of each job; with ``day`` only the runs that concern that trading day.
+class InstantsTrigger(BaseTrigger):
+    """Fire at each of a list of instants, in order (APScheduler's DateTrigger fires once only).
+
+    An instant already past when the job is added is not fired (a restarted simulation moves its
+    clock back before any bid or settlement it still owes, :mod:`vpp.service.simulate`).
+
+    Parameters
+    ----------
+    instants : sequence of datetime.datetime
+        Timezone-aware fire times.
+    """
+
+    def __init__(self, instants: list[dt.datetime]) -> None:
+        self.instants = sorted(pd.Timestamp(t).tz_convert("UTC").to_pydatetime() for t in instants)
+
+    def get_next_fire_time(
+        self, previous_fire_time: dt.datetime | None, now: dt.datetime
+    ) -> dt.datetime | None:
+        """The first instant after ``previous_fire_time`` (more than a second after: simulated
+        round trips are exact to the millisecond only), or at or after ``now`` if none fired yet."""
+        after = now if previous_fire_time is None else previous_fire_time + dt.timedelta(seconds=1)
+        for instant in self.instants:
+            if instant >= after:
+                return instant
+        return None
+
+    def __str__(self) -> str:
+        return f"instants[{len(self.instants)}]"
+
+
+def triggers(
+    config: ServiceConfig, market: MarketSpec, window: tuple[dt.date, dt.date] | None = None
+) -> dict[str, BaseTrigger]:
+    """The trigger of each job; with ``window`` only the runs that concern those trading days.
 
     Parameters
     ----------
@@ -67,14 +99,14 @@ def triggers(config: ServiceConfig, market: MarketSpec, day: dt.date | None = No
         Leads and delays (s).
     market : MarketSpec
         Period, zone and gate closure.
-    day : datetime.date, optional
-        A simulated trading day: its bid, its periods, its settlement.
+    window : (datetime.date, datetime.date), optional
+        First and last simulated trading day: their bids, periods and settlements.
     """
     period_s = market.period_hours * 3600.0
     lead = pd.Timedelta(seconds=config.dispatch_lead_s)
     ingest_lead = pd.Timedelta(seconds=config.ingest_lead_s)
     delay = pd.Timedelta(seconds=config.settle_delay_s)
-    if day is None:
+    if window is None:
         midnight = trading_day_index(market, pd.Timestamp.now(tz=market.timezone).date())[0]
         closure = gate_closure(market, midnight.date()) - pd.Timedelta(seconds=config.bid_lead_s)
         settle_at = midnight + delay
@@ -92,17 +124,18 @@ def triggers(config: ServiceConfig, market: MarketSpec, day: dt.date | None = No
             ),
         }
     else:
-        index = trading_day_index(market, day)
-        end = index[-1] + market.period
+        days = [d.date() for d in pd.date_range(window[0], window[1], freq="D")]
+        first, last = trading_day_index(market, days[0]), trading_day_index(market, days[-1])
+        end = last[-1] + market.period
         out = {
             "dispatch": IntervalTrigger(
-                seconds=period_s, start_date=index[0] - lead, end_date=index[-1] - lead + market.period / 2
+                seconds=period_s, start_date=first[0] - lead, end_date=last[-1] - lead + market.period / 2
             ),
             "ingest": IntervalTrigger(
-                seconds=period_s, start_date=index[0] - ingest_lead - market.period, end_date=end + delay
+                seconds=period_s, start_date=first[0] - ingest_lead - market.period, end_date=end + delay
             ),
-            "bid": DateTrigger(gate_closure(market, day) - pd.Timedelta(seconds=config.bid_lead_s)),
-            "settle": DateTrigger(end + delay),
+            "bid": InstantsTrigger([bid_instant(config, market, d) for d in days]),
+            "settle": InstantsTrigger([settle_instant(config, market, d) for d in days]),
         }
     clock = make_clock(config.clock)
     if isinstance(clock, AcceleratedClock):
@@ -110,16 +143,26 @@ def triggers(config: ServiceConfig, market: MarketSpec, day: dt.date | None = No
     return out
 
 
+def bid_instant(config: ServiceConfig, market: MarketSpec, day: dt.date) -> pd.Timestamp:
+    """When the day-ahead bid for ``day`` runs: ``bid_lead_s`` before its gate closure."""
+    return gate_closure(market, day) - pd.Timedelta(seconds=config.bid_lead_s)
+
+
+def settle_instant(config: ServiceConfig, market: MarketSpec, day: dt.date) -> pd.Timestamp:
+    """When ``day`` is settled: ``settle_delay_s`` after its last period ends."""
+    return trading_day_index(market, day)[-1] + market.period + pd.Timedelta(seconds=config.settle_delay_s)
+
+
 def add_jobs(
     scheduler: BackgroundScheduler,
     config: ServiceConfig,
     market: MarketSpec,
-    day: dt.date | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
     extra: dict[str, tuple[str, BaseTrigger, dict[str, Any]]] | None = None,
 ) -> None:
     """Add (or replace) the service jobs, and ``extra`` ``{id: (func_ref, trigger, kwargs)}`` ones."""
     settings = config.to_dict()
-    for name, trigger in triggers(config, market, day).items():
+    for name, trigger in triggers(config, market, window).items():
         scheduler.add_job(
             JOB_FUNCTIONS[name],
             trigger=trigger,

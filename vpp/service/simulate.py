@@ -1,14 +1,16 @@
-"""One trading day on an accelerated clock, through the real scheduler and database.
+"""Trading days on an accelerated clock, through the real scheduler and database.
 
 The clock maps simulated time onto wall time with a speed-up factor (``86400 / day_seconds``):
-a short segment around the day-ahead bid (``bid_lead_s`` before the gate closure of D-1), then a
-jump to just before D. A BackgroundScheduler with the SQLAlchemy job store fires the production
-jobs at the mapped wall times, plus the replay gateway (:mod:`vpp.service.replay`) that feeds
-prices and telemetry through the inbox.
+a short segment around the first day-ahead bid (``bid_lead_s`` before the gate closure of D-1),
+then a jump to just before D, then continuous time through the last simulated day and its
+settlement, so the bid for D+1 runs while D is being dispatched, as in production. A
+BackgroundScheduler with the SQLAlchemy job store fires the production jobs at the mapped wall
+times, plus the replay gateway (:mod:`vpp.service.replay`) that feeds prices and telemetry
+through the inbox.
 
-Restarting on the same database resumes: a bid already made is not repeated, and the clock
-starts at the last dispatched period (already done, so skipped), so every period is dispatched
-exactly once.
+Restarting on the same database resumes: the clock starts at the last dispatched period (already
+done, so skipped), or earlier if a bid or a settlement due before it is not done yet, so every
+period is dispatched exactly once and every day bid and settled once.
 """
 
 from __future__ import annotations
@@ -17,19 +19,20 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from typing import Any
 
 import pandas as pd
 from apscheduler.triggers.interval import IntervalTrigger
 
-from market.calendar import gate_closure, trading_day_index
+from market.calendar import trading_day_index
 from vpp.portfolio_io import load_portfolio
 from vpp.service import jobs, replay, repository
 from vpp.service.clock import AcceleratedClock, SimulatedTrigger
 from vpp.service.config import ServiceConfig
 from vpp.service.db import make_engine, session_factory, upgrade_schema
 from vpp.service.pipeline import Pipeline
-from vpp.service.scheduler import add_jobs, build_scheduler
+from vpp.service.scheduler import add_jobs, bid_instant, build_scheduler, settle_instant
 from vpp.service.status import day_summary
 
 log = logging.getLogger(__name__)
@@ -49,26 +52,47 @@ def simulate_day(
     day_seconds: float = 30.0,
     until: str | None = None,
 ) -> dict[str, Any]:
-    """Run trading day ``day`` through the scheduler and return the day's summary.
+    """Run trading day ``day`` through the scheduler and return the day's summary
+    (:func:`simulate_days` with one day)."""
+    return simulate_days(config, day, 1, prices_path, day_seconds=day_seconds, until=until)
+
+
+def simulate_days(
+    config: ServiceConfig,
+    first_day: dt.date,
+    days: int,
+    prices_path: str,
+    *,
+    day_seconds: float = 30.0,
+    until: str | None = None,
+) -> dict[str, Any]:
+    """Run ``days`` consecutive trading days from ``first_day`` through the scheduler.
 
     Parameters
     ----------
     config : ServiceConfig
         Settings (its ``clock`` is replaced by the accelerated clock).
-    day : datetime.date
-        The simulated trading day.
+    first_day : datetime.date
+        The first simulated trading day.
+    days : int
+        Number of consecutive trading days (>= 1).
     prices_path : str
-        Replay price file (CONVENTIONS format) with ``da_price`` and ``rt_price`` of ``day``.
+        Replay price file (CONVENTIONS format) with ``da_price`` and ``rt_price`` of every day.
     day_seconds : float
         Wall seconds for 24 simulated hours.
     until : str, optional
-        ``HH:MM``: stop the simulation at this time of ``day`` (a partial day, no settlement).
+        ``HH:MM``: stop the simulation at this time of the last day (a partial day, not settled).
 
     Returns
     -------
     dict
-        :func:`vpp.service.status.day_summary` plus ``wall_seconds``, ``speed`` and ``resumed_at``.
+        One day: :func:`vpp.service.status.day_summary`; several: the same keys summed over the
+        days (``missed_periods`` concatenated, ``revenue_yuan`` over the settled days) plus
+        ``days`` (each day's summary) and ``settled_days``; both with ``wall_seconds``, ``speed``
+        and ``resumed_at``.
     """
+    if days < 1:
+        raise ValueError(f"days must be >= 1, got {days}")
     started = time.perf_counter()
     config = config.with_paths_resolved()
     market = load_portfolio(config.portfolio).market
@@ -76,28 +100,29 @@ def simulate_day(
     upgrade_schema(engine)
     speed = 86400.0 / day_seconds
     period = market.period
-    index = trading_day_index(market, day)
-    end = index[-1] + period + pd.Timedelta(seconds=config.settle_delay_s) + period
+    window = [first_day + dt.timedelta(days=i) for i in range(days)]
+    first, last = trading_day_index(market, window[0]), trading_day_index(market, window[-1])
+    end = last[-1] + period + pd.Timedelta(seconds=config.settle_delay_s) + period
     if until is not None:
-        end = pd.Timestamp(f"{day} {until}").tz_localize(market.timezone)
-    resume = _resume_point(engine, market, day, index[0] - 2 * period)
+        end = pd.Timestamp(f"{window[-1]} {until}").tz_localize(market.timezone)
+    resume = _resume_point(engine, config, market, window, first[0] - 2 * period)
     wall = time.time() + STARTUP_WALL_S
     segments: list[tuple[float, float]] = []
-    if not resume["bid_done"]:
-        bid_at = gate_closure(market, day) - pd.Timedelta(seconds=config.bid_lead_s)
-        segments.append((wall, (bid_at - period / 2).timestamp()))
+    if resume["first_bid_due"]:
+        segments.append((wall, (bid_instant(config, market, window[0]) - period / 2).timestamp()))
         wall += BID_WINDOW_WALL_S
     segments.append((wall, resume["sim_start"].timestamp()))
     clock = AcceleratedClock(tuple(segments), speed)
     config = dataclasses.replace(config, clock=clock.to_dict())
     pipeline = Pipeline(config, engine)
     jobs.register(pipeline)
-    replay.publish_day_ahead(config.inbox, prices_path, market, day)
+    for day in window:
+        replay.publish_day_ahead(config.inbox, prices_path, market, day)
     gateway = SimulatedTrigger(
         IntervalTrigger(
             seconds=market.period_hours * 3600.0,
-            start_date=index[0] + period * 1.1,
-            end_date=index[-1] + period * 1.2,
+            start_date=first[0] + period * 1.1,
+            end_date=last[-1] + period * 1.2,
         ),
         clock,
     )
@@ -106,36 +131,75 @@ def simulate_day(
         "gateway": (
             "vpp.service.replay:gateway_job",
             gateway,
-            {"settings": config.to_dict(), "prices_path": str(prices_path), "day": day.isoformat()},
+            {
+                "settings": config.to_dict(),
+                "prices_path": str(prices_path),
+                "day": window[0].isoformat(),
+                "last_day": window[-1].isoformat(),
+            },
         )
     }
-    add_jobs(scheduler, config, market, day, extra)
+    add_jobs(scheduler, config, market, (window[0], window[-1]), extra)
     scheduler.start()
     try:
         while clock.now() < end:
             time.sleep(0.05)
     finally:
         scheduler.shutdown(wait=True)
-    summary = day_summary(engine, market, day)
+    per_day = [day_summary(engine, market, day) for day in window]
+    engine.dispose()
+    summary = per_day[0] if days == 1 else _combined(per_day)
     summary.update(
         wall_seconds=round(time.perf_counter() - started, 2),
         speed=round(speed, 1),
         resumed_at=resume["resumed_at"],
     )
-    engine.dispose()
     return summary
 
 
-def _resume_point(engine: Any, market: Any, day: dt.date, fresh_start: pd.Timestamp) -> dict[str, Any]:
-    """Where a (re)started simulation begins: after the bid if it was made, at the last
-    dispatched period if any (its dispatch is then skipped as done)."""
-    index = trading_day_index(market, day)
-    start = index[0].tz_convert("UTC").to_pydatetime()
-    stop = (index[-1] + market.period).tz_convert("UTC").to_pydatetime()
+def _combined(per_day: list[dict[str, Any]]) -> dict[str, Any]:
+    """Day summaries added up (see :func:`simulate_days`)."""
+    total: dict[str, Any] = {"first_day": per_day[0]["day"], "last_day": per_day[-1]["day"]}
+    for key in ("bids", "bid_rows", "dispatch_runs", "periods", "fallbacks", "setpoint_rows"):
+        total[key] = sum(d[key] for d in per_day)
+    total["duplicate_setpoints"] = sum(d["duplicate_setpoints"] for d in per_day)
+    total["missed_periods"] = [t for d in per_day for t in d["missed_periods"]]
+    total["fallback_reasons"] = sorted({r for d in per_day for r in d["fallback_reasons"]})
+    sources: Counter[str] = Counter()
+    for d in per_day:
+        sources.update(d["state_sources"])
+    total["state_sources"] = dict(sorted(sources.items()))
+    settled = [d["revenue_yuan"] for d in per_day if d["revenue_yuan"] is not None]
+    total["settled_days"] = len(settled)
+    total["revenue_yuan"] = round(sum(settled), 2) if settled else None
+    total["days"] = per_day
+    return total
+
+
+def _resume_point(
+    engine: Any, config: ServiceConfig, market: Any, window: list[dt.date], fresh_start: pd.Timestamp
+) -> dict[str, Any]:
+    """Where a (re)started simulation begins.
+
+    At the last dispatched period of the window if any (its dispatch is then skipped as done),
+    else just before the first day (after a bid segment if the first bid is not done); moved back
+    to just before any bid or settlement that was due by then but is not done (a kill in the
+    middle of one), so it runs again.
+    """
+    start = trading_day_index(market, window[0])[0].tz_convert("UTC").to_pydatetime()
+    stop = (trading_day_index(market, window[-1])[-1] + market.period).tz_convert("UTC").to_pydatetime()
     with session_factory(engine)() as s:
-        bid_done = repository.run_done(s, "bid", day.isoformat())
+        bid_done = {d: repository.run_done(s, "bid", d.isoformat()) for d in window}
+        settled = {d: repository.run_done(s, "settle", d.isoformat()) for d in window}
         done = [r.period_start for r in repository.runs(s, "dispatch", start, stop) if r.status != "failed"]
     if not done:
-        return {"bid_done": bid_done, "sim_start": fresh_start, "resumed_at": None}
-    last = pd.Timestamp(max(done)).tz_convert(market.timezone)
-    return {"bid_done": bid_done, "sim_start": last, "resumed_at": last.isoformat()}
+        return {"first_bid_due": not bid_done[window[0]], "sim_start": fresh_start, "resumed_at": None}
+    sim_start = pd.Timestamp(max(done)).tz_convert(market.timezone)
+    for day in window:
+        for instant, finished in (
+            (bid_instant(config, market, day), bid_done[day]),
+            (settle_instant(config, market, day), settled[day]),
+        ):
+            if not finished and instant <= sim_start:
+                sim_start = min(sim_start, instant - market.period / 2)
+    return {"first_bid_due": False, "sim_start": sim_start, "resumed_at": sim_start.isoformat()}
