@@ -8,8 +8,9 @@ in China).
 - A file with only one of ``da_price``/``rt_price`` gets the other as a copy: with one price
   series the real-time leg of settlement then equals the day-ahead leg. The copied column names
   are listed in ``frame.attrs["copied_price_columns"]``.
-- Other columns are kept as exogenous data (load, PV or wind forecasts): numeric columns as float,
-  with empty cells as NaN; columns holding only text (notes) are dropped.
+- Other columns are kept as exogenous data (load, PV or wind forecasts): numeric columns as float
+  (booleans as 0/1), with empty cells as NaN; columns holding only text (notes), dates, times or
+  durations are dropped.
 
 Every problem raises ``vpp.errors.InputError`` naming the file, the 1-based data row (header =
 row 0), the timestamp and the column.
@@ -24,16 +25,17 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from market.calendar import parse_timestamps, trading_day_index
+from market.calendar import trading_day_index
 from market.presets import MarketSpec, resolve_market
-from market.profiles import (
+from market.table_checks import (
     check_regular,
     float_columns,
-    load_table,
+    parse_stamps,
     require_columns,
     sort_unique,
     with_freq,
 )
+from market.tables import load_table
 from vpp.errors import InputError
 
 PRICE_COLUMNS = ("da_price", "rt_price")
@@ -111,7 +113,7 @@ def parse_prices(
     if raw.empty:
         raise InputError("no data rows", file=source)
 
-    index = parse_timestamps(raw["timestamp"], spec.timezone, file=source)
+    index = parse_stamps(raw["timestamp"], spec.timezone, file=source)
     if period_label == "end":
         index = index - spec.period
     elif period_label != "start":
@@ -138,7 +140,9 @@ def parse_prices(
 
     extra = [c for c in raw.columns if c != "timestamp" and c not in price_cols]
     numeric = [c for c in extra if not _text_only(raw[c])]
-    exogenous = float_columns(raw, numeric, order, index, rows, file=source, allow_missing=True)
+    exogenous = float_columns(
+        raw, numeric, order, index, rows, file=source, allow_missing=True, allow_bool=True
+    )
     frame = with_freq(pd.concat([prices, exogenous], axis=1), step)
     frame.attrs.update(
         source=None if source is None else str(source),
@@ -210,9 +214,11 @@ def _price_columns(raw: pd.DataFrame, source) -> list[str]:
 
 
 def _text_only(col: pd.Series) -> bool:
-    """True when every non-blank value is text that is not a number (a notes column)."""
+    """True for a column that is not exogenous data: non-numeric text (notes), dates or durations."""
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
         return False
+    if pd.api.types.is_datetime64_any_dtype(col.dtype) or pd.api.types.is_timedelta64_dtype(col.dtype):
+        return True
     filled = col.dropna()
     filled = filled[filled.astype("string").str.strip() != ""]
     return bool(len(filled)) and bool(pd.to_numeric(filled, errors="coerce").isna().all())

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from market.calendar import parse_timestamps, trading_day_of
+from market.calendar import trading_day_of
 from market.presets import MarketSpec
 from market.prices import read_prices
-from market.profiles import load_table
+from market.table_checks import not_number_cells, not_number_text, parse_stamps
+from market.tables import load_table
 from vpp.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path)
     if raw.empty:
         raise InputError("no data rows", file=path)
-    stamps = parse_timestamps(raw["timestamp"], market.timezone, file=path)
+    stamps = parse_stamps(raw["timestamp"], market.timezone, file=path)
     off_grid = stamps != stamps.floor(market.period)
     if off_grid.any():
         i = int(np.flatnonzero(off_grid)[0])
@@ -145,13 +146,15 @@ def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list
     for column in ("metered_mw", "soc_mwh"):
         if column not in raw.columns:
             continue
-        numbers = pd.to_numeric(raw[column], errors="coerce")
+        typed = not_number_cells(raw[column])  # booleans, dates, durations (Parquet)
+        numbers = pd.to_numeric(raw[column].mask(typed), errors="coerce")
         bad = numbers.isna() if column == "metered_mw" else numbers.isna() & raw[column].notna()
-        bad |= ~np.isfinite(numbers.fillna(0.0))
+        bad |= ~np.isfinite(numbers.fillna(0.0).to_numpy(dtype=float)) | typed
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
+            value = raw[column].iloc[i]
             raise InputError(
-                f"not a number: {raw[column].iloc[i]!r}",
+                not_number_text(value) if typed[i] else f"not a number: {value!r}",
                 file=path,
                 row=i + 1,
                 timestamp=raw["timestamp"].iloc[i],
