@@ -32,8 +32,9 @@ import pandas as pd
 
 from market.calendar import period_hours, trading_day_index
 from market.prices import read_prices
+from optimizer.highs_bridge import compile_to_highs
 from optimizer.persistent import PeriodPins
-from optimizer.solver import ModelSolver, SolveOptions, compile_to_highs
+from optimizer.solver import ModelSolver, SolveOptions
 from simulator.day_model import DayModels
 from simulator.metrics import settle
 from simulator.replay import replay

@@ -50,7 +50,7 @@ def _warm_imports() -> None:
     import scipy.sparse  # noqa: F401
 
     import optimizer.raw_highs  # noqa: F401
-    from optimizer.solver import compile_to_highs
+    from optimizer.highs_bridge import compile_to_highs
 
     m = pyo.ConcreteModel()
     m.x = pyo.Var(bounds=(0, 1))

@@ -3,7 +3,7 @@
 ::
 
     explain_infeasibility(model, index):
-        compile the Pyomo model to standard form (optimizer.solver.compile_to_highs)
+        compile the Pyomo model to standard form (optimizer.highs_bridge.compile_to_highs)
         HiGHS feasibilityRelaxation: minimise  sum_i w_i * violation_i  over every row and column bound
         report each row / column bound that the relaxed solution violates, mapped back to its Pyomo
         component, asset, period and timestamp, largest violation first
@@ -93,7 +93,7 @@ def explain_infeasibility(
 
         Empty when HiGHS finds the model feasible (or the relaxation fails).
     """
-    from optimizer.solver import compile_to_highs
+    from optimizer.highs_bridge import compile_to_highs
 
     trivial: list[dict[str, Any]] = []
     try:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
 
 import highspy
 import numpy as np
@@ -24,65 +23,17 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.solvers.highs import Highs
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.families import FAMILIES
-from optimizer.highs_setup import new_highs
+from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
 from optimizer.model import build_model, family_blocks
+from optimizer.options import COMPILED_ABOVE_VARIABLES, Handoff, SolveOptions
 from optimizer.persistent import ParamUpdater, PeriodPins
 from optimizer.problem import Problem
 from optimizer.result import ScheduleArrays, ScheduleResult, SolveStats
 from vpp.errors import InfeasibleError, SolverError
 
-Handoff = Literal["auto", "persistent", "compiled"]
-
-COMPILED_ABOVE_VARIABLES = 50_000
-"""``auto`` hand-off threshold: models with more variables go through the compiled path."""
-
-
-@dataclass(frozen=True)
-class SolveOptions:
-    """HiGHS settings.
-
-    Attributes
-    ----------
-    time_limit_s : float
-        Wall-clock limit for HiGHS (s).
-    mip_rel_gap : float
-        Relative MIP gap at which HiGHS stops.
-    threads : int or None
-        HiGHS threads (None: HiGHS default).
-    handoff : {"auto", "persistent", "compiled"}
-        How the Pyomo model reaches HiGHS.
-    explain_infeasible : bool
-        On infeasibility, run a least-violation relaxation to name the broken constraints.
-    warm_start : bool
-        Let a persistent re-solve start from the previous basis. Faster, but among tied optima
-        the answer then depends on the solve history; off by default so that every result is
-        reproducible (the same as a fresh solve of the same model).
-    highs_options : tuple of (name, value) pairs
-        Further HiGHS options set before every solve, e.g. ``(("presolve", "off"),)`` or
-        ``(("simplex_strategy", 4),)`` (``bench/RESULTS.md`` measured some for re-solves).
-    """
-
-    time_limit_s: float = 60.0
-    mip_rel_gap: float = 1e-4
-    threads: int | None = None
-    handoff: Handoff = "auto"
-    explain_infeasible: bool = True
-    warm_start: bool = False
-    highs_options: tuple[tuple[str, object], ...] = ()
-
-
-@dataclass(frozen=True)
-class _RawSolution:
-    col_value: np.ndarray
-    column_of: dict[int, int]
-    status: str
-    termination: str
-    objective: float
-    mip_gap: float | None
-    seconds: float
+__all__ = ["COMPILED_ABOVE_VARIABLES", "Handoff", "ModelSolver", "SolveOptions", "compile_to_highs", "solve"]
 
 
 class ModelSolver:
@@ -116,7 +67,7 @@ class ModelSolver:
         self._pins: PeriodPins | None = None
         self._untracked_changes = False
         self._changed_params: list[pyo.Param] = []
-        self._last_raw: _RawSolution | None = None
+        self._last_raw: RawSolution | None = None
         self._cols_map: dict[int, int] | None = None
         self._cols: dict[int, np.ndarray] = {}
         self._layout: _Layout | None = None
@@ -243,7 +194,7 @@ class ModelSolver:
             )
         return self._arrays(raw, handoff_s)
 
-    def _solve_persistent(self) -> tuple[_RawSolution, float]:
+    def _solve_persistent(self) -> tuple[RawSolution, float]:
         """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""
         handoff_s = 0.0
         if self._persistent is None:
@@ -261,7 +212,7 @@ class ModelSolver:
         else:
             self._push_param_changes()
         highs = self._persistent._solver_model
-        _apply_options(highs, self.options)
+        apply_options(highs, self.options)
         if not self.options.warm_start:
             highs.clearSolver()
         start = time.perf_counter()
@@ -269,10 +220,10 @@ class ModelSolver:
         if self.options.warm_start and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             # From a stale basis after pinned bounds HiGHS sometimes ends with status Unknown: cold retry.
             highs.clearSolver()
-            _apply_options(highs, self.options)
+            apply_options(highs, self.options)
             highs.run()
         elapsed = time.perf_counter() - start
-        raw = _read_highs(highs, self._persistent._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
+        raw = read_highs(highs, self._persistent._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
         self._last_raw = raw
         return raw, handoff_s
 
@@ -323,19 +274,19 @@ class ModelSolver:
         if self._pins is not None:
             self._pins.release()
 
-    def _solve_compiled(self) -> tuple[_RawSolution, float]:
+    def _solve_compiled(self) -> tuple[RawSolution, float]:
         start = time.perf_counter()
         try:
             highs, column_of = compile_to_highs(self.model)
         except InfeasibleConstraintException:  # a constraint without variables cannot hold
-            return _RawSolution(np.zeros(0), {}, "infeasible", "Infeasible", float("nan"), None, 0.0), 0.0
-        _apply_options(highs, self.options)
+            return RawSolution(np.zeros(0), {}, "infeasible", "Infeasible", float("nan"), None, 0.0), 0.0
+        apply_options(highs, self.options)
         handoff_s = time.perf_counter() - start
         start = time.perf_counter()
         highs.run()
         elapsed = time.perf_counter() - start
         # The compiler minimises -objective.
-        return _read_highs(highs, column_of, elapsed, sense=-1.0), handoff_s
+        return read_highs(highs, column_of, elapsed, sense=-1.0), handoff_s
 
     def _raise_infeasible(self) -> None:
         from optimizer.diagnose import describe_violation, explain_infeasibility
@@ -363,7 +314,7 @@ class ModelSolver:
             self._cols[key] = cols
         return cols
 
-    def _arrays(self, raw: _RawSolution, handoff_s: float) -> ScheduleArrays:
+    def _arrays(self, raw: RawSolution, handoff_s: float) -> ScheduleArrays:
         problem = self.problem
 
         def values(component: pyo.Component) -> np.ndarray:
@@ -437,97 +388,8 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> ScheduleResu
     return ModelSolver(problem, options).solve()
 
 
-def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
-    """Compile a linear Pyomo model to standard form and pass it to a new HiGHS in one call.
-
-    Returns the HiGHS instance (minimising the negated objective when the model maximises) and
-    the map ``id(var) -> column``.
-    """
-    with PauseGC():  # the compiler pauses it too; this covers the bounds and the map below
-        return _compile_to_highs(model)
-
-
-def _compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
-    info = LinearStandardFormCompiler().write(model, mixed_form=True)
-    columns = info.columns
-    n_col = len(columns)
-    a = info.A.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_col
-    lp.num_row_ = a.shape[0]
-    lp.col_cost_ = np.asarray(info.c.toarray()).reshape(-1) if n_col else np.zeros(0)
-    lp.offset_ = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    # One ``bounds`` call per column evaluates both (mutable-Param) bounds: twice as fast as lb, ub.
-    bounds = np.array([v.bounds for v in columns], dtype=float).reshape(n_col, 2)  # None -> nan
-    lp.col_lower_ = np.where(np.isnan(bounds[:, 0]), -np.inf, bounds[:, 0])
-    lp.col_upper_ = np.where(np.isnan(bounds[:, 1]), np.inf, bounds[:, 1])
-    sign = np.fromiter((r[1] for r in info.rows), np.int8, len(info.rows))
-    rhs = np.asarray(info.rhs, dtype=float)
-    lp.row_lower_ = np.where(sign <= 0, rhs, -np.inf)
-    lp.row_upper_ = np.where(sign >= 0, rhs, np.inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    integer = np.fromiter((v.is_integer() or v.is_binary() for v in columns), bool, n_col)
-    if integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integer
-        ]
-    highs = new_highs()
-    highs.passModel(lp)
-    highs._vpp_rows = info.rows  # kept for diagnosis
-    return highs, {id(v): i for i, v in enumerate(columns)}
-
-
-def _apply_options(highs: highspy.Highs, options: SolveOptions) -> None:
-    # HiGHS checks ``time_limit`` against the run clock of the instance, which accumulates over
-    # every run (highspy 1.16): a persistent model would stop re-solving once its HiGHS time
-    # summed to the limit (about 60 s into a long backtest). The limit is per solve here.
-    highs.setOptionValue("time_limit", float(highs.getRunTime()) + float(options.time_limit_s))
-    highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-    if options.threads is not None:
-        highs.setOptionValue("threads", int(options.threads))
-    for name, value in options.highs_options:
-        highs.setOptionValue(name, value)
-
-
-def _read_highs(
-    highs: highspy.Highs, column_of: dict[int, int], seconds: float, *, sense: float
-) -> _RawSolution:
-    model_status = highs.getModelStatus()
-    termination = highs.modelStatusToString(model_status)
-    info = highs.getInfo()
-    has_solution = info.primal_solution_status == 2
-    if model_status == highspy.HighsModelStatus.kOptimal:
-        status = "optimal"
-    elif model_status in (
-        highspy.HighsModelStatus.kInfeasible,
-        highspy.HighsModelStatus.kUnboundedOrInfeasible,
-    ):
-        status = "infeasible"
-    elif has_solution:
-        status = "feasible"
-    else:
-        status = "no_solution"
-    col_value = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else np.zeros(0)
-    gap = float(info.mip_gap) if info.mip_node_count >= 0 and np.isfinite(info.mip_gap) else None
-    return _RawSolution(
-        col_value=col_value,
-        column_of=column_of,
-        status=status,
-        termination=termination,
-        objective=sense * float(info.objective_function_value),
-        mip_gap=gap,
-        seconds=seconds,
-    )
-
-
 def _mutable_params(model: pyo.ConcreteModel) -> list[pyo.Param]:
     """Every mutable Param datum of ``model``."""
     return [
-        p
-        for comp in model.component_objects(pyo.Param, active=True)
-        if comp.mutable
-        for p in comp.values()
+        p for comp in model.component_objects(pyo.Param, active=True) if comp.mutable for p in comp.values()
     ]

@@ -48,9 +48,10 @@ import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.families import FAMILIES
+from optimizer.highs_bridge import apply_options, compile_to_highs
 from optimizer.model import block_name, define_fleet_balance, define_group_limits, family_blocks
+from optimizer.options import SolveOptions
 from optimizer.problem import Problem
-from optimizer.solver import SolveOptions, _apply_options, compile_to_highs
 from vpp.errors import InfeasibleError, SolverError
 from vpp.scenarios import PriceScenarios
 
@@ -285,7 +286,7 @@ def solve_stochastic(
     build_s = time.perf_counter() - start
     start = time.perf_counter()
     highs, column_of = compile_to_highs(m)
-    _apply_options(highs, options.solve)
+    apply_options(highs, options.solve)
     handoff_s = time.perf_counter() - start
     start = time.perf_counter()
     highs.run()
