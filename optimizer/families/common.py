@@ -1,9 +1,10 @@
-"""Helpers shared by the family builders: typed outputs and value access."""
+"""Helpers shared by the family builders: typed outputs, value access, forecasts and restarts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,3 +88,72 @@ def write_from_period(
     for i, a in enumerate(ids):
         for t in periods if periods is not None else range(values.shape[1]):
             param[a, t] = 0.0 if t < k else float(values[i, t])
+
+
+def restart_window(b: pyo.Block, k: int | None = None) -> tuple[int, range | None]:
+    """The restart period kept on block ``b`` and the periods to rewrite, for :func:`write_from_period`.
+
+    Parameters
+    ----------
+    b : pyo.Block
+        A family block; its restart period is stored on it (0, the whole horizon, until a restart).
+    k : int, optional
+        A new restart period (first period still to optimise), stored on ``b``. None keeps the
+        stored one, e.g. when a new forecast is written.
+
+    Returns
+    -------
+    k : int
+        The restart period in force: Params are 0 before it.
+    periods : range or None
+        With a new ``k``, the periods whose side of the restart period changed; else None (all).
+    """
+    prev = getattr(b, "_restart_k", 0)
+    if k is None:
+        return prev, None
+    b._restart_k = int(k)
+    return int(k), range(min(k, prev), max(k, prev))
+
+
+def write_forecast(b: pyo.Block, data: Any, field: str, k: int | None = None) -> np.ndarray:
+    """Write Param ``b.<field>`` (A, T) from the current forecast, 0 before the restart period.
+
+    Parameters
+    ----------
+    b : pyo.Block
+        The family block; Param ``<field>`` is indexed by (asset, period).
+    data : Any
+        The family's prepared data: ``ids`` and the (A, T) array ``<field>``.
+    field : str
+        The forecast's name, also its data field and Param, e.g. ``consumption_mw`` (MW).
+    k : int, optional
+        A new restart period (:func:`restart_window`): only the periods that changed side are
+        written. None writes every period at the stored one.
+
+    Returns
+    -------
+    np.ndarray
+        The forecast written (A, T): the last one given to :func:`replace_forecast`, else
+        ``data.<field>``.
+    """
+    values = getattr(b, f"_forecast_{field}", getattr(data, field))
+    write_from_period(getattr(b, field), data.ids, values, *restart_window(b, k))
+    return values
+
+
+def replace_forecast(
+    b: pyo.Block, data: Any, field: str, name: str, array: np.ndarray, *, family: str, clip_negative: bool
+) -> None:
+    """A family's ``set_forecast``: check ``array``, keep it on ``b`` and write it (:func:`write_forecast`).
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not ``field`` (the one forecast ``family`` takes), or the shape differs from
+        ``data.<field>``.
+    """
+    if name != field:
+        raise ValueError(f"{family} forecasts: {field!r}, not {name!r}")
+    checked = checked_forecast(array, getattr(data, field), f"{family} {field}", clip_negative=clip_negative)
+    setattr(b, f"_forecast_{field}", checked)
+    write_forecast(b, data, field)

@@ -24,7 +24,8 @@ and ``V1 = V - V2``, ``AF`` (hubs with a fleet), the model's ``T``. ``hub(v)`` i
                   - fleet_charge_mw[a,t]                                  (MW, export positive)
     cost v2g_degradation = sum_{v in V2} v2g_degradation_cost[hub(v)] * discharge_mw[v,t] * dt[t]  (yuan)
 
-Placing sessions on the horizon (period starts ``s[t]``, end ``s[T-1] + dt[T-1]``):
+Placing sessions on the horizon (period starts ``s[t]``, end ``s[T-1] + dt[T-1]``; done in
+:mod:`optimizer.families.ev_sessions`):
 
 - a session given as times of day recurs every day: it is placed on each calendar date the horizon
   touches, in the horizon's zone (one date for a trading-day horizon; later dates get ids
@@ -71,20 +72,15 @@ this family (slow, and daily budgets are re-sized over the remaining horizon).
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 
+from optimizer.families import ev_sessions
 from optimizer.families.common import FamilySchedule, ValueReader, param_init
 from optimizer.problem import PrepareContext
-from vpp.assets import EvHubSpec, EvSession
-from vpp.errors import InputError
-
-ENERGY_TOLERANCE_MWH = 1e-9
-"""Slack allowed when checking that a session or fleet can receive its energy (MWh)."""
+from vpp.assets import EvHubSpec
 
 
 @dataclass(frozen=True)
@@ -126,71 +122,8 @@ class EvHubData:
         return out
 
 
-@dataclass(frozen=True)
-class _Placed:
-    vehicle_id: str
-    name: str
-    hub: int
-    session: int
-    arrival: pd.Timestamp
-    departure: pd.Timestamp
-
-
-def _timestamp(value: dt.datetime, tz) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return (
-        ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-        if ts.tz is None
-        else ts.tz_convert(tz)
-    )
-
-
-def place_sessions(specs: list[EvHubSpec], index: pd.DatetimeIndex, end: pd.Timestamp) -> list[_Placed]:
-    """Every session occurrence overlapping ``[index[0], end)``, with tz-aware arrival and departure."""
-    tz = index.tz
-    first = index[0].date()
-    n_days = (((end - pd.Timedelta(1, "ns")).date()) - first).days + 1
-    placed = []
-    for h, spec in enumerate(specs):
-        for k, session in enumerate(spec.sessions):
-            if isinstance(session.arrival, dt.datetime):
-                occurrences = [(f"s{k}", session.arrival, session.departure)]
-            else:
-                occurrences = []
-                for n in range(n_days):
-                    day = first + dt.timedelta(days=n)
-                    suffix = f"+{n}d" if n else ""
-                    occurrences.append(
-                        (
-                            f"s{k}{suffix}",
-                            dt.datetime.combine(day, session.arrival),
-                            dt.datetime.combine(day, session.departure),
-                        )
-                    )
-            for name, arrival, departure in occurrences:
-                arr, dep = _timestamp(arrival, tz), _timestamp(departure, tz)
-                if arr < end and dep > index[0]:
-                    placed.append(_Placed(f"{spec.id}/{name}", name, h, k, arr, dep))
-    return placed
-
-
-def fleet_days(index: pd.DatetimeIndex, dt_h: np.ndarray) -> tuple[float, float]:
-    """Days the horizon covers, and the share of its first day that passed before it starts.
-
-    Each period counts ``dt / hours of its calendar day`` in the horizon's zone, so a whole trading
-    day is 1 also when it has 23 or 25 hours.
-    """
-    local = index.tz_localize(None).normalize()
-    flags = np.ones(len(index), dtype=bool)
-    start = local.tz_localize(index.tz, ambiguous=flags, nonexistent="shift_forward")
-    stop = (local + pd.Timedelta(days=1)).tz_localize(index.tz, ambiguous=flags, nonexistent="shift_forward")
-    day_h = (stop - start).total_seconds().to_numpy() / 3600.0
-    elapsed_h = (index[0] - start[0]).total_seconds() / 3600.0
-    return float((dt_h / day_h).sum()), elapsed_h / float(day_h[0])
-
-
 def prepare(specs: list[EvHubSpec], ctx: PrepareContext) -> EvHubData:
-    """EV-hub specs to arrays.
+    """EV-hub specs to arrays; sessions and fleets are placed by :mod:`optimizer.families.ev_sessions`.
 
     Initial-state keys, under the hub id: ``"s<k>.delivered_mwh"`` per session and
     ``fleet_delivered_mwh`` (module docstring).
@@ -200,83 +133,26 @@ def prepare(specs: list[EvHubSpec], ctx: PrepareContext) -> EvHubData:
     InputError
         A session, or a fleet, needs more energy than its chargers can give while connected.
     """
-    index, dt_h = ctx.index, ctx.dt_h
-    n_periods = ctx.n_periods
-    end = index[-1] + pd.Timedelta(hours=float(dt_h[-1]))
-    eta_c = np.array([s.charge_efficiency for s in specs])
-    v2g = np.array([s.v2g for s in specs])
-
-    placed = place_sessions(specs, index, end)
-    hub = np.array([p.hub for p in placed], dtype=int)
-    sessions: list[EvSession] = [specs[p.hub].sessions[p.session] for p in placed]
-    power = np.array([s.max_power_mw for s in sessions], dtype=float)
-    energy = np.array([s.energy_mwh for s in sessions], dtype=float)
-    connected = np.zeros((len(placed), n_periods))
-    for i, p in enumerate(placed):
-        connected[i] = (index >= p.arrival) & (index < p.departure)
-    frac = np.array([s.min_departure_frac if s.v2g else 1.0 for s in specs])
-    hours_after = np.array(
-        [max((p.departure - end).total_seconds() / 3600.0, 0.0) for p in placed], dtype=float
-    )
-    need = np.maximum(frac[hub] * energy - eta_c[hub] * power * hours_after, 0.0)
-    delivered = np.array(
-        [ctx.state(specs[p.hub].id, f"{p.name}.delivered_mwh", 0.0) for p in placed], dtype=float
-    )
-    connected_h = connected @ dt_h
-    deliverable = eta_c[hub] * power * connected_h
-    short = need - delivered - deliverable > ENERGY_TOLERANCE_MWH
-    if short.any():
-        i = int(np.flatnonzero(short)[0])
-        p = placed[i]
-        raise InputError(
-            f"ev_hub '{specs[p.hub].id}' session {p.session} ({p.vehicle_id}, {p.arrival} to "
-            f"{p.departure}) needs {need[i] - delivered[i]:.6g} MWh but can receive at most "
-            f"{deliverable[i]:.6g} MWh ({connected_h[i]:.6g} connected hours at {power[i]:.6g} MW, "
-            f"efficiency {eta_c[p.hub]:.6g})",
-            field=f"{specs[p.hub].id}.sessions[{p.session}]",
-        )
-    keep = connected_h > 0
-    session_pos = np.array([p.session for p in placed], dtype=int)
-
-    has_fleet = np.array([s.fleet is not None for s in specs])
-    fleet_max = np.zeros((len(specs), n_periods))
-    fleet_energy = np.zeros(len(specs))
-    covered, elapsed = fleet_days(index, dt_h)
-    for h, spec in enumerate(specs):
-        if spec.fleet is None:
-            continue
-        availability = ctx.profile(spec, "fleet.availability", spec.fleet.availability)
-        fleet_max[h] = spec.fleet.max_power_mw * np.clip(availability, 0.0, 1.0)
-        done = ctx.state(spec.id, "fleet_delivered_mwh", 0.0)
-        days = covered + (elapsed if "fleet_delivered_mwh" in ctx.initial_state.get(spec.id, {}) else 0.0)
-        fleet_energy[h] = max(spec.fleet.daily_energy_mwh * days - done, 0.0)
-        possible = eta_c[h] * float(fleet_max[h] @ dt_h)
-        if fleet_energy[h] - possible > ENERGY_TOLERANCE_MWH:
-            raise InputError(
-                f"ev_hub '{spec.id}' fleet needs {fleet_energy[h]:.6g} MWh over the horizon but can "
-                f"receive at most {possible:.6g} MWh ({spec.fleet.max_power_mw:.6g} MW times availability, "
-                f"efficiency {eta_c[h]:.6g})",
-                field=f"{spec.id}.fleet.daily_energy_mwh",
-            )
-
+    vehicles = ev_sessions.vehicle_arrays(specs, ctx)
+    fleets = ev_sessions.fleet_arrays(specs, ctx)
     return EvHubData(
         ids=[s.id for s in specs],
-        vehicle_ids=[p.vehicle_id for p, k in zip(placed, keep, strict=True) if k],
-        vehicle_hub=hub[keep],
-        vehicle_session=session_pos[keep],
-        max_power_mw=power[keep],
-        connected=connected[keep],
-        delivered_mwh=delivered[keep],
-        need_mwh=need[keep],
-        cap_mwh=np.maximum(energy, delivered)[keep],
-        has_fleet=has_fleet,
-        fleet_max_mw=fleet_max,
-        fleet_energy_mwh=fleet_energy,
-        v2g=v2g,
-        eta_charge=eta_c,
+        vehicle_ids=vehicles.ids,
+        vehicle_hub=vehicles.hub,
+        vehicle_session=vehicles.session,
+        max_power_mw=vehicles.max_power_mw,
+        connected=vehicles.connected,
+        delivered_mwh=vehicles.delivered_mwh,
+        need_mwh=vehicles.need_mwh,
+        cap_mwh=vehicles.cap_mwh,
+        has_fleet=fleets.has_fleet,
+        fleet_max_mw=fleets.max_mw,
+        fleet_energy_mwh=fleets.energy_mwh,
+        v2g=np.array([s.v2g for s in specs]),
+        eta_charge=np.array([s.charge_efficiency for s in specs]),
         eta_discharge=np.array([s.v2g_efficiency for s in specs]),
         v2g_degradation_cost_yuan_per_mwh=np.array([s.v2g_degradation_cost for s in specs]),
-        dt_h=dt_h,
+        dt_h=ctx.dt_h,
     )
 
 

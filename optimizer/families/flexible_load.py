@@ -39,9 +39,9 @@ from optimizer.families.common import (
     FamilySchedule,
     ValueReader,
     as_matrix,
-    checked_forecast,
     param_init,
-    write_from_period,
+    replace_forecast,
+    write_forecast,
 )
 from optimizer.problem import PrepareContext
 from vpp.assets import FlexibleLoadSpec
@@ -184,10 +184,8 @@ def restart(b: pyo.Block, data: FlexibleLoadData, k: int, state: dict[str, dict[
     state : dict[str, dict[str, float]]
         Per asset id: ``energy_consumed_mwh`` (MWh).
     """
-    prev = getattr(b, "_restart_k", 0)
-    b._restart_k = int(k)
-    _apply(b, data, range(min(k, prev), max(k, prev)))
-    _set_energy_window(b, data, state)
+    baseline = write_forecast(b, data, "baseline_mw", k)
+    _set_energy_window(b, data, baseline, k, state)
 
 
 def set_forecast(b: pyo.Block, data: FlexibleLoadData, name: str, array: np.ndarray) -> None:
@@ -198,23 +196,13 @@ def set_forecast(b: pyo.Block, data: FlexibleLoadData, name: str, array: np.ndar
     ValueError
         Unknown ``name`` (only ``baseline_mw``) or wrong shape.
     """
-    if name != "baseline_mw":
-        raise ValueError(f"flexible_load forecasts: 'baseline_mw', not {name!r}")
-    b._forecast_baseline_mw = checked_forecast(
-        array, data.baseline_mw, "flexible_load baseline_mw", clip_negative=True
-    )
-    _apply(b, data)
+    replace_forecast(b, data, "baseline_mw", name, array, family="flexible_load", clip_negative=True)
 
 
-def _apply(b: pyo.Block, data: FlexibleLoadData, periods: range | None = None) -> None:
-    """Write the baseline Params of ``periods`` (default all): 0 before the restart period."""
-    baseline = getattr(b, "_forecast_baseline_mw", data.baseline_mw)
-    write_from_period(b.baseline_mw, data.ids, baseline, getattr(b, "_restart_k", 0), periods)
-
-
-def _set_energy_window(b: pyo.Block, data: FlexibleLoadData, state: dict[str, dict[str, float]]) -> None:
-    k = getattr(b, "_restart_k", 0)
-    baseline = getattr(b, "_forecast_baseline_mw", data.baseline_mw)
+def _set_energy_window(
+    b: pyo.Block, data: FlexibleLoadData, baseline: np.ndarray, k: int, state: dict[str, dict[str, float]]
+) -> None:
+    """Write the daily energy window (MWh) for restart period ``k`` from ``baseline`` (A, T) in MW."""
     rest = baseline[:, k:] @ data.dt_h[k:]
     least = (1.0 - data.down_frac) * rest
     most = (1.0 + data.up_frac) * rest

@@ -19,9 +19,9 @@ import pyomo.environ as pyo
 from optimizer.families.common import (
     FamilySchedule,
     ValueReader,
-    checked_forecast,
     param_init,
-    write_from_period,
+    replace_forecast,
+    write_forecast,
 )
 from optimizer.problem import PrepareContext
 from vpp.assets import LoadSpec
@@ -69,9 +69,7 @@ def restart(b: pyo.Block, data: LoadData, k: int, state: dict[str, dict[str, flo
     state : dict
         Unused (a fixed load holds no state).
     """
-    prev = getattr(b, "_restart_k", 0)
-    b._restart_k = int(k)
-    _apply(b, data, range(min(k, prev), max(k, prev)))
+    write_forecast(b, data, "consumption_mw", k)
 
 
 def set_forecast(b: pyo.Block, data: LoadData, name: str, array: np.ndarray) -> None:
@@ -82,15 +80,4 @@ def set_forecast(b: pyo.Block, data: LoadData, name: str, array: np.ndarray) -> 
     ValueError
         Unknown ``name`` (only ``consumption_mw``) or wrong shape.
     """
-    if name != "consumption_mw":
-        raise ValueError(f"load forecasts: 'consumption_mw', not {name!r}")
-    b._forecast_consumption_mw = checked_forecast(
-        array, data.consumption_mw, "load consumption_mw", clip_negative=False
-    )
-    _apply(b, data)
-
-
-def _apply(b: pyo.Block, data: LoadData, periods: range | None = None) -> None:
-    """Write the Params of ``periods`` (default all) from the forecast and the restart period."""
-    consumption = getattr(b, "_forecast_consumption_mw", data.consumption_mw)
-    write_from_period(b.consumption_mw, data.ids, consumption, getattr(b, "_restart_k", 0), periods)
+    replace_forecast(b, data, "consumption_mw", name, array, family="load", clip_negative=False)

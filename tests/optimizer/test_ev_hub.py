@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyomo.contrib.solver.solvers.highs import Highs
 
-from optimizer.families import ev_hub
+from optimizer.families import ev_hub, ev_sessions
 from optimizer.model import build_model
 from optimizer.problem import prepare_problem
 from optimizer.solver import ModelSolver, SolveOptions, solve
@@ -134,7 +134,7 @@ def test_fleet_energy_already_delivered_today_counts_toward_the_day():
 
 def test_fleet_day_covers_a_daylight_saving_day_once():
     index = pd.date_range("2024-03-31", periods=23, freq="h", tz="Europe/Berlin", name="timestamp")
-    assert ev_hub.fleet_days(index, np.ones(23)) == pytest.approx((1.0, 0.0))
+    assert ev_sessions.fleet_days(index, np.ones(23)) == pytest.approx((1.0, 0.0))
 
 
 def test_sessions_placed_on_the_horizon_with_the_period_start_rule():
