@@ -1,17 +1,18 @@
-"""Faults: kill -9 at random points, injected solver failures, a broken outbox, a dropped database
-connection mid-transaction. Nothing lost, nothing written twice, every fault counted."""
+"""In-process faults: injected solver failures, a broken outbox, a really full outbox disk (a tiny
+tmpfs), HiGHS really stopping at its time limit, a dropped database connection mid-transaction.
+Nothing lost, nothing written twice, every fault counted. (kill -9 of the running service:
+``test_kills.py``.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import errno
 import json
 import os
-import random
 import shutil
-import signal
 import subprocess
-import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -19,9 +20,11 @@ import pytest
 import sqlalchemy as sa
 
 from market.calendar import gate_closure, trading_day_index
+from vpp.assets.battery import BatterySpec
+from vpp.service import outbox as outbox_files
 from vpp.service import replay, repository
 from vpp.service.config import ServiceConfig
-from vpp.service.db import make_engine, upgrade_schema
+from vpp.service.db import Bid, DayAheadSchedule, Forecast, JobRun, make_engine, upgrade_schema
 from vpp.service.pipeline import INJECT_ENV, Pipeline
 
 from ._scale import ROOT, record, scaled
@@ -29,9 +32,6 @@ from ._scale import ROOT, record, scaled
 PORTFOLIO = ROOT / "vpp" / "examples" / "minimal.yaml"
 PRICES = ROOT / "tests" / "data" / "gansu_2024-01-02_15min.csv"
 DAY = dt.date(2024, 1, 2)
-KILLS = scaled(3, 2)
-DAY_SECONDS = float(os.environ.get("VPP_HARDENING_DAY_SECONDS", "48"))
-UNTIL = "12:00"  # half a day: 48 periods
 
 
 def _config(db_url: str, folder: Path) -> ServiceConfig:
@@ -40,134 +40,33 @@ def _config(db_url: str, folder: Path) -> ServiceConfig:
     )
 
 
-def _counts(db_url: str) -> dict:
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            q = lambda sql: conn.execute(sa.text(sql)).all()  # noqa: E731
-            return {
-                "dup_runs": q(
-                    "SELECT job, period_key FROM job_runs GROUP BY job, period_key HAVING COUNT(*) > 1"
-                ),
-                "dup_setpoints": q(
-                    "SELECT period_start, asset_id FROM setpoints GROUP BY period_start, asset_id "
-                    "HAVING COUNT(*) > 1"
-                ),
-                "dispatch": [
-                    r[0]
-                    for r in q(
-                        "SELECT period_key FROM job_runs WHERE job = 'dispatch' "
-                        "AND status <> 'failed' ORDER BY period_key"
-                    )
-                ],
-                "setpoints": q("SELECT COUNT(*) FROM setpoints")[0][0],
-                "orphans": q(
-                    "SELECT COUNT(*) FROM setpoints s WHERE NOT EXISTS (SELECT 1 FROM job_runs r "
-                    "WHERE r.job = 'dispatch' AND r.period_start = s.period_start)"
-                )[0][0],
-                "statements": q("SELECT * FROM statements ORDER BY trading_day"),
-                "bids": q("SELECT COUNT(*) FROM bids")[0][0],
-            }
-    except sa.exc.DBAPIError:  # schema not there yet
-        return {"dispatch": []}
-    finally:
-        engine.dispose()
-
-
-def _command(config: ServiceConfig) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "vpp.cli",
-        "run",
-        "--portfolio",
-        str(PORTFOLIO),
-        "--db",
-        config.db_url,
-        "--inbox",
-        config.inbox,
-        "--outbox",
-        config.outbox,
-        "--simulate",
-        DAY.isoformat(),
-        "--prices",
-        str(PRICES),
-        "--day-seconds",
-        str(DAY_SECONDS),
-        "--until",
-        UNTIL,
-    ]
-
-
-def test_random_kills_lose_and_duplicate_nothing(tmp_path):
-    """``KILLS`` kill -9 at random dispatch counts of one simulated half-day, then a clean finish."""
-    config = _config(f"sqlite:///{tmp_path / 'vpp.db'}", tmp_path)
-    env = {k: v for k, v in os.environ.items() if k != INJECT_ENV}
-    env["PYTHONPATH"] = str(ROOT)
-    rnd = random.Random(int(os.environ.get("VPP_HARDENING_SEED", "20240102")))
-    killed_at: list[int] = []
-    statements_before = None
-    for i in range(KILLS):
-        done = len(_counts(config.db_url)["dispatch"])
-        target = min(done + rnd.randint(3, max(4, 40 // KILLS)), 44)
-        with (tmp_path / f"run_{i}.log").open("wb") as sink:
-            proc = subprocess.Popen(_command(config), env=env, stdout=sink, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while len(_counts(config.db_url)["dispatch"]) < target and time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        state = _counts(config.db_url)
-        killed_at.append(len(state["dispatch"]))
-        assert state["dup_runs"] == [] and state["dup_setpoints"] == [] and state["orphans"] == 0, state
-        assert state["setpoints"] == len(state["dispatch"])  # one asset: one setpoint per dispatched period
-        assert state["bids"] in (0, 96)
-        if statements_before is not None:
-            assert state["statements"] == statements_before
-        statements_before = state["statements"]
-    final = subprocess.run(_command(config), env=env, capture_output=True, text=True, timeout=180)
-    assert final.returncode == 0, final.stderr[-3000:]
-    summary = json.loads(final.stdout)
-    state = _counts(config.db_url)
-    morning = [m for m in summary["missed_periods"] if m < f"{DAY}T{UNTIL}"]
-    assert morning == [] and summary["bids"] == 1 and summary["duplicate_setpoints"] == 0
-    assert state["dup_runs"] == [] and state["dup_setpoints"] == [] and state["orphans"] == 0
-    assert state["statements"] == statements_before
-    index = trading_day_index("shanxi", DAY)
-    outbox = Path(config.outbox)
-    for start in index[:48]:
-        assert (outbox / f"setpoints_{start.strftime('%Y-%m-%dT%H-%M')}.json").exists(), start
-    record(
-        "fault_kills",
-        {
-            "kills": KILLS,
-            "killed_after_dispatches": killed_at,
-            "periods_dispatched": summary["dispatch_runs"],
-            "periods_lost": len(morning),
-            "duplicates": len(state["dup_runs"]) + len(state["dup_setpoints"]),
-        },
-    )
-
-
 # ---------------------------------------------------------------- in-process faults
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def pipe(request, tmp_path) -> Pipeline:
-    url = (
-        f"sqlite:///{tmp_path / 'vpp.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("fresh_postgres_url")
-    )
-    engine = make_engine(url)
+def _url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vpp.db'}"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
+def _bid_now(pipeline: Pipeline, day: dt.date) -> pd.Timestamp:
+    return gate_closure(pipeline.market, day) - pd.Timedelta(minutes=30)
+
+
+def _started(config: ServiceConfig) -> Iterator[Pipeline]:
+    """A pipeline on a migrated database with the day's prices in the inbox and its bid made."""
+    engine = make_engine(config.db_url)
     upgrade_schema(engine)
-    pipeline = Pipeline(_config(url, tmp_path), engine)
+    pipeline = Pipeline(config, engine)
     replay.publish_day_ahead(pipeline.config.inbox, str(PRICES), pipeline.market, DAY)
-    assert pipeline.bid_day(gate_closure(pipeline.market, DAY) - pd.Timedelta(minutes=30))["status"] == "ok"
+    assert pipeline.bid_day(_bid_now(pipeline, DAY))["status"] == "ok"
     yield pipeline
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pipe(request, tmp_path) -> Iterator[Pipeline]:
+    yield from _started(_config(_url(request, tmp_path), tmp_path))
 
 
 def _now(k: int) -> pd.Timestamp:
@@ -252,3 +151,273 @@ def test_dropped_connection_mid_transaction_leaves_nothing_half_written(pipe, mo
             == 1
         )
     record("fault_db_drop", {"injected": drops["n"], "half_written": 0, "recovered": 1})
+
+
+# ---------------------------------------------------------------- a really full outbox disk
+
+FULL_PERIODS = min(scaled(4, 2), 80)  # periods 3.. of one day
+TMPFS_SIZE = f"{4 * (2 * FULL_PERIODS + 8)}k"  # 4 KiB pages: room for every file once the filler is gone
+
+
+@pytest.fixture
+def tiny_disk(tmp_path) -> Iterator[Path]:
+    """A tiny tmpfs (64 KiB at scale 1) mounted for the test (needs root and mount rights, else skipped)."""
+    where = tmp_path / "tiny_disk"
+    where.mkdir()
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("a real full disk needs a tmpfs mount: run as root (CI does)")
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE},mode=0755", "tmpfs", str(where)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot run mount for a tmpfs outbox: {exc}")
+    if mounted.returncode != 0 or not os.path.ismount(where):
+        pytest.skip(f"cannot mount a tmpfs at {where} (no mount rights here?): {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        if subprocess.run(["umount", str(where)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True)
+        assert not os.path.ismount(where)
+
+
+def _fill(folder: Path) -> Path:
+    """Write a filler file in ``folder`` until the disk is full (ENOSPC); check that it is."""
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as sink:
+        for _ in range(100_000):  # 400 MB at most: the tmpfs is a few pages
+            try:
+                sink.write(b"\0" * 4096)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+                break
+        else:
+            pytest.fail(f"{folder} never filled up: not a size-limited tmpfs")
+    probe = folder / "probe"
+    with pytest.raises(OSError) as full:
+        probe.write_text("x")
+    assert full.value.errno == errno.ENOSPC
+    probe.unlink(missing_ok=True)
+    return filler
+
+
+def _stored_setpoints(pipe: Pipeline, k: int) -> dict:
+    slot_utc = trading_day_index("shanxi", DAY)[k].tz_convert("UTC").to_pydatetime()
+    with pipe.sessions() as s:
+        return {
+            a: (round(r.setpoint_mw, 6), r.soc_end_mwh, r.source)
+            for a, r in repository.setpoints_at(s, slot_utc).items()
+        }
+
+
+def _json_path(pipe: Pipeline, k: int) -> Path:
+    return outbox_files.setpoint_paths(pipe.config.outbox, trading_day_index("shanxi", DAY)[k])[1]
+
+
+def test_full_outbox_disk_loses_no_period_and_leaves_no_partial_file(pipe, tiny_disk, caplog):
+    # the outbox moves to the tiny disk (with what it held), which then fills up
+    shutil.copytree(pipe.config.outbox, tiny_disk, dirs_exist_ok=True)
+    pipe.config = dataclasses.replace(pipe.config, outbox=str(tiny_disk))
+    filler = _fill(tiny_disk)
+    before = sorted(p.name for p in tiny_disk.iterdir())
+    periods = list(range(3, 3 + FULL_PERIODS))
+    tomorrow = DAY + dt.timedelta(days=1)
+
+    out = [pipe.dispatch_period(_now(k)) for k in periods]
+    bid = pipe.bid_day(_bid_now(pipe, tomorrow))  # tomorrow's bid, on persistence prices
+    assert [o["status"] for o in out] == ["ok"] * FULL_PERIODS
+    assert all("No space left on device" in o["outbox_error"] for o in out)
+    assert bid["status"] == "ok" and "No space left on device" in bid["outbox_error"]
+    assert caplog.text.count("outbox write failed") == FULL_PERIODS + 1
+    committed = 0
+    with pipe.sessions() as s:
+        for k in periods:
+            run = repository.find_run(s, "dispatch", _key(pipe, k))
+            committed += run is not None and run.status == "ok"
+        bids = s.scalar(sa.select(sa.func.count()).select_from(Bid).where(Bid.trading_day == tomorrow))
+    assert committed == FULL_PERIODS and bids == len(trading_day_index("shanxi", tomorrow))
+    assert all(set(_stored_setpoints(pipe, k)) == {"bess-1"} for k in periods)
+    # the atomic writer left nothing behind: no temp file, no empty or truncated file
+    after = sorted(p.name for p in tiny_disk.iterdir())
+    partial = sorted(set(after) - set(before))
+    assert partial == [] and after == before
+    missing_while_full = sum(not _json_path(pipe, k).exists() for k in periods)
+    assert missing_while_full == FULL_PERIODS
+
+    # space is back: the next dispatch pass writes its period and rewrites every missing file
+    filler.unlink()
+    nxt = pipe.dispatch_period(_now(periods[-1] + 1))
+    assert nxt["status"] == "ok" and "outbox_error" not in nxt
+    assert nxt["outbox_rewritten"] == FULL_PERIODS + 1  # the periods and tomorrow's bid
+    for k in [*periods, periods[-1] + 1]:
+        document = json.loads(_json_path(pipe, k).read_text(encoding="utf-8"))
+        assert document["period_start"] == trading_day_index("shanxi", DAY)[k].isoformat()
+        sent = {
+            r["asset_id"]: (r["setpoint_mw"], r["soc_end_mwh"], r["source"]) for r in document["setpoints"]
+        }
+        assert sent == _stored_setpoints(pipe, k)
+        assert _json_path(pipe, k).with_suffix(".csv").stat().st_size > 0
+    in_bid_file = pd.read_csv(outbox_files.bid_path(tiny_disk, tomorrow.isoformat()))
+    with pipe.sessions() as s:
+        stored_bid = s.scalars(
+            sa.select(Bid.net_mw).where(Bid.trading_day == tomorrow).order_by(Bid.period_start)
+        )
+        assert in_bid_file["net_mw"].tolist() == list(stored_bid)
+    assert list(in_bid_file.columns) == ["timestamp", "net_mw"]
+    assert not [p.name for p in tiny_disk.iterdir() if p.name.startswith(".")]
+    # nothing more to rewrite, nothing written twice
+    assert "outbox_rewritten" not in pipe.dispatch_period(_now(periods[-1] + 1))
+    assert pipe.bid_day(_bid_now(pipe, tomorrow)) == {"day": tomorrow.isoformat(), "status": "skipped"}
+    with pipe.sessions() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(JobRun).where(JobRun.job == "dispatch")) == (
+            FULL_PERIODS + 1
+        )
+    record(
+        "fault_disk_full",
+        {
+            "periods": FULL_PERIODS,
+            "committed": committed,
+            "bids_committed": 1,
+            "files_missing_while_full": missing_while_full,
+            "partial_files": len(partial),
+            "files_rewritten": nxt["outbox_rewritten"],
+        },
+    )
+
+
+# ---------------------------------------------------------------- HiGHS stops at its time limit
+
+TINY_LIMIT_S = 1e-6
+TIMEOUTS = min(scaled(5, 5), 80)
+FLEET = """\
+name: timeout-fleet
+market: shanxi
+grid: {import_limit_mw: 3.0, export_limit_mw: 2.5}
+assets:
+  - {id: bess-a, type: battery, power_mw: 1.0, energy_mwh: 2.0, charge_efficiency: 0.95,
+     discharge_efficiency: 0.95, soc_initial_mwh: 1.0, soc_min_mwh: 0.2}
+  - {id: bess-b, type: battery, charge_power_mw: 2.0, discharge_power_mw: 1.5, energy_mwh: 4.0,
+     charge_efficiency: 0.93, discharge_efficiency: 0.93, soc_initial_mwh: 3.7, soc_min_mwh: 0.4,
+     soc_max_mwh: 3.8}
+  - {id: bess-c, type: battery, power_mw: 0.5, energy_mwh: 2.0, charge_efficiency: 0.9,
+     discharge_efficiency: 0.9, soc_initial_mwh: 0.3, soc_min_mwh: 0.2}
+  - {id: bess-d, type: battery, power_mw: 1.5, energy_mwh: 3.0, charge_efficiency: 0.95,
+     discharge_efficiency: 0.95, soc_initial_mwh: 1.5, soc_min_mwh: 0.3, degradation_cost: 20.0}
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fleet_pipe(request, tmp_path) -> Iterator[Pipeline]:
+    """Four batteries; the dispatch solves get a 1 us HiGHS time limit (the bid a normal one)."""
+    portfolio = tmp_path / "fleet.yaml"
+    portfolio.write_text(FLEET, encoding="utf-8")
+    config = dataclasses.replace(
+        _config(_url(request, tmp_path), tmp_path), portfolio=str(portfolio), solver_time_limit_s=TINY_LIMIT_S
+    )
+    yield from _started(config)
+
+
+def _check_fallback(pipe: Pipeline, k: int) -> int:
+    """Assert period ``k`` got a recorded time-out fallback, sent; return setpoints out of any limit."""
+    slot_utc = trading_day_index("shanxi", DAY)[k].tz_convert("UTC").to_pydatetime()
+    with pipe.sessions() as s:
+        run = repository.find_run(s, "dispatch", _key(pipe, k))
+        stored = repository.setpoints_at(s, slot_utc)
+    assert run.status == "fallback" and run.solver_status == "timeout"
+    assert "Time limit reached" in run.fallback_reason
+    specs = {a.id: a for a in pipe.loaded.portfolio.assets}
+    assert set(stored) == set(specs) and {r.source for r in stored.values()} == {"fallback"}
+    bad = 0
+    for asset_id, row in stored.items():
+        spec = specs[asset_id]
+        assert isinstance(spec, BatterySpec)
+        bad += not -spec.charge_limit_mw - 1e-9 <= row.setpoint_mw <= spec.discharge_limit_mw + 1e-9
+        bad += not spec.soc_min_mwh - 1e-9 <= row.soc_end_mwh <= spec.soc_max + 1e-9
+    grid = pipe.loaded.portfolio.grid
+    total = sum(r.setpoint_mw for r in stored.values())
+    bad += not -grid.import_limit_mw - 1e-9 <= total <= grid.export_limit_mw + 1e-9
+    sent = json.loads(_json_path(pipe, k).read_text(encoding="utf-8"))["setpoints"]
+    assert {r["asset_id"]: r["source"] for r in sent} == dict.fromkeys(specs, "fallback")
+    return bad
+
+
+def test_solver_time_limit_gives_a_recorded_fallback_then_a_solution(fleet_pipe, monkeypatch):
+    pipe = fleet_pipe
+    assert pipe.dispatch_time_limit_s == TINY_LIMIT_S
+    # HiGHS really stops at its time limit (no injected exception), every time
+    periods = list(range(3, 3 + TIMEOUTS))
+    out = [pipe.dispatch_period(_now(k)) for k in periods]
+    assert [(o["status"], o["solver_status"]) for o in out] == [("fallback", "timeout")] * TIMEOUTS
+    assert all("HiGHS stopped without a solution: Time limit reached" in o["fallback_reason"] for o in out)
+    out_of_bounds = sum(_check_fallback(pipe, k) for k in periods)
+    assert out_of_bounds == 0
+    # the first fallback follows the day-ahead schedule (feasible from the day-ahead state)
+    first = trading_day_index("shanxi", DAY)[periods[0]].tz_convert("UTC").to_pydatetime()
+    with pipe.sessions() as s:
+        plan = {a: r.net_mw for a, r in repository.day_ahead_at(s, first).items()}
+    assert {a: round(r[0], 6) for a, r in _stored_setpoints(pipe, periods[0]).items()} == pytest.approx(plan)
+
+    # the next period with a normal limit solves, on the same persistent model, from the fallback's state
+    pipe.dispatch_time_limit_s = 60.0
+    after = pipe.dispatch_period(_now(periods[-1] + 1))
+    assert (after["status"], after["solver_status"], after["state_source"]) == ("ok", "optimal", "setpoints")
+
+    # a day-ahead bid whose solve times out: a failed run with the reason, no half-written bid
+    tomorrow = DAY + dt.timedelta(days=1)
+    pipe.config = dataclasses.replace(pipe.config, bid_time_limit_s=TINY_LIMIT_S)
+    failed = pipe.bid_day(_bid_now(pipe, tomorrow))
+    assert failed["status"] == "failed" and failed["solver_status"] == "timeout"
+    assert "Time limit reached" in failed["reason"]
+
+    def written(model) -> int:
+        with pipe.sessions() as s:
+            stmt = sa.select(sa.func.count()).select_from(model).where(model.trading_day == tomorrow)
+            return s.scalar(stmt)
+
+    with pipe.sessions() as s:
+        run = repository.find_run(s, "bid", tomorrow.isoformat())
+    assert (run.status, run.solver_status) == ("failed", "timeout")
+    assert "Time limit reached" in run.fallback_reason
+    half_written = written(Bid) + written(DayAheadSchedule) + written(Forecast)
+    assert half_written == 0 and not outbox_files.bid_path(pipe.config.outbox, tomorrow.isoformat()).exists()
+    # the retry with a normal limit replaces the failed run and bids the whole day, once
+    pipe.config = dataclasses.replace(pipe.config, bid_time_limit_s=120.0)
+    assert pipe.bid_day(_bid_now(pipe, tomorrow))["status"] == "ok"
+    periods_tomorrow = len(trading_day_index("shanxi", tomorrow))
+    assert written(Bid) == periods_tomorrow and written(DayAheadSchedule) == 4 * periods_tomorrow
+    with pipe.sessions() as s:
+        assert repository.find_run(s, "bid", tomorrow.isoformat()).status == "ok"
+    assert outbox_files.bid_path(pipe.config.outbox, tomorrow.isoformat()).exists()
+
+    # an explicit limit of 0 s is a limit too (it used to fall back silently to a quarter period)
+    zero = Pipeline(dataclasses.replace(pipe.config, solver_time_limit_s=0.0), pipe.engine)
+    assert zero.dispatch_time_limit_s == 0.0
+    at_zero = zero.dispatch_period(_now(periods[-1] + 2))
+    assert (at_zero["status"], at_zero["solver_status"]) == ("fallback", "timeout")
+
+    # a HiGHS stop that is not the time limit (an iteration limit) is an error, not a time-out
+    options = pipe.models.options
+    monkeypatch.setattr(
+        pipe.models, "options", dataclasses.replace(options, highs_options=(("simplex_iteration_limit", 0),))
+    )
+    other = pipe.dispatch_period(_now(periods[-1] + 3))
+    assert (other["status"], other["solver_status"]) == ("fallback", "error")
+    assert "Iteration limit reached" in other["fallback_reason"]
+    record(
+        "fault_solver_timeout",
+        {
+            "timeouts": TIMEOUTS + 1,
+            "fallbacks_recorded": sum(o["status"] == "fallback" for o in [*out, at_zero]),
+            "setpoints_out_of_bounds": out_of_bounds,
+            "periods_lost": 0,
+            "recovered_ok": int(after["status"] == "ok"),
+            "bid_timeouts": 1,
+            "bid_rows_half_written": half_written,
+            "bid_retry_ok": 1,
+            "other_stop_not_timeout": int(other["solver_status"] == "error"),
+        },
+    )

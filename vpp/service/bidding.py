@@ -4,7 +4,10 @@ The price forecast of day D is the ``forecasts`` table (inbox ``forecast*`` file
 DA prices of D already stored, else persistence (the cleared DA prices of D-1). The schedule starts
 from the state the previous day-ahead schedule planned for the end of D-1 (else the portfolio's).
 The bid, the per-asset schedule, the forecast used and the portfolio version are written with the
-run row in one transaction.
+run row in one transaction. A failed or timed-out solve records a ``failed`` run with its reason and
+writes nothing else (the bid is retried by the next call). The bid file is written after the commit;
+an outbox failure (full disk) is logged and returned, and the file is rewritten from the database
+by a rerun or a later dispatch pass (:func:`rewrite_bid_file`).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from market.calendar import trading_day_index
 from vpp.errors import InputError, SolverError
 from vpp.service import outbox, planning, repository
 from vpp.service.db import Bid, DayAheadSchedule, Forecast, PortfolioVersion
+from vpp.service.fallback import solver_failure_status
 from vpp.service.planning import INJECT_ENV, injected_failure
 
 if TYPE_CHECKING:
@@ -35,13 +40,25 @@ def _utcnow() -> dt.datetime:
 
 
 def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
-    """Ingest the inbox, then bid the trading day whose gate closes next."""
+    """Ingest the inbox, then bid the trading day whose gate closes next.
+
+    Returns
+    -------
+    dict
+        ``day``, ``status`` (ok, failed or skipped), ``solver_status``; ``reason`` when failed;
+        ``outbox_error`` when the bid file could not be written (the bid is in the database).
+    """
     pipeline.ingest(now)
     day = planning.bid_day(pipeline.market, now)
     key = day.isoformat()
     with pipeline.sessions() as s:
-        if repository.run_done(s, "bid", key):
-            return {"day": key, "status": "skipped"}
+        done = repository.run_done(s, "bid", key)
+    if done:  # rewrite the file an outbox failure left missing
+        try:
+            rewrite_bid_file(pipeline, day)
+        except OSError as exc:
+            return {"day": key, "status": "skipped", "outbox_error": _outbox_failed(key, exc)}
+        return {"day": key, "status": "skipped"}
     started = _utcnow()
     run = {"job": "bid", "period_key": key, "period_start": None, "started_at": started}
     try:
@@ -55,11 +72,18 @@ def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
         result = pipeline._solve(day, da, state, 0, pipeline.config.bid_time_limit_s)
     except Exception as exc:
         log.error("bid %s failed: %s: %s", key, type(exc).__name__, exc)
+        status = solver_failure_status(exc)
         with pipeline.sessions.begin() as s:
             repository.record_failure(
-                s, dict(run, finished_at=_utcnow(), fallback_reason=f"{type(exc).__name__}: {exc}")
+                s,
+                dict(
+                    run,
+                    finished_at=_utcnow(),
+                    solver_status=status,
+                    fallback_reason=f"{type(exc).__name__}: {exc}",
+                ),
             )
-        return {"day": key, "status": "failed", "reason": str(exc)}
+        return {"day": key, "status": "failed", "solver_status": status, "reason": str(exc)}
     utc = index.tz_convert("UTC").to_pydatetime()
     soc = result.series.get("battery.soc_mwh")
     run.update(
@@ -103,8 +127,53 @@ def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
             ],
             ["period_start", "asset_id"],
         )
-    outbox.write_bid(pipeline.config.outbox, key, result.net_mw.round(6))
-    return {"day": key, "status": "ok", "solver_status": result.stats.status}
+    out = {"day": key, "status": "ok", "solver_status": result.stats.status}
+    try:
+        outbox.write_bid(pipeline.config.outbox, key, result.net_mw.round(6))
+    except OSError as exc:  # committed: a rerun or a later dispatch pass rewrites the file
+        out["outbox_error"] = _outbox_failed(key, exc)
+    return out
+
+
+def _outbox_failed(key: str, exc: OSError) -> str:
+    log.error("bid %s: outbox write failed (bid kept in the database): %s", key, exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def rewrite_bid_file(pipeline: Pipeline, day: dt.date) -> bool:
+    """Rewrite the bid file of ``day`` from the database when the bid is done and the file missing.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        The service pipeline (outbox folder, market, database).
+    day : datetime.date
+        The trading day.
+
+    Returns
+    -------
+    bool
+        True when the file was written.
+
+    Raises
+    ------
+    OSError
+        The outbox is not writable.
+    """
+    key = day.isoformat()
+    if outbox.bid_path(pipeline.config.outbox, key).exists():
+        return False
+    with pipeline.sessions() as s:
+        if not repository.run_done(s, "bid", key):
+            return False
+        stored = dict(s.execute(sa.select(Bid.period_start, Bid.net_mw).where(Bid.trading_day == day)).all())
+    index = trading_day_index(pipeline.market, day)
+    utc = index.tz_convert("UTC").to_pydatetime()
+    if not stored or any(t not in stored for t in utc):
+        return False
+    net = pd.Series([stored[t] for t in utc], index=index.rename("timestamp"), dtype=float)
+    outbox.write_bid(pipeline.config.outbox, key, net)
+    return True
 
 
 def _persistence_forecast(pipeline: Pipeline, day: dt.date, index: pd.DatetimeIndex) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ is none: 0 MW), clipped to what the asset can do from its measured state:
 - other assets: the day-ahead value as it is (they follow their own forecasts and limits);
 
 and then the fleet total is scaled back inside the grid connection's import and export limits.
+
+:func:`solver_failure_status` names why a solve gave no schedule (``timeout`` or ``error``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,27 @@ from typing import Any
 
 from vpp.assets.battery import BatterySpec
 from vpp.portfolio import Portfolio
+
+TIME_LIMIT_STATUS = "Time limit reached"
+"""HiGHS's model status text when it stopped at its time limit (``modelStatusToString``)."""
+
+
+def solver_failure_status(exc: BaseException) -> str:
+    """The ``solver_status`` recorded for a solve that raised ``exc``.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What the solve raised.
+
+    Returns
+    -------
+    str
+        ``timeout`` when HiGHS stopped at its time limit without a solution, else ``error``
+        (another HiGHS stop such as an iteration limit, bad input, an injected failure). Every
+        ``SolverError`` message quotes the configured limit, so only HiGHS's own status counts.
+    """
+    return "timeout" if TIME_LIMIT_STATUS in str(exc) else "error"
 
 
 def battery_after(spec: BatterySpec, soc_mwh: float, p_mw: float, dt_h: float) -> float:

@@ -6,7 +6,8 @@
 - ``bid_<YYYY-MM-DD>.csv``: ``timestamp, net_mw`` of the quantity-only day-ahead bid.
 
 The files are written after the database commit, and rewritten from the database when a rerun
-finds the period already done, so a crash between commit and file leaves no gap.
+finds the period (or the bid) already done or a later dispatch pass finds them missing, so a crash
+or a full disk between commit and file leaves no gap once the outbox is writable again.
 """
 
 from __future__ import annotations
@@ -68,9 +69,14 @@ def read_setpoints(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def bid_path(outbox: str | Path, day: str) -> Path:
+    """Path of the bid file of trading day ``day`` (``YYYY-MM-DD``)."""
+    return Path(outbox) / f"bid_{day}.csv"
+
+
 def write_bid(outbox: str | Path, day: str, net_mw: pd.Series) -> Path:
     """Write the quantity-only bid of trading day ``day`` (MW per period, market zone)."""
-    return write_csv_atomic(net_mw.rename("net_mw").to_frame(), Path(outbox) / f"bid_{day}.csv", index=True)
+    return write_csv_atomic(net_mw.rename("net_mw").to_frame(), bid_path(outbox, day), index=True)
 
 
 def _json_default(value: object) -> object:

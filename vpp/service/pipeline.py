@@ -4,7 +4,9 @@ The scheduler's jobs, ``vpp dispatch`` and the simulated day all call these same
 simulation exercises production code. Each method is idempotent per (job, period): it returns at
 once when the run exists, and writes its outputs with the run row in one transaction
 (:mod:`vpp.service.repository`). A failed or timed-out dispatch solve sends the fallback of
-:mod:`vpp.service.fallback` and records why.
+:mod:`vpp.service.fallback` and records why. An outbox failure (full disk) is logged and returned,
+never raised: every dispatch pass rewrites from the database the files it left missing
+(:data:`OUTBOX_BACKFILL`).
 
 Fault injection for tests and drills: ``VPP_INJECT_SOLVER_FAILURE`` = ``all``, ``bid`` or a
 comma list of period positions in the day (``10,11``) makes those solves raise ``SolverError``.
@@ -39,12 +41,15 @@ from vpp.service.db import (
     make_engine,
     session_factory,
 )
-from vpp.service.fallback import fallback_setpoints
+from vpp.service.fallback import fallback_setpoints, solver_failure_status
 from vpp.service.planning import INJECT_ENV, PeriodSlot, injected_failure
 
-__all__ = ["INJECT_ENV", "Pipeline", "injected_failure"]
+__all__ = ["INJECT_ENV", "OUTBOX_BACKFILL", "Pipeline", "injected_failure"]
 
 log = logging.getLogger(__name__)
+
+OUTBOX_BACKFILL = pd.Timedelta(hours=24)
+"""A dispatch pass rewrites the missing setpoint files of the periods dispatched this long before it."""
 
 
 def _utcnow() -> dt.datetime:
@@ -70,7 +75,9 @@ class Pipeline:
         self.market = self.loaded.market
         self.clock = make_clock(config.clock)
         period_s = self.market.period_hours * 3600.0
-        self.dispatch_time_limit_s = config.solver_time_limit_s or period_s / 4
+        # None means the default; an explicit 0 is a limit (every solve times out), not the default
+        limit = config.solver_time_limit_s
+        self.dispatch_time_limit_s = period_s / 4 if limit is None else float(limit)
         self.models = DayModels(
             self.loaded, SolveOptions(self.dispatch_time_limit_s, explain_infeasible=False)
         )
@@ -114,16 +121,22 @@ class Pipeline:
         Returns
         -------
         dict
-            ``period``, ``status`` (ok, fallback or skipped), ``solver_status``, ``fallback_reason``,
-            ``state_source``.
+            ``period``, ``status`` (ok, fallback or skipped), ``solver_status`` (HiGHS's, else
+            ``timeout`` or ``error``), ``fallback_reason``, ``state_source``; ``outbox_error`` when
+            the period's files could not be written, ``outbox_rewritten`` when missing files of
+            earlier periods or bids were rewritten.
         """
         slot = planning.dispatch_slot(self.market, now, self.config.dispatch_lead_s)
         with self.sessions() as s:
-            if repository.run_done(s, "dispatch", slot.key):
-                self._ensure_setpoint_files(slot)
-                return {"period": slot.start.isoformat(), "status": "skipped"}
-            state, source = planning.measured_state(s, self.loaded, slot)
-            day_ahead = {a: r.net_mw for a, r in repository.day_ahead_at(s, slot.utc).items()}
+            done = repository.run_done(s, "dispatch", slot.key)
+            if not done:
+                state, source = planning.measured_state(s, self.loaded, slot)
+                day_ahead = {a: r.net_mw for a, r in repository.day_ahead_at(s, slot.utc).items()}
+        if done:  # rewrite what an outbox failure left missing
+            out: dict[str, Any] = {"period": slot.start.isoformat(), "status": "skipped"}
+            error = self._ensure_setpoint_files(slot.start)
+            out.update({"outbox_error": error} if error else self._backfill_outbox(slot))
+            return out
         started, clock = _utcnow(), time.perf_counter()
         solver_status, reason = None, None
         try:
@@ -140,7 +153,7 @@ class Pipeline:
         except Exception as exc:  # any failure of the solve: send the safe fallback
             log.warning("dispatch %s: fallback after %s: %s", slot.start, type(exc).__name__, exc)
             reason = f"{type(exc).__name__}: {exc}"
-            solver_status = "timeout" if "time limit" in str(exc) else "error"
+            solver_status = solver_failure_status(exc)
             rows = fallback_setpoints(
                 self.loaded.portfolio, state, day_ahead or None, float(slot.dt_h[slot.k])
             )
@@ -165,39 +178,85 @@ class Pipeline:
             repository.insert_ignore(
                 s, Setpoint, [dict(r, period_start=slot.utc) for r in rows], ["period_start", "asset_id"]
             )
-        outbox_error = self._write_setpoint_files(slot, rows)
+        outbox_error = self._write_setpoint_files(slot.start, rows)
         return {
             "period": slot.start.isoformat(),
             "status": run["status"],
             "solver_status": solver_status,
             "fallback_reason": reason,
             "state_source": source,
-            **({"outbox_error": outbox_error} if outbox_error else {}),
+            **({"outbox_error": outbox_error} if outbox_error else self._backfill_outbox(slot)),
         }
 
-    def _write_setpoint_files(self, slot: PeriodSlot, rows: list[dict[str, Any]]) -> str | None:
-        """Write the period's outbox files; an outbox failure (full disk, bad path) is logged and
-        returned, not raised: the setpoints are in the database and a rerun rewrites the files."""
+    def _write_setpoint_files(self, start: pd.Timestamp, rows: list[dict[str, Any]]) -> str | None:
+        """Write the outbox files of the period starting at ``start``; an outbox failure (full disk,
+        bad path) is logged and returned, not raised: the setpoints are in the database and a later
+        dispatch pass rewrites the files."""
         try:
-            outbox.write_setpoints(self.config.outbox, slot.start, rows)
+            outbox.write_setpoints(self.config.outbox, start, rows)
         except OSError as exc:
-            log.error("dispatch %s: outbox write failed (setpoints kept in the database): %s",
-                      slot.start, exc)
+            log.error("dispatch %s: outbox write failed (setpoints kept in the database): %s", start, exc)
             return f"{type(exc).__name__}: {exc}"
         return None
 
-    def _ensure_setpoint_files(self, slot: PeriodSlot) -> None:
-        """Rewrite a done period's outbox files from the database when they are missing."""
-        if all(p.exists() for p in outbox.setpoint_paths(self.config.outbox, slot.start)):
-            return
+    def _ensure_setpoint_files(self, start: pd.Timestamp) -> str | None:
+        """Rewrite a done period's outbox files from the database when they are missing.
+
+        Parameters
+        ----------
+        start : pd.Timestamp
+            Period start (market zone).
+
+        Returns
+        -------
+        str or None
+            The outbox error when a rewrite failed, else None (written, present or nothing stored).
+        """
+        if all(p.exists() for p in outbox.setpoint_paths(self.config.outbox, start)):
+            return None
         with self.sessions() as s:
-            stored = repository.setpoints_at(s, slot.utc)
+            stored = repository.setpoints_at(s, start.tz_convert("UTC").to_pydatetime())
         rows = [
             {"asset_id": a, "setpoint_mw": r.setpoint_mw, "soc_end_mwh": r.soc_end_mwh, "source": r.source}
             for a, r in sorted(stored.items())
         ]
-        if rows:
-            self._write_setpoint_files(slot, rows)
+        return self._write_setpoint_files(start, rows) if rows else None
+
+    def _backfill_outbox(self, slot: PeriodSlot) -> dict[str, int]:
+        """Rewrite from the database the outbox files an outbox failure (full disk) left missing.
+
+        Covers the setpoint files of the periods dispatched in the :data:`OUTBOX_BACKFILL` before
+        ``slot`` and the bid files of ``slot``'s trading day and the next. Without a missing file
+        this is file checks only; it stops at the first failed write (the outbox is still broken).
+
+        Returns
+        -------
+        dict
+            ``{"outbox_rewritten": n}`` (periods and bids rewritten) when ``n > 0``, else empty.
+        """
+        since = slot.start - OUTBOX_BACKFILL
+        days = (slot.day - dt.timedelta(days=1), slot.day)
+        starts = [t for d in days for t in trading_day_index(self.market, d) if since <= t < slot.start]
+        missing = [
+            t for t in starts if not all(p.exists() for p in outbox.setpoint_paths(self.config.outbox, t))
+        ]
+        rewritten = 0
+        if missing:
+            with self.sessions() as s:
+                runs = repository.runs(s, "dispatch", missing[0].tz_convert("UTC").to_pydatetime(), slot.utc)
+            done = {r.period_key for r in runs if r.status != "failed"}
+            for t in missing:
+                if planning.period_key(t) in done:
+                    if self._ensure_setpoint_files(t) is not None:
+                        return {"outbox_rewritten": rewritten} if rewritten else {}
+                    rewritten += 1
+        for day in (slot.day, slot.day + dt.timedelta(days=1)):
+            try:
+                rewritten += bidding.rewrite_bid_file(self, day)
+            except OSError as exc:
+                log.error("bid %s: outbox write failed (bid kept in the database): %s", day, exc)
+                break
+        return {"outbox_rewritten": rewritten} if rewritten else {}
 
     # -- day-ahead bid ----------------------------------------------------------------------
     def bid_day(self, now: pd.Timestamp) -> dict[str, Any]:
