@@ -37,13 +37,18 @@ def check_time_range(index: pd.DatetimeIndex, *, file: str | Path | None) -> Non
     bad = np.asarray((index < TIME_MIN) | (index >= TIME_MAX), dtype=bool)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"timestamp is outside the supported range {time_range()}",
-            file=file,
-            row=first + 1,
-            timestamp=index[first],
-            field="timestamp",
-        )
+        raise _out_of_range(file, first, index[first])
+
+
+def _out_of_range(file: str | Path | None, position: int, stamp: object) -> InputError:
+    """The error for the timestamp at file-order ``position`` (data row ``position + 1``)."""
+    return InputError(
+        f"timestamp is outside the supported range {time_range()}",
+        file=file,
+        row=position + 1,
+        timestamp=stamp,
+        field="timestamp",
+    )
 
 
 def parse_stamps(values: pd.Series, tz: str, *, file: str | Path | None) -> pd.DatetimeIndex:
@@ -73,13 +78,7 @@ def parse_stamps(values: pd.Series, tz: str, *, file: str | Path | None) -> pd.D
         bad = ((years < TIME_MIN.year) | (years > TIME_MAX.year)).to_numpy(dtype=bool, na_value=False)
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
-            raise InputError(
-                f"timestamp is outside the supported range {time_range()}",
-                file=file,
-                row=first + 1,
-                timestamp=col.iloc[first],
-                field="timestamp",
-            )
+            raise _out_of_range(file, first, col.iloc[first])
     index = parse_timestamps(col, tz, file=file)
     check_time_range(index, file=file)
     return index

@@ -5,6 +5,7 @@ column where there is one). Checks on the values: :mod:`market.table_checks`."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def load_table(path: str | Path) -> pd.DataFrame:
         raise
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", file=path) from None
+    except pd.errors.ParserError as exc:
+        raise _parser_error(exc, path) from exc
     except Exception as exc:  # parser, encoding, Arrow and OS errors alike
         raise InputError(f"cannot read file: {type(exc).__name__}: {exc}", file=path) from exc
     raw = raw.rename(columns=lambda c: str(c).strip())
@@ -69,6 +72,18 @@ def load_table(path: str | Path) -> pd.DataFrame:
     if raw.empty:
         raise InputError("file has no data rows", file=path)
     return raw
+
+
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def _parser_error(exc: pd.errors.ParserError, path: Path) -> InputError:
+    """The CSV parser's error, with the data row when it names a line (line 1 is the header)."""
+    ragged = _RAGGED.search(str(exc))
+    if ragged is None:
+        return InputError(f"cannot read file: ParserError: {exc}", file=path)
+    expected, line, found = (int(g) for g in ragged.groups())
+    return InputError(f"{found} fields where the header has {expected}", file=path, row=line - 1)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

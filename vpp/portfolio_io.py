@@ -104,7 +104,7 @@ def load_portfolio(path: str | Path) -> LoadedPortfolio:
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"timezone: unknown IANA time zone '{zone}'", file=path) from None
     profiles = _read_profile_files(portfolio, path, zone)
-    _check_profile_columns(portfolio, profiles, path)
+    _check_profile_columns(portfolio, profiles, path, market)
     return LoadedPortfolio(portfolio=portfolio, path=path, profiles=profiles, market=market)
 
 
@@ -302,14 +302,24 @@ def _read_profile_files(portfolio: Portfolio, path: Path, zone: str) -> pd.DataF
     return pd.concat(frames, axis=1, join="outer", sort=True)
 
 
-def _check_profile_columns(portfolio: Portfolio, profiles: pd.DataFrame | None, path: Path) -> None:
-    """Every column an asset names must exist in the profile files."""
+def _check_profile_columns(
+    portfolio: Portfolio, profiles: pd.DataFrame | None, path: Path, market: MarketSpec
+) -> None:
+    """Every column an asset names must exist in the profile files; every profile list must have
+    one value per period of a trading day of ``market``."""
     columns = [] if profiles is None else list(profiles.columns)
+    day_lengths = _day_lengths(market)
     for i, asset in enumerate(portfolio.assets):
         for field, ref in asset.profile_refs().items():
+            where = f"assets[{i}] ({asset.id}).{field}"
+            if isinstance(ref, list) and len(ref) not in day_lengths:
+                raise InputError(
+                    f"{where}: a profile list needs one value per period of the trading day "
+                    f"({' or '.join(map(str, sorted(day_lengths)))} values), got {len(ref)}",
+                    file=path,
+                )
             if not isinstance(ref, str) or ref in columns:
                 continue
-            where = f"assets[{i}] ({asset.id}).{field}"
             if profiles is None:
                 raise InputError(
                     f"{where}: names profile column '{ref}' but the portfolio lists no profile "
@@ -321,6 +331,16 @@ def _check_profile_columns(portfolio: Portfolio, profiles: pd.DataFrame | None, 
             raise InputError(
                 f"{where}: profile column '{ref}' is not in the profile files{also}", file=path
             )
+
+
+def _day_lengths(market: MarketSpec) -> set[int]:
+    """Periods a trading day of ``market`` can have (one hour more or less on daylight-saving
+    days of a zone that has them)."""
+    nominal = market.nominal_periods_per_day
+    zone = ZoneInfo(market.timezone)
+    offsets = {dt.datetime(2024, month, 1, tzinfo=zone).utcoffset() for month in (1, 7)}
+    hour = round(market.periods_per_hour)
+    return {nominal} if len(offsets) == 1 else {nominal - hour, nominal, nominal + hour}
 
 
 def _ref_label(loaded: LoadedPortfolio, asset_id: str | None, field: str | None) -> str:

@@ -22,6 +22,19 @@ def scaled(n: int, minimum: int = 1) -> int:
     return max(minimum, round(n * SCALE))
 
 
+def fuzz_settings():
+    """Hypothesis settings of the fuzzers: ``40 x scale`` examples, derandomized at scale <= 1."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=scaled(40, 5),
+        deadline=None,
+        derandomize=SCALE <= 1,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 def record(name: str, counts: dict) -> None:
     """Print and append one count record."""
     row = {"test": name, "scale": SCALE, "at": time.strftime("%Y-%m-%dT%H:%M:%S"), **counts}

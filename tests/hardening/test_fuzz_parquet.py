@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -44,7 +44,7 @@ from vpp.cli import app
 from vpp.errors import InputError
 from vpp.service.inbox import parse_telemetry, process_inbox
 
-from ._scale import ROOT, SCALE, record, scaled
+from ._scale import ROOT, fuzz_settings, record, scaled
 
 PRICES = ROOT / "tests" / "data" / "gansu_2024-01-02_15min.csv"
 PV = ROOT / "tests" / "data" / "pv_nrel_system50_2012-06-02_15min.csv"
@@ -53,13 +53,7 @@ SHANXI = get_market("shanxi")
 PV_ZONE = "America/Denver"
 EXAMPLES = scaled(40, 5)
 
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=SCALE <= 1,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings()
 
 BAD_NUMBERS = ["abc", "NaN", "", "inf", "-inf", "1e400", "--5", "0x1F", "None", "1,5", "nan nan", "True"]
 FAR_STAMPS = ["3000-01-02T00:00:00+08:00", "2263-01-01 00:00", "1600-01-01T00:00:00Z", "9999-12-31 23:45"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -31,7 +31,7 @@ from vpp.errors import InputError
 from vpp.portfolio_io import load_portfolio
 from vpp.service.inbox import parse_telemetry
 
-from ._scale import ROOT, SCALE, record, scaled
+from ._scale import ROOT, fuzz_settings, record, scaled
 
 PRICES = ROOT / "tests" / "data" / "gansu_2024-01-02_15min.csv"
 PV = ROOT / "tests" / "data" / "pv_nrel_system50_2012-06-02_15min.csv"
@@ -39,13 +39,7 @@ MINIMAL = ROOT / "vpp" / "examples" / "minimal.yaml"
 SHANXI = get_market("shanxi")
 EXAMPLES = scaled(40, 5)
 
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=SCALE <= 1,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings()
 
 BAD_NUMBERS = ["abc", "NaN", "", "inf", "-inf", "1e400", "--5", "0x1F", "None", "1,5", "nan nan"]
 BAD_STAMPS = [
@@ -409,3 +403,12 @@ def test_infinite_ratings_are_rejected_naming_the_field(tmp_path, keys):
     path = _write(tmp_path, ".yaml", _dump(data, "yaml"))
     with pytest.raises(InputError, match=rf"{keys[-1]}: Input should be a finite number"):
         load_portfolio(path)
+
+
+def test_a_row_with_an_extra_field_is_rejected_naming_the_row(tmp_path):
+    # regression (scale-10 run): pandas' "Expected 6 fields in line 55, saw 7" named no data row
+    lines = PRICES.read_text().splitlines()
+    lines[54] += ",42"
+    path = _write(tmp_path, ".csv", "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"row 54.*7 fields where the header has 6"):
+        read_prices(path, SHANXI)

@@ -59,7 +59,7 @@ BAD_INPUTS = {
                       "\nassets:\n" + BATTERY,
                       "group_limits name groups no asset belongs to: feeder-9"),
     "list profile length": (HEADER + "assets:\n  - {id: house, type: load, profile: [1, 2, 3]}\n",
-                            "assets[0] (house).profile: the list has 3 values but the horizon"),
+                            "assets[0] (house).profile: a profile list needs one value per period"),
 }
 
 

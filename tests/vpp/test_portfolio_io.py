@@ -227,13 +227,22 @@ def test_resolve_constant_list_and_column(tmp_path, day_index):
     np.testing.assert_array_equal(resolve_profile(loaded, "quarter", day_index), np.full(96, 0.5))
 
 
-def test_list_profile_of_wrong_length_names_asset_and_field(tmp_path, day_index):
+def test_list_profile_of_wrong_length_names_asset_and_field(tmp_path):
     path = write(tmp_path, HEADER + "assets:\n  - {id: l, type: load, profile: [1, 2, 3]}\n")
+    with pytest.raises(InputError, match=r"assets\[0\] \(l\)\.profile: a profile list needs one value per "
+                                         r"period of the trading day \(96 values\), got 3"):
+        load_portfolio(path)
+
+
+def test_list_profile_of_one_day_on_a_two_day_horizon_is_an_error(tmp_path):
+    values = ", ".join(["1"] * 96)
+    path = write(tmp_path, HEADER + "assets:\n  - {id: l, type: load, profile: [" + values + "]}\n")
     loaded = load_portfolio(path)
     asset = loaded.portfolio.assets[0]
-    with pytest.raises(InputError, match=r"assets\[0\] \(l\)\.profile: the list has 3 values but "
-                                         r"the horizon .* has 96 periods"):
-        profile_resolver(loaded, day_index)(asset, "profile", asset.profile)
+    two_days = trading_day_index("shanxi", "2024-01-02").append(trading_day_index("shanxi", "2024-01-03"))
+    with pytest.raises(InputError, match=r"assets\[0\] \(l\)\.profile: the list has 96 values but "
+                                         r"the horizon .* has 192 periods"):
+        profile_resolver(loaded, two_days)(asset, "profile", asset.profile)
 
 
 def test_column_outside_the_profile_range_is_an_error(tmp_path):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as PathParam
 
 from simulator.strategies import STRATEGIES
 from vpp.api.auth import Operator, Reader
@@ -16,6 +18,9 @@ from vpp.api.store import current_version
 from vpp.service.api_tables import BacktestJob
 
 router = APIRouter(prefix="/backtests", tags=["backtests"])
+
+JobId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="Backtest job id (a 64-bit database key).")]
+"""A job id path parameter: larger ids cannot be database keys (422, not a 500 from the driver)."""
 
 MAX_DAYS = 31
 
@@ -74,7 +79,7 @@ def list_jobs(request: Request, _: Reader) -> list[BacktestJobOut]:
 
 
 @router.get("/{job_id}", response_model=BacktestJobOut)
-def read(request: Request, job_id: int, _: Reader) -> BacktestJobOut:
+def read(request: Request, job_id: JobId, _: Reader) -> BacktestJobOut:
     """A job's status and progress (0..1)."""
     with api(request).sessions() as session:
         job = session.get(BacktestJob, job_id)
@@ -84,7 +89,7 @@ def read(request: Request, job_id: int, _: Reader) -> BacktestJobOut:
 
 
 @router.get("/{job_id}/results", response_model=BacktestResults)
-def results(request: Request, job_id: int, _: Reader) -> BacktestResults:
+def results(request: Request, job_id: JobId, _: Reader) -> BacktestResults:
     """A finished job's summary and each strategy's revenue per day (409 until it is done)."""
     with api(request).sessions() as session:
         job = session.get(BacktestJob, job_id)
