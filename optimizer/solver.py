@@ -28,12 +28,22 @@ from optimizer.families import FAMILIES
 from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
 from optimizer.model import build_model, family_blocks
 from optimizer.options import COMPILED_ABOVE_VARIABLES, Handoff, SolveOptions
-from optimizer.persistent import ParamUpdater, PeriodPins
+from optimizer.past_pins import FamilyVars, PastPinning, PastPlan, PastRequest
+from optimizer.persistent import BoundOverrides, ParamUpdater, PeriodPins
 from optimizer.problem import Problem
 from optimizer.result import ScheduleArrays, ScheduleResult, SolveStats
 from vpp.errors import InfeasibleError, SolverError
 
-__all__ = ["COMPILED_ABOVE_VARIABLES", "Handoff", "ModelSolver", "SolveOptions", "compile_to_highs", "solve"]
+__all__ = [
+    "COMPILED_ABOVE_VARIABLES",
+    "Handoff",
+    "ModelSolver",
+    "PastPinning",
+    "PastPlan",
+    "SolveOptions",
+    "compile_to_highs",
+    "solve",
+]
 
 
 class ModelSolver:
@@ -71,6 +81,9 @@ class ModelSolver:
         self._cols_map: dict[int, int] | None = None
         self._cols: dict[int, np.ndarray] = {}
         self._layout: _Layout | None = None
+        self._family_vars: FamilyVars | None = None
+        self._past: PastRequest | None = None
+        self._overrides: BoundOverrides | None = None
         self.scan_params = True
         """Before each re-solve, find changed Params by comparing values (safe default). Callers
         that report every change (``set_prices``, ``restart``, ``mark_params_changed``) may turn
@@ -124,16 +137,108 @@ class ModelSolver:
         Raises
         ------
         NotImplementedError
-            A family of the model cannot restart without a rebuild (see :attr:`supports_restart`).
+            A family of the model cannot restart without a rebuild (see :attr:`supports_restart`),
+            or cannot restart at ``k > 0`` (:meth:`restart_pinning_past` pins its past instead).
         """
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
+        self._past = None
         for name, block in family_blocks(self.model):
             module = FAMILIES[name]
             if not hasattr(module, "restart"):
                 raise NotImplementedError(f"family '{name}' cannot restart without a rebuild")
             module.restart(block, self.problem.families[name], k, dict(state or {}))
         self.mark_params_changed(None)
+
+    def restart_pinning_past(
+        self,
+        k: int,
+        state: Mapping[str, Mapping[str, float]] | None = None,
+        plan: PastPlan | None = None,
+        day_start: Mapping[str, Mapping[str, float]] | None = None,
+    ) -> PastPinning:
+        """Optimise periods ``k..T-1``: restart from ``state`` where a family can, pin its past where not.
+
+        A family whose ``restart`` takes ``k`` restarts as in :meth:`restart` (0 before ``k``,
+        state from ``state``). A family whose ``restart`` raises ``NotImplementedError`` for
+        ``k > 0`` (``ev_hub``, ``generator``, ``heating``) restarts at the day start from
+        ``day_start`` (default: its prepared initial state), and its variables of periods before
+        ``k`` are pinned at ``plan`` (:meth:`past_plan` of the plan in force when each period was
+        dispatched); variables without a planned value stay free (the past is re-planned). Before
+        ``k`` the grid and group limits are lifted: that exchange is settled, and the families
+        restarted at ``k`` hold 0 there.
+
+        The pins are HiGHS column bounds, set by the next :meth:`solve` and replaced by the next
+        restart; :meth:`restart`, :meth:`carry_out` and :meth:`release_periods` drop them.
+
+        Parameters
+        ----------
+        k : int
+            First period still to optimise.
+        state : mapping, optional
+            Measured state at the start of ``k``, per asset id (as for :meth:`restart`).
+        plan : PastPlan, optional
+            The plan to pin the past at; None re-plans the past of the pinned families.
+        day_start : mapping, optional
+            State at the start of the day for the pinned families, per asset id.
+
+        Returns
+        -------
+        PastPinning
+            The pinned families and whether part of their past was re-planned.
+
+        Raises
+        ------
+        NotImplementedError
+            A family has no ``restart``, or a past must be pinned with the compiled hand-off.
+        """
+        if not 0 <= k < self.problem.n_periods:
+            raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
+        self._past = None
+        pinned: list[str] = []
+        for name, block in family_blocks(self.model):
+            module, data = FAMILIES[name], self.problem.families[name]
+            if not hasattr(module, "restart"):
+                raise NotImplementedError(f"family '{name}' cannot restart without a rebuild")
+            try:
+                module.restart(block, data, k, dict(state or {}))
+            except NotImplementedError:
+                if k == 0:
+                    raise
+                module.restart(block, data, 0, dict(day_start or {}))
+                pinned.append(name)
+        self.mark_params_changed(None)
+        if not pinned:
+            return PastPinning(k)
+        if self.handoff == "compiled":
+            raise NotImplementedError(
+                f"pinning the past of {pinned} needs the persistent hand-off (SolveOptions.handoff)"
+            )
+        self._past = PastRequest.make(self._vars(), k, pinned, plan)
+        return PastPinning(k, tuple(pinned), bool(np.isnan(self._past.values).any()))
+
+    def past_plan(self) -> PastPlan | None:
+        """The last solution's value of every family variable (the plan now in force).
+
+        Returns
+        -------
+        PastPlan or None
+            None before a persistent solve (the compiled hand-off keeps no solution columns).
+        """
+        raw = self._last_raw
+        if raw is None or self._persistent is None:
+            return None
+        layout = self._vars()
+        cols = layout.columns(raw.column_of)
+        values = raw.col_value[np.maximum(cols, 0)] if raw.col_value.size else np.zeros(cols.size)
+        missing = np.flatnonzero(cols < 0)
+        values[missing] = [np.nan if layout.vars[i].value is None else layout.vars[i].value for i in missing]
+        return PastPlan(layout.keys, values)
+
+    def _vars(self) -> FamilyVars:
+        if self._family_vars is None:
+            self._family_vars = FamilyVars(self.model, self.problem.n_periods)
+        return self._family_vars
 
     def set_forecast(self, family: str, name: str, values: np.ndarray) -> None:
         """Replace one forecast Param of a family (e.g. ``pv``, ``available_mw``), shape (A, T).
@@ -210,7 +315,10 @@ class ModelSolver:
             self._untracked_changes = False
             self._changed_params = []
         else:
+            if self._overrides is not None:
+                self._overrides.release()  # before any bound update: the saved bounds stay true
             self._push_param_changes()
+        self._apply_past()
         highs = self._persistent._solver_model
         apply_options(highs, self.options)
         if not self.options.warm_start:
@@ -263,6 +371,7 @@ class ModelSolver:
         """
         if self._persistent is None or self._last_raw is None:
             raise RuntimeError("carry_out needs a persistent solve first")
+        self._drop_past()
         if self._pins is None:
             self._pins = PeriodPins(
                 self._persistent._solver_model, self.model, self._persistent._pyomo_var_to_solver_var_map
@@ -270,9 +379,45 @@ class ModelSolver:
         self._pins.pin(period, self._last_raw.col_value)
 
     def release_periods(self) -> None:
-        """Free every period pinned by :meth:`carry_out`."""
+        """Free every period pinned by :meth:`carry_out` or :meth:`restart_pinning_past`."""
         if self._pins is not None:
             self._pins.release()
+        self._drop_past()
+
+    def _drop_past(self) -> None:
+        """Forget the past pins of :meth:`restart_pinning_past` and give HiGHS its bounds back."""
+        self._past = None
+        if self._overrides is not None:
+            self._overrides.release()
+
+    def _apply_past(self) -> None:
+        """Set the HiGHS bounds the last :meth:`restart_pinning_past` asked for (persistent only)."""
+        request = self._past
+        if request is None:
+            return
+        opt = self._persistent
+        if self._overrides is None:
+            self._overrides = BoundOverrides(opt._solver_model)
+        column_of = opt._pyomo_var_to_solver_var_map
+        layout = self._vars()
+        cols = layout.columns(column_of)[request.positions]
+        keep = (cols >= 0) & np.isfinite(request.values)
+        cols, values = cols[keep], request.values[keep]
+        values = np.where(layout.integer[request.positions][keep], np.round(values), values)
+        values = np.clip(values, *self._overrides.column_bounds(cols))
+        past = range(request.k)
+        grid = np.array([column_of[id(self.model.net_mw[t])] for t in past], dtype=np.int64)
+        rows = []
+        if hasattr(self.model, "group_limit"):
+            row_of = opt._pyomo_con_to_solver_con_map
+            rows = [row_of[self.model.group_limit[g, t]] for g in self.model.G for t in past]
+        inf = np.full(grid.size, np.inf)
+        self._overrides.apply(
+            np.concatenate([cols, grid]),
+            np.concatenate([values, -inf]),
+            np.concatenate([values, inf]),
+            np.asarray(rows, dtype=np.int64),
+        )
 
     def _solve_compiled(self) -> tuple[RawSolution, float]:
         start = time.perf_counter()

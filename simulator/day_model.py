@@ -99,6 +99,7 @@ class DayModels:
         problem = day_problem(self.loaded, day, self._structure_price(len(index)))
         if self.solver is not None and compatible(self.solver.problem, problem):
             solver = self.solver
+            solver.release_periods()  # the other day's pinned past (carry_out or a hybrid restart)
             solver.problem = dataclasses.replace(problem, price=solver.problem.price)
             for family, names in FORECAST_FIELDS.items():
                 if family in problem.families:

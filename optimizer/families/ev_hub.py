@@ -296,7 +296,8 @@ def restart(b: pyo.Block, data: EvHubData, k: int, state: dict[str, dict[str, fl
     """Day start (``k = 0``): sessions of the new day start empty, so nothing carries over.
 
     Sessions must end within the trading day (``EvSession``), so no energy is owed across days.
-    Within a day the past is pinned by :meth:`optimizer.solver.ModelSolver.carry_out`.
+    Within a day the past is pinned by :meth:`optimizer.solver.ModelSolver.carry_out` (backtests) or
+    :meth:`~optimizer.solver.ModelSolver.restart_pinning_past` (the dispatch service).
     """
     if k != 0:
         raise NotImplementedError("ev_hub restarts at the day start only; pin the past with carry_out")

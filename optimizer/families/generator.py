@@ -303,7 +303,8 @@ def restart(b: pyo.Block, data: GeneratorData, k: int, state: dict[str, dict[str
 
     Keys per asset: ``on`` (0/1), ``output_mw`` (MW), ``hours_in_state`` (h); missing keys keep the
     prepared values. The minimum up/down carry-over bounds ``on_min``/``on_max`` are recomputed.
-    Within a day the past is pinned by :meth:`optimizer.solver.ModelSolver.carry_out` instead.
+    Within a day the past is pinned instead, by :meth:`optimizer.solver.ModelSolver.carry_out`
+    (backtests) or :meth:`~optimizer.solver.ModelSolver.restart_pinning_past` (the dispatch service).
     """
     if k != 0:
         raise NotImplementedError("generator restarts at the day start only; pin the past with carry_out")

@@ -232,8 +232,10 @@ def extract(b: pyo.Block, data: HeatingData, values: ValueReader) -> FamilySched
 def restart(b: pyo.Block, data: HeatingData, k: int, state: dict[str, dict[str, float]]) -> None:
     """Set the indoor temperature at the start of the horizon from ``state`` (day start, ``k = 0``).
 
-    Within a day a real-time re-solve keeps the past by pinning carried-out periods
-    (:meth:`optimizer.solver.ModelSolver.carry_out`), so only ``k = 0`` is supported here.
+    Within a day a real-time re-solve keeps the past by pinning it instead
+    (:meth:`optimizer.solver.ModelSolver.carry_out` in backtests,
+    :meth:`~optimizer.solver.ModelSolver.restart_pinning_past` in the service), so only ``k = 0``
+    is supported here.
     ``state[a]["temperature_c"]`` (deg C) is clipped to the band; missing assets keep their spec.
     """
     if k != 0:

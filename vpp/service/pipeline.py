@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from market.calendar import trading_day_index
 from optimizer.result import ScheduleResult
-from optimizer.solver import SolveOptions
+from optimizer.solver import PastPinning, PastPlan, SolveOptions
 from simulator.day_model import DayModels
 from vpp.errors import InputError, SolverError
 from vpp.portfolio_io import load_portfolio
@@ -82,25 +82,63 @@ class Pipeline:
             self.loaded, SolveOptions(self.dispatch_time_limit_s, explain_infeasible=False)
         )
         self._solve_lock = threading.Lock()
+        self._plans: dict[dt.date, PastPlan] = {}
+        """Per trading day, the plan in force: the last solve's values of every family variable."""
 
     # -- solving ----------------------------------------------------------------------------
     def _solve(self, day: dt.date, price: np.ndarray, state: dict, k: int, limit_s: float) -> ScheduleResult:
-        """Optimise periods ``k..T-1`` of ``day`` from the measured ``state`` (persistent re-solve).
+        """Optimise periods ``k..T-1`` of ``day`` from ``state`` (:meth:`_solve_noting_past`'s result)."""
+        return self._solve_noting_past(day, price, state, k, limit_s)[0]
+
+    def _solve_noting_past(
+        self, day: dt.date, price: np.ndarray, state: dict, k: int, limit_s: float
+    ) -> tuple[ScheduleResult, PastPinning]:
+        """Optimise periods ``k..T-1`` of ``day`` (persistent re-solve) and say how the past was kept.
 
         The day's model comes from :meth:`simulator.day_model.DayModels.use_day` (one model per
-        portfolio, rebuilt only on a structure change). The service restarts it from a measured
-        state at any period (``ModelSolver.restart``) rather than pinning carried-out periods in
-        order: after downtime or a fallback the past is what telemetry says, not the last plan.
+        portfolio, rebuilt only on a structure change). It is restarted at period ``k`` by
+        :meth:`optimizer.solver.ModelSolver.restart_pinning_past`: families with a measured state
+        (batteries, PV, loads) restart from ``state``, as after downtime or a fallback the past is
+        what telemetry says. Families that cannot restart mid-day (EV hubs, generators, heating)
+        restart at the day start with periods ``0..k-1`` pinned at the plan in force when each was
+        dispatched: after every solve its values are kept as the day's plan (periods ``>= k`` are
+        the new plan, earlier ones were pinned), so a period without a solve of its own (fallback)
+        keeps the latest plan that covered it. Without any plan of the day (a process started
+        mid-day) their past is re-planned; that is logged.
+
+        Returns
+        -------
+        result : ScheduleResult
+            Over the whole day; rows before ``k`` are not meaningful.
+        past : PastPinning
+            The pinned families; ``note`` is ``pinned``, ``re-planned`` or None.
         """
         with self._solve_lock:
             self.models.options = dataclasses.replace(self.models.options, time_limit_s=limit_s)
             solver = self.models.use_day(day)
             solver.options = self.models.options
-            if hasattr(solver, "release_periods"):
-                solver.release_periods()
+            solver.release_periods()
             solver.set_prices(np.asarray(price, dtype=float), allow_relaxed=True)
-            solver.restart(k, state)
-            return solver.solve()
+            past = solver.restart_pinning_past(k, state, self._plans.get(day))
+            if past.replanned:
+                log.info(
+                    "%s period %d: no plan of the day's past in this process: %s re-plan periods 0..%d",
+                    day,
+                    k,
+                    ", ".join(past.families),
+                    k - 1,
+                )
+            result = solver.solve()
+            self._keep_plan(day, solver.past_plan())
+            return result, past
+
+    def _keep_plan(self, day: dt.date, plan: PastPlan | None) -> None:
+        """Keep ``plan`` as ``day``'s plan in force; forget the plans of days before yesterday's."""
+        if plan is None:
+            return
+        self._plans[day] = plan
+        for old in [d for d in self._plans if d < day - dt.timedelta(days=1)]:
+            del self._plans[old]
 
     def _day_prices(self, day: dt.date) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
         """DA (cleared, else forecast) and RT prices of ``day`` (yuan/MWh; NaN where unknown)."""
@@ -122,7 +160,9 @@ class Pipeline:
         -------
         dict
             ``period``, ``status`` (ok, fallback or skipped), ``solver_status`` (HiGHS's, else
-            ``timeout`` or ``error``), ``fallback_reason``, ``state_source``; ``outbox_error`` when
+            ``timeout`` or ``error``), ``fallback_reason``, ``state_source``; ``past`` (also in the
+            run's detail) when families that cannot restart mid-day had their past ``pinned`` at the
+            plan in force or ``re-planned`` (no plan of the day in this process); ``outbox_error`` when
             the period's files could not be written, ``outbox_rewritten`` when missing files of
             earlier periods or bids were rewritten.
         """
@@ -138,16 +178,17 @@ class Pipeline:
             out.update({"outbox_error": error} if error else self._backfill_outbox(slot))
             return out
         started, clock = _utcnow(), time.perf_counter()
-        solver_status, reason = None, None
+        solver_status, reason, past = None, None, None
         try:
             _, da, rt = self._day_prices(slot.day)
             if not np.isfinite(da[slot.k :]).all():
                 raise InputError(f"no day-ahead price or forecast for the rest of {slot.day}")
             if injected_failure("dispatch", slot.k):
                 raise SolverError(f"injected solver failure ({INJECT_ENV})")
-            result = self._solve(
+            result, pinning = self._solve_noting_past(
                 slot.day, planning.dispatch_price(slot, da, rt), state, slot.k, self.dispatch_time_limit_s
             )
+            past = pinning.note
             solver_status = result.stats.status
             rows = planning.result_setpoints(result, slot.start)
         except Exception as exc:  # any failure of the solve: send the safe fallback
@@ -170,6 +211,7 @@ class Pipeline:
                 "state_source": source,
                 "seconds": round(time.perf_counter() - clock, 4),
                 "now": pd.Timestamp(now).isoformat(),
+                **({"past": past} if past else {}),
             },
         }
         with self.sessions.begin() as s:
@@ -185,6 +227,7 @@ class Pipeline:
             "solver_status": solver_status,
             "fallback_reason": reason,
             "state_source": source,
+            **({"past": past} if past else {}),
             **({"outbox_error": outbox_error} if outbox_error else self._backfill_outbox(slot)),
         }
 
