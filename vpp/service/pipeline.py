@@ -78,8 +78,11 @@ class Pipeline:
         # None means the default; an explicit 0 is a limit (every solve times out), not the default
         limit = config.solver_time_limit_s
         self.dispatch_time_limit_s = period_s / 4 if limit is None else float(limit)
+        # persistent hand-off at every size: the service re-solves one model all day, and only that
+        # hand-off can pin the past of EV hubs, generators and heating in a mid-day restart
         self.models = DayModels(
-            self.loaded, SolveOptions(self.dispatch_time_limit_s, explain_infeasible=False)
+            self.loaded,
+            SolveOptions(self.dispatch_time_limit_s, explain_infeasible=False, handoff="persistent"),
         )
         self._solve_lock = threading.Lock()
         self._plans: dict[dt.date, PastPlan] = {}
