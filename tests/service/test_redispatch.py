@@ -154,3 +154,39 @@ def test_fresh_process_mid_day_replans_the_past_instead_of_falling_back(
     assert run.status == "ok" and json.loads(run.detail)["past"] == "re-planned"
     second = _dispatch(fresh, 4)  # the plan of period 3 now covers the past
     assert second["status"] == "ok" and second["past"] == "pinned"
+
+
+FLEX_PORTFOLIO = """
+name: flex
+market: shanxi
+grid: {import_limit_mw: 5, export_limit_mw: 5}
+assets:
+  - {id: hvac, type: flexible_load, baseline: 1.0, scale_mw: 1.0, up_frac: 0.5, down_frac: 0.5,
+     energy_tolerance_frac: 0.0}
+"""
+"""A 1 MW baseline that may move between 0.5 and 1.5 MW but must consume exactly 24 MWh a day."""
+
+
+def test_flexible_load_keeps_its_daily_energy_across_restarts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the energy consumed so far in the restart state, every re-solve saw the whole
+    # 24 MWh still open and moved it into the remaining (cheap) periods: far more than 24 MWh.
+    path = tmp_path / "flex.yaml"
+    path.write_text(FLEX_PORTFOLIO)
+    pipe = _bid_pipeline(_config(tmp_path, path), PRICES)
+    rng = np.random.default_rng(11)
+    monkeypatch.setattr(
+        planning, "dispatch_price", lambda slot, da, rt: rng.uniform(100.0, 600.0, len(da))
+    )
+    try:
+        consumed = []
+        for k in range(96):
+            out = _dispatch(pipe, k)
+            assert out["status"] == "ok", out
+            consumed.append(-_setpoints(pipe, k)["hvac"])
+    finally:
+        pipe.engine.dispose()
+    mw = np.array(consumed)
+    assert np.all((mw >= 0.5 - 1e-9) & (mw <= 1.5 + 1e-9))
+    assert mw.sum() * 0.25 == pytest.approx(24.0, abs=1e-6)

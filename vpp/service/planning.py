@@ -22,6 +22,7 @@ from market.presets import MarketSpec
 from optimizer.result import ScheduleResult
 from simulator.strategies import RtView, rt_forecast_decaying_spread
 from vpp.assets.battery import BatterySpec
+from vpp.assets.flexible_load import FlexibleLoadSpec
 from vpp.portfolio_io import LoadedPortfolio
 from vpp.service import repository
 
@@ -99,42 +100,50 @@ def bid_day(market: MarketSpec, now: pd.Timestamp) -> dt.date:
 def measured_state(
     session: Session, loaded: LoadedPortfolio, slot: PeriodSlot
 ) -> tuple[dict[str, dict[str, float]], str]:
-    """Battery state at the start of ``slot`` and where it came from.
+    """State of the fleet at the start of ``slot`` and where the batteries' came from.
 
     Returns
     -------
     state : dict
-        Per battery id: ``soc_mwh`` (MWh), ``discharged_mwh`` (MWh discharged so far today).
+        Per battery id: ``soc_mwh`` (MWh), ``discharged_mwh`` (MWh discharged so far today); per
+        flexible load id: ``energy_consumed_mwh`` (MWh consumed so far today, from the day's
+        setpoints: loads report no telemetry).
     source : str
         ``telemetry``, ``setpoints``, ``day_ahead`` or ``portfolio`` (the source of the first
         battery; ``none`` without batteries).
     """
     batteries = [a for a in loaded.portfolio.assets if isinstance(a, BatterySpec)]
-    if not batteries:
+    loads = {a.id for a in loaded.portfolio.assets if isinstance(a, FlexibleLoadSpec)}
+    if not batteries and not loads:
         return {}, "none"
     start = slot.utc
-    step = pd.Timedelta(hours=float(slot.dt_h[slot.k]))
-    previous = (slot.start - step).tz_convert("UTC").to_pydatetime()
-    ids = [b.id for b in batteries]
-    telemetry = repository.latest_telemetry(session, ids, start, start - TELEMETRY_LOOKBACK)
-    planned_prev = repository.setpoints_at(session, previous)
-    day_ahead_prev = repository.day_ahead_at(session, previous)
-    state: dict[str, dict[str, float]] = {}
-    sources: list[str] = []
-    for b in batteries:
-        soc, source = _soc(session, b.id, telemetry, planned_prev, day_ahead_prev)
-        if soc is None:
-            soc, source = float(b.soc_initial_mwh), "portfolio"
-        state[b.id] = {"soc_mwh": soc, "discharged_mwh": 0.0}
-        sources.append(source)
     day_start = slot.index[0].tz_convert("UTC").to_pydatetime()
-    for sp in repository.setpoints_between(session, day_start, start):
-        if sp.asset_id in state and sp.setpoint_mw > 0:
-            hours = float(
-                slot.dt_h[slot.index.get_loc(pd.Timestamp(sp.period_start).tz_convert(slot.index.tz))]
-            )
-            state[sp.asset_id]["discharged_mwh"] += sp.setpoint_mw * hours
-    return state, sources[0]
+    dispatched = repository.setpoints_between(session, day_start, start)
+    state: dict[str, dict[str, float]] = {a: {"energy_consumed_mwh": 0.0} for a in sorted(loads)}
+    sources: list[str] = []
+    if batteries:
+        step = pd.Timedelta(hours=float(slot.dt_h[slot.k]))
+        previous = (slot.start - step).tz_convert("UTC").to_pydatetime()
+        ids = [b.id for b in batteries]
+        telemetry = repository.latest_telemetry(session, ids, start, start - TELEMETRY_LOOKBACK)
+        planned_prev = repository.setpoints_at(session, previous)
+        day_ahead_prev = repository.day_ahead_at(session, previous)
+        for b in batteries:
+            soc, source = _soc(session, b.id, telemetry, planned_prev, day_ahead_prev)
+            if soc is None:
+                soc, source = float(b.soc_initial_mwh), "portfolio"
+            state[b.id] = {"soc_mwh": soc, "discharged_mwh": 0.0}
+            sources.append(source)
+    for sp in dispatched:
+        if sp.asset_id not in state:
+            continue
+        k = slot.index.get_loc(pd.Timestamp(sp.period_start).tz_convert(slot.index.tz))
+        energy = sp.setpoint_mw * float(slot.dt_h[k])  # MWh, export positive
+        if sp.asset_id in loads:
+            state[sp.asset_id]["energy_consumed_mwh"] += max(-energy, 0.0)
+        elif energy > 0:
+            state[sp.asset_id]["discharged_mwh"] += energy
+    return state, sources[0] if sources else "none"
 
 
 def _soc(session, asset_id, telemetry, planned_prev, day_ahead_prev) -> tuple[float | None, str]:
