@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from market.calendar import format_timestamps
 
+TEMPORARY_SUFFIX = ".tmp"
+"""Suffix of the dot-prefixed temporary file of an atomic write (``.<name>.<random>.tmp``)."""
+
 
 def write_text_atomic(text: str, path: str | Path) -> Path:
     """Write ``text`` to ``path`` so that readers see either the old file or the whole new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
@@ -35,3 +39,24 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path, *, index: bool = Fal
         if isinstance(out[column].dtype, pd.DatetimeTZDtype):
             out[column] = format_timestamps(pd.DatetimeIndex(out[column]))
     return write_text_atomic(out.to_csv(index=False), path)
+
+
+def remove_stale_temporary(folder: str | Path, older_than_s: float = 60.0) -> int:
+    """Delete temporary files of atomic writes that a killed process left in ``folder``.
+
+    Only dot-prefixed ``*.tmp`` files older than ``older_than_s`` (s) go: a write in flight in
+    another process is younger. Returns how many were deleted (0 when the folder is missing).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in folder.glob(f".*{TEMPORARY_SUFFIX}"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:  # gone meanwhile, or not ours to delete: leave it
+            continue
+    return removed

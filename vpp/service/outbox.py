@@ -13,6 +13,7 @@ or a full disk between commit and file leaves no gap once the outbox is writable
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,21 @@ from typing import Any
 import pandas as pd
 
 from market.calendar import format_timestamps
-from vpp.io_utils import write_csv_atomic, write_text_atomic
+from vpp.io_utils import remove_stale_temporary, write_csv_atomic, write_text_atomic
+
+log = logging.getLogger(__name__)
 
 
 def _stamp(period_start: pd.Timestamp) -> str:
     return period_start.strftime("%Y-%m-%dT%H-%M")
+
+
+def sweep(outbox: str | Path) -> int:
+    """At service start: delete the temporary files of writes a killed run left in the outbox."""
+    removed = remove_stale_temporary(outbox)
+    if removed:
+        log.warning("removed %d temporary file(s) a killed run left in %s", removed, outbox)
+    return removed
 
 
 def setpoint_paths(outbox: str | Path, period_start: pd.Timestamp) -> tuple[Path, Path]:

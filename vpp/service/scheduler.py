@@ -188,13 +188,14 @@ def serve(config: ServiceConfig, *, stop_after_s: float | None = None) -> None:
     import signal
     import threading
 
-    from vpp.service import jobs
+    from vpp.service import jobs, outbox
     from vpp.service.db import make_engine, upgrade_schema
     from vpp.service.pipeline import Pipeline
 
     config = config.with_paths_resolved()
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
+    outbox.sweep(config.outbox)
     pipeline = Pipeline(config, engine)
     jobs.register(pipeline)
     scheduler = build_scheduler(engine, config, pipeline.market)

@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from market.calendar import trading_day_index
 from vpp.portfolio_io import load_portfolio
-from vpp.service import jobs, replay, repository
+from vpp.service import jobs, outbox, replay, repository
 from vpp.service.clock import AcceleratedClock, SimulatedTrigger
 from vpp.service.config import ServiceConfig
 from vpp.service.db import make_engine, session_factory, upgrade_schema
@@ -98,6 +98,7 @@ def simulate_days(
     market = load_portfolio(config.portfolio).market
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
+    outbox.sweep(config.outbox)
     speed = 86400.0 / day_seconds
     period = market.period
     window = [first_day + dt.timedelta(days=i) for i in range(days)]
