@@ -67,6 +67,13 @@ def _bid_pipeline(config: ServiceConfig, prices: Path) -> Pipeline:
     return pipe
 
 
+def _portfolio_pipeline(tmp_path: Path, portfolio_yaml: str) -> Pipeline:
+    """:func:`_bid_pipeline` for a portfolio given as YAML text, with the test prices."""
+    path = tmp_path / "portfolio.yaml"
+    path.write_text(portfolio_yaml)
+    return _bid_pipeline(_config(tmp_path, path), PRICES)
+
+
 def _dispatch(pipe: Pipeline, k: int) -> dict:
     """Dispatch period ``k`` of ``DAY`` (called 30 s before it starts, inside the dispatch lead)."""
     start = trading_day_index(pipe.market, DAY)[k]
@@ -77,6 +84,19 @@ def _setpoints(pipe: Pipeline, k: int) -> dict[str, float]:
     start = trading_day_index(pipe.market, DAY)[k].tz_convert("UTC").to_pydatetime()
     with pipe.sessions() as s:
         return {a: r.setpoint_mw for a, r in repository.setpoints_at(s, start).items()}
+
+
+def _dispatch_all_ok(pipe: Pipeline, periods: int, asset_id: str) -> np.ndarray:
+    """Dispatch periods ``0..periods-1`` in order, each ``ok``; ``asset_id``'s setpoints (MW)."""
+    try:
+        out = []
+        for k in range(periods):
+            result = _dispatch(pipe, k)
+            assert result["status"] == "ok", result
+            out.append(_setpoints(pipe, k)[asset_id])
+    finally:
+        pipe.engine.dispose()
+    return np.array(out)
 
 
 @pytest.fixture
@@ -109,9 +129,7 @@ def test_urban_portfolio_dispatches_every_period_without_fallback(urban: Pipelin
 def test_ev_session_receives_exactly_its_energy_across_restarts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "ev.yaml"
-    path.write_text(EV_PORTFOLIO)
-    pipe = _bid_pipeline(_config(tmp_path, path), PRICES)
+    pipe = _portfolio_pipeline(tmp_path, EV_PORTFOLIO)
     rng = np.random.default_rng(7)
 
     def shifting_price(slot: planning.PeriodSlot, da: np.ndarray, rt: np.ndarray) -> np.ndarray:
@@ -122,15 +140,7 @@ def test_ev_session_receives_exactly_its_energy_across_restarts(
         return price
 
     monkeypatch.setattr(planning, "dispatch_price", shifting_price)
-    try:
-        hub = []
-        for k in range(13):
-            out = _dispatch(pipe, k)
-            assert out["status"] == "ok", out
-            hub.append(_setpoints(pipe, k)["hub"])
-    finally:
-        pipe.engine.dispose()
-    hub_mw = np.array(hub)
+    hub_mw = _dispatch_all_ok(pipe, 13, "hub")
     assert np.all(hub_mw[:4] == 0.0) and np.all(hub_mw[12:] == 0.0)  # not connected
     assert np.all((hub_mw >= -0.4 - 1e-9) & (hub_mw <= 1e-9))
     assert len(np.unique(np.round(hub_mw[4:12], 6))) > 1  # the plan moved between restarts
@@ -172,21 +182,11 @@ def test_flexible_load_keeps_its_daily_energy_across_restarts(
 ) -> None:
     # Without the energy consumed so far in the restart state, every re-solve saw the whole
     # 24 MWh still open and moved it into the remaining (cheap) periods: far more than 24 MWh.
-    path = tmp_path / "flex.yaml"
-    path.write_text(FLEX_PORTFOLIO)
-    pipe = _bid_pipeline(_config(tmp_path, path), PRICES)
+    pipe = _portfolio_pipeline(tmp_path, FLEX_PORTFOLIO)
     rng = np.random.default_rng(11)
     monkeypatch.setattr(
         planning, "dispatch_price", lambda slot, da, rt: rng.uniform(100.0, 600.0, len(da))
     )
-    try:
-        consumed = []
-        for k in range(96):
-            out = _dispatch(pipe, k)
-            assert out["status"] == "ok", out
-            consumed.append(-_setpoints(pipe, k)["hvac"])
-    finally:
-        pipe.engine.dispose()
-    mw = np.array(consumed)
+    mw = -_dispatch_all_ok(pipe, 96, "hvac")
     assert np.all((mw >= 0.5 - 1e-9) & (mw <= 1.5 + 1e-9))
     assert mw.sum() * 0.25 == pytest.approx(24.0, abs=1e-6)
