@@ -148,6 +148,18 @@ class Settlement(Base):
     revenue: Mapped[float] = mapped_column(sa.Float)
 
 
+STATEMENT_TOTALS: tuple[str, ...] = (
+    "q_da_mwh",
+    "q_actual_mwh",
+    "export_mwh",
+    "import_mwh",
+    "da_revenue",
+    "rt_revenue",
+    "revenue",
+)
+"""The float columns of :class:`Statement`: the day's totals kept from ``daily_statement``."""
+
+
 class Statement(Base):
     """Daily settlement statement (``market.statements.daily_statement``), yuan and MWh."""
 

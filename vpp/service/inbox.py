@@ -123,6 +123,11 @@ def parse_file(path: Path, market: MarketSpec, asset_ids: set[str]) -> list[dict
     raise InputError(f"unknown inbox file kind; name it {', '.join(k + '*' for k in KINDS)}", file=path)
 
 
+def _row_error(path: Path, raw: pd.DataFrame, i: int, message: str, field: str) -> InputError:
+    """The error for data row ``i + 1`` of a telemetry file, with its timestamp as written."""
+    return InputError(message, file=path, row=i + 1, timestamp=raw["timestamp"].iloc[i], field=field)
+
+
 def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list[dict[str, Any]]:
     """Telemetry rows of a file (see the module docstring for the columns)."""
     raw = load_table(path)
@@ -135,12 +140,8 @@ def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list
     off_grid = stamps != stamps.floor(market.period)
     if off_grid.any():
         i = int(np.flatnonzero(off_grid)[0])
-        raise InputError(
-            f"not a period start of the {market.period_minutes}-minute market",
-            file=path,
-            row=i + 1,
-            timestamp=raw["timestamp"].iloc[i],
-            field="timestamp",
+        raise _row_error(
+            path, raw, i, f"not a period start of the {market.period_minutes}-minute market", "timestamp"
         )
     values = {}
     for column in ("metered_mw", "soc_mwh"):
@@ -153,35 +154,18 @@ def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             value = raw[column].iloc[i]
-            raise InputError(
-                not_number_text(value) if typed[i] else f"not a number: {value!r}",
-                file=path,
-                row=i + 1,
-                timestamp=raw["timestamp"].iloc[i],
-                field=column,
-            )
+            message = not_number_text(value) if typed[i] else f"not a number: {value!r}"
+            raise _row_error(path, raw, i, message, column)
         values[column] = numbers
     ids = raw["asset_id"].astype(str).str.strip()
     unknown = ~ids.isin(sorted(asset_ids))
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputError(
-            f"unknown asset '{ids.iloc[i]}'",
-            file=path,
-            row=i + 1,
-            timestamp=raw["timestamp"].iloc[i],
-            field="asset_id",
-        )
+        raise _row_error(path, raw, i, f"unknown asset '{ids.iloc[i]}'", "asset_id")
     key = pd.Series(list(zip(stamps, ids, strict=True)))
     if key.duplicated().any():
         i = int(np.flatnonzero(key.duplicated().to_numpy())[0])
-        raise InputError(
-            "repeated (timestamp, asset_id)",
-            file=path,
-            row=i + 1,
-            timestamp=raw["timestamp"].iloc[i],
-            field="asset_id",
-        )
+        raise _row_error(path, raw, i, "repeated (timestamp, asset_id)", "asset_id")
     soc = values.get("soc_mwh")
     return [
         {

@@ -22,7 +22,7 @@ from market.settlement import settle_periods
 from market.statements import daily_statement
 from vpp.errors import InputError
 from vpp.service import repository
-from vpp.service.db import Bid, Settlement, Statement
+from vpp.service.db import STATEMENT_TOTALS, Bid, Settlement, Statement
 
 if TYPE_CHECKING:
     from vpp.service.pipeline import Pipeline
@@ -75,18 +75,7 @@ def settle_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
                 {
                     "trading_day": day,
                     "periods": int(statement["periods"]),
-                    **{
-                        c: float(statement[c])
-                        for c in (
-                            "q_da_mwh",
-                            "q_actual_mwh",
-                            "export_mwh",
-                            "import_mwh",
-                            "da_revenue",
-                            "rt_revenue",
-                            "revenue",
-                        )
-                    },
+                    **{c: float(statement[c]) for c in STATEMENT_TOTALS},
                 }
             ],
             ["trading_day"],

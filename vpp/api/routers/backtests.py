@@ -9,6 +9,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
+from sqlalchemy.orm import Session
 
 from simulator.strategies import STRATEGIES
 from vpp.api.auth import Operator, Reader
@@ -78,23 +79,26 @@ def list_jobs(request: Request, _: Reader) -> list[BacktestJobOut]:
         return [_out(r) for r in rows]
 
 
+def _job(session: Session, job_id: int) -> BacktestJob:
+    """The job with id ``job_id``, else a 404."""
+    job = session.get(BacktestJob, job_id)
+    if job is None:
+        raise not_found(f"backtest job {job_id}")
+    return job
+
+
 @router.get("/{job_id}", response_model=BacktestJobOut)
 def read(request: Request, job_id: JobId, _: Reader) -> BacktestJobOut:
     """A job's status and progress (0..1)."""
     with api(request).sessions() as session:
-        job = session.get(BacktestJob, job_id)
-        if job is None:
-            raise not_found(f"backtest job {job_id}")
-        return _out(job)
+        return _out(_job(session, job_id))
 
 
 @router.get("/{job_id}/results", response_model=BacktestResults)
 def results(request: Request, job_id: JobId, _: Reader) -> BacktestResults:
     """A finished job's summary and each strategy's revenue per day (409 until it is done)."""
     with api(request).sessions() as session:
-        job = session.get(BacktestJob, job_id)
-        if job is None:
-            raise not_found(f"backtest job {job_id}")
+        job = _job(session, job_id)
         if job.status != "done":
             raise conflict(f"backtest job {job_id} is {job.status}" + (f": {job.error}" if job.error else ""))
         data = json.loads(job.result)

@@ -13,12 +13,11 @@ from vpp.api.deps import api, market_of, not_found
 from vpp.api.schemas import DailyOut, MonthlyOut, SettlementPeriod, StatementOut
 from vpp.api.store import local_iso
 from vpp.errors import InputError
-from vpp.service.db import Settlement, Statement
+from vpp.service.db import STATEMENT_TOTALS, Settlement, Statement
 
 router = APIRouter(prefix="/settlement", tags=["settlement"])
 
-_SUMS = ("periods", "q_da_mwh", "q_actual_mwh", "export_mwh", "import_mwh", "da_revenue", "rt_revenue",
-         "revenue")
+_SUMS = ("periods", *STATEMENT_TOTALS)
 
 
 def _statement(row: Statement) -> StatementOut:
