@@ -49,6 +49,13 @@ def record(name: str, counts: dict) -> None:
         pass
 
 
+def minimal_battery() -> dict:
+    """The battery of ``vpp/examples/minimal.yaml`` (the README's smallest portfolio), as plain data."""
+    import yaml
+
+    return yaml.safe_load((ROOT / "vpp" / "examples" / "minimal.yaml").read_text())["assets"][0]
+
+
 def seed_module():
     """``tests/api/seed.py`` (the seeded service database), loaded by path."""
     import importlib.util

@@ -31,7 +31,7 @@ from vpp.errors import InputError
 from vpp.portfolio_io import load_portfolio
 from vpp.service.inbox import parse_telemetry
 
-from ._scale import ROOT, fuzz_settings, record, scaled
+from ._scale import ROOT, fuzz_settings, minimal_battery, record, scaled
 
 PRICES = ROOT / "tests" / "data" / "gansu_2024-01-02_15min.csv"
 PV = ROOT / "tests" / "data" / "pv_nrel_system50_2012-06-02_15min.csv"
@@ -201,20 +201,7 @@ PORTFOLIO = {
     "market": "shanxi",
     "profiles": ["pv.csv"],
     "grid": {"import_limit_mw": 5, "export_limit_mw": 5},
-    "assets": [
-        {
-            "id": "bess-1",
-            "type": "battery",
-            "power_mw": 1.0,
-            "energy_mwh": 2.0,
-            "charge_efficiency": 0.95,
-            "discharge_efficiency": 0.95,
-            "soc_initial_mwh": 1.0,
-            "soc_min_mwh": 0.2,
-            "soc_max_mwh": 2.0,
-        },
-        {"id": "pv-1", "type": "pv", "capacity_mw": 1.0, "profile": "pv"},
-    ],
+    "assets": [minimal_battery(), {"id": "pv-1", "type": "pv", "capacity_mw": 1.0, "profile": "pv"}],
 }
 # (path, bad value) pairs that certainly break the portfolio; the path's last key must be named
 FIELD_BREAKS = (

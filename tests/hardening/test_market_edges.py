@@ -20,19 +20,9 @@ from vpp.day_ahead import plan_day_ahead
 from vpp.errors import InputError
 from vpp.portfolio_io import load_portfolio
 
-from ._scale import record
+from ._scale import minimal_battery, record
 
-BATTERY = {
-    "id": "bess-1",
-    "type": "battery",
-    "power_mw": 1.0,
-    "energy_mwh": 2.0,
-    "charge_efficiency": 0.95,
-    "discharge_efficiency": 0.95,
-    "soc_initial_mwh": 1.0,
-    "soc_min_mwh": 0.2,
-    "soc_max_mwh": 2.0,
-}
+BATTERY = minimal_battery()
 
 
 def _portfolio(folder: Path, market: str, assets: list[dict], profiles: list[str] | None = None) -> Path:
