@@ -24,10 +24,20 @@ FIRST_DAY = dt.date(1678, 1, 2)
 LAST_DAY = dt.date(2262, 4, 9)
 """First and last trading days the engine handles (pandas nanosecond timestamps: 1677..2262)."""
 
+TIME_MIN = pd.Timestamp(FIRST_DAY - dt.timedelta(days=1), tz="UTC")
+TIME_MAX = pd.Timestamp(LAST_DAY + dt.timedelta(days=2), tz="UTC")
+"""Timestamps the engine handles: ``TIME_MIN <= t < TIME_MAX`` (UTC), the supported trading days
+(``FIRST_DAY`` .. ``LAST_DAY``) in any zone, inside pandas' nanosecond range."""
+
 _NS_PER_HOUR = 3_600 * 10**9
 
 _OFFSET_RE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 _HOUR24_RE = r"\d{4}-\d{2}-\d{2}[T ]24:00(?::00(?:\.0*)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+
+
+def time_range() -> str:
+    """The supported time range ``TIME_MIN`` .. ``TIME_MAX``, for messages."""
+    return f"{TIME_MIN:%Y-%m-%d} to {TIME_MAX - pd.Timedelta(days=1):%Y-%m-%d} (UTC)"
 
 
 def _as_date(day: dt.date | str) -> dt.date:
@@ -62,8 +72,9 @@ def trading_day_index(market: MarketSpec | str, day: dt.date | str) -> pd.Dateti
     spec = resolve_market(market)
     day = _as_date(day)
     if not FIRST_DAY <= day <= LAST_DAY:  # the engine's nanosecond timestamps end in 2262
-        raise InputError(f"trading day {day} is outside the supported range {FIRST_DAY} to {LAST_DAY}",
-                         field="day")
+        raise InputError(
+            f"trading day {day} is outside the supported range {FIRST_DAY} to {LAST_DAY}", field="day"
+        )
     start = _local_midnight(day, spec.timezone).tz_convert("UTC")
     end = _local_midnight(day + dt.timedelta(days=1), spec.timezone).tz_convert("UTC")
     index = pd.date_range(start, end, freq=spec.period, inclusive="left", unit=TIME_UNIT)
@@ -234,10 +245,26 @@ def parse_timestamps(
     Raises
     ------
     InputError
-        An empty or unparseable value, or a naive wall-clock time that does not exist or is
-        ambiguous on a daylight-saving day (row and value named).
+        An empty or unparseable value, a naive wall-clock time that does not exist or is
+        ambiguous on a daylight-saving day, or a time outside ``TIME_MIN`` .. ``TIME_MAX`` (row and
+        value named). Text whose year is outside that range is rejected before parsing: a naive
+        year-9999 time in a daylight-saving zone cannot even be localized.
     """
     col = pd.Series(values).reset_index(drop=True)
+    out_of_range = f"timestamp is outside the supported range {time_range()}"
+    if not pd.api.types.is_datetime64_any_dtype(col.dtype):
+        years = pd.to_numeric(
+            col.astype("string").str.extract(r"^\s*(\d{4})-", expand=False), errors="coerce"
+        )
+        far = (years < TIME_MIN.year) | (years > TIME_MAX.year)
+        _raise_first(far.to_numpy(dtype=bool, na_value=False), col, out_of_range, file, field)
+    index = _parse_timestamps(col, tz, file, field)
+    _raise_first((index < TIME_MIN) | (index >= TIME_MAX), col, out_of_range, file, field)
+    return index
+
+
+def _parse_timestamps(col: pd.Series, tz: str, file, field: str) -> pd.DatetimeIndex:
+    """:func:`parse_timestamps` without the range checks."""
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         _raise_first(col.isna(), col, "timestamp is empty", file, field)
         return _finish(pd.DatetimeIndex(col).tz_convert(tz))

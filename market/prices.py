@@ -25,12 +25,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from market.calendar import trading_day_index
+from market.calendar import parse_timestamps, trading_day_index
 from market.presets import MarketSpec, resolve_market
 from market.table_checks import (
     check_regular,
     float_columns,
-    parse_stamps,
     require_columns,
     sort_unique,
     with_freq,
@@ -113,7 +112,7 @@ def parse_prices(
     if raw.empty:
         raise InputError("no data rows", file=source)
 
-    index = parse_stamps(raw["timestamp"], spec.timezone, file=source)
+    index = parse_timestamps(raw["timestamp"], spec.timezone, file=source)
     if period_label == "end":
         index = index - spec.period
     elif period_label != "start":

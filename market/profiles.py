@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from market.calendar import period_hours
+from market.calendar import parse_timestamps, period_hours
 from market.table_checks import (
     check_regular,
     float_columns,
-    parse_stamps,
     require_columns,
     sort_unique,
     with_freq,
@@ -54,7 +53,7 @@ def read_profiles(path: str | Path, tz: str) -> pd.DataFrame:
     columns = [c for c in raw.columns if c != "timestamp"]
     if not columns:
         raise InputError("no profile columns besides 'timestamp'", file=path)
-    index = parse_stamps(raw["timestamp"], tz, file=path)
+    index = parse_timestamps(raw["timestamp"], tz, file=path)
     order, index, rows = sort_unique(index, file=path)
     step = check_regular(index, rows, file=path)
     frame = float_columns(raw, columns, order, index, rows, file=path)

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from market.calendar import TIME_UNIT, parse_timestamps
-from market.tables import TIME_MAX, TIME_MIN, time_range
+from market.calendar import TIME_MAX, TIME_MIN, TIME_UNIT, time_range
 from vpp.errors import InputError
 
 _NOT_NUMBERS = (bool, np.bool_, dt.date, dt.time, dt.timedelta, np.datetime64, np.timedelta64)
@@ -37,51 +36,13 @@ def check_time_range(index: pd.DatetimeIndex, *, file: str | Path | None) -> Non
     bad = np.asarray((index < TIME_MIN) | (index >= TIME_MAX), dtype=bool)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise _out_of_range(file, first, index[first])
-
-
-def _out_of_range(file: str | Path | None, position: int, stamp: object) -> InputError:
-    """The error for the timestamp at file-order ``position`` (data row ``position + 1``)."""
-    return InputError(
-        f"timestamp is outside the supported range {time_range()}",
-        file=file,
-        row=position + 1,
-        timestamp=stamp,
-        field="timestamp",
-    )
-
-
-def parse_stamps(values: pd.Series, tz: str, *, file: str | Path | None) -> pd.DatetimeIndex:
-    """:func:`market.calendar.parse_timestamps` within the engine's range ``TIME_MIN`` .. ``TIME_MAX``.
-
-    Text whose year is outside that range is rejected before parsing (a naive year-9999 time in a
-    daylight-saving zone cannot even be localized); parsed times are checked again.
-
-    Parameters
-    ----------
-    values : pd.Series
-        The ``timestamp`` column in file order (position ``i`` is data row ``i + 1``).
-    tz : str
-        IANA zone to read naive values in and to return.
-    file : str or Path, optional
-        Named in errors.
-
-    Raises
-    ------
-    InputError
-        As ``parse_timestamps``, or a timestamp outside the range (row named).
-    """
-    col = pd.Series(values).reset_index(drop=True)
-    if not pd.api.types.is_datetime64_any_dtype(col.dtype):
-        text = col.astype("string").str.extract(r"^\s*(\d{4})-", expand=False)
-        years = pd.to_numeric(text, errors="coerce")
-        bad = ((years < TIME_MIN.year) | (years > TIME_MAX.year)).to_numpy(dtype=bool, na_value=False)
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            raise _out_of_range(file, first, col.iloc[first])
-    index = parse_timestamps(col, tz, file=file)
-    check_time_range(index, file=file)
-    return index
+        raise InputError(
+            f"timestamp is outside the supported range {time_range()}",
+            file=file,
+            row=first + 1,
+            timestamp=index[first],
+            field="timestamp",
+        )
 
 
 def not_number_cells(col: pd.Series, *, allow_bool: bool = False) -> np.ndarray:

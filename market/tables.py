@@ -4,7 +4,6 @@ column where there is one). Checks on the values: :mod:`market.table_checks`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,17 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from market.calendar import FIRST_DAY, LAST_DAY
+from market.calendar import TIME_MAX, TIME_MIN, time_range
 from vpp.errors import InputError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".txt")
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zip", ".xz", ".zst")
-
-TIME_MIN = pd.Timestamp(FIRST_DAY - dt.timedelta(days=1), tz="UTC")
-TIME_MAX = pd.Timestamp(LAST_DAY + dt.timedelta(days=2), tz="UTC")
-"""Timestamps the engine handles: ``TIME_MIN <= t < TIME_MAX`` (UTC), the supported trading days
-(``market.calendar.FIRST_DAY`` .. ``LAST_DAY``) in any zone, inside pandas' nanosecond range."""
 
 
 def load_table(path: str | Path) -> pd.DataFrame:
@@ -155,11 +149,6 @@ def _check_time_column(column, kind, name: str, path: Path) -> None:
             timestamp=text,
             field=name,
         )
-
-
-def time_range() -> str:
-    """The supported time range, for messages."""
-    return f"{TIME_MIN:%Y-%m-%d} to {TIME_MAX - pd.Timedelta(days=1):%Y-%m-%d} (UTC)"
 
 
 def _reject_repeated_columns(names: Iterable[object], path: Path) -> None:

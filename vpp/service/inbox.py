@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from market.calendar import trading_day_of
+from market.calendar import parse_timestamps, trading_day_of
 from market.presets import MarketSpec
 from market.prices import read_prices
-from market.table_checks import not_number_cells, not_number_text, parse_stamps
+from market.table_checks import not_number_cells, not_number_text
 from market.tables import load_table
 from vpp.errors import InputError
 
@@ -136,7 +136,7 @@ def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path)
     if raw.empty:
         raise InputError("no data rows", file=path)
-    stamps = parse_stamps(raw["timestamp"], market.timezone, file=path)
+    stamps = parse_timestamps(raw["timestamp"], market.timezone, file=path)
     off_grid = stamps != stamps.floor(market.period)
     if off_grid.any():
         i = int(np.flatnonzero(off_grid)[0])
