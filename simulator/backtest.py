@@ -11,7 +11,9 @@ Files in the output folder (written atomically, ``vpp.io_utils``):
   (where that baseline is not physical; empty normally), ``strategies`` (one block each, with
   ``capture_ratio = (revenue - passive) / (perfect_foresight - passive)`` and
   ``value_over_passive_yuan``), ``forecast_errors`` and run statistics;
-- ``report.html``: plots and tables (:mod:`simulator.report`).
+- ``report.html``: plots and tables (:mod:`simulator.report`);
+- ``manifest.json``: this run's id and files; what an earlier run left there is removed
+  (:mod:`simulator.run_folder`).
 
 Perfect foresight is always run (it is the capture-ratio bound) even when not listed. The passive
 position needs no solve.
@@ -155,10 +157,18 @@ def _closure(loaded: LoadedPortfolio, day: dt.date) -> pd.Timestamp:
 
 
 def write_backtest(result: BacktestResult, out: Path, loaded: LoadedPortfolio) -> list[Path]:
-    """Write the backtest's files into ``out`` (atomically each) and return their paths."""
+    """Write the backtest's files into ``out`` (atomically each) and return their paths.
+
+    The folder then holds this run only: files an earlier run wrote and this one did not (another
+    strategy's folder) are deleted, and ``manifest.json`` lists this run's files
+    (:mod:`simulator.run_folder`).
+    """
     from simulator.report import write_report
+    from simulator.run_folder import finish_run, new_run_id, previous_outputs
 
     out = Path(out)
+    before = previous_outputs(out)
+    run_id = new_run_id()
     written: list[Path] = []
     for i, name in enumerate(result.strategies):
         settlement = result.settlements[name]
@@ -170,6 +180,7 @@ def write_backtest(result: BacktestResult, out: Path, loaded: LoadedPortfolio) -
     text = json.dumps(result.summary, indent=2, default=_json_default)
     written.append(write_text_atomic(text + "\n", out / "summary.json"))
     written.append(write_report(result, out / "report.html", loaded))
+    written.append(finish_run(out, written, before, run_id))
     return written
 
 
