@@ -22,23 +22,32 @@ from vpp.errors import InputError
 from vpp.io_utils import write_text_atomic
 
 
+def _name(market: MarketSpec | str) -> str:
+    return market.name if isinstance(market, MarketSpec) else str(market)
+
+
 @dataclass(frozen=True)
 class QuantityBid:
     """A quantity-only bid for one trading day.
 
     Attributes
     ----------
-    market : str
-        Market preset name, e.g. ``'shanxi'``.
+    market : MarketSpec or str
+        The market: its spec (a user-defined market) or a preset name, e.g. ``'shanxi'``.
     day : datetime.date
         The trading (delivery) day the bid is for (also readable as ``trading_day``).
     net_mw : pd.Series
         Net export per period (MW; positive = to the grid), indexed by tz-aware period starts.
     """
 
-    market: str
+    market: MarketSpec | str
     day: dt.date
     net_mw: pd.Series
+
+    @property
+    def market_name(self) -> str:
+        """Name of the bid's market."""
+        return _name(self.market)
 
     @property
     def trading_day(self) -> dt.date:
@@ -82,8 +91,8 @@ def validate_quantity_bid(
         day, a missing or non-finite value, or a bid after gate closure.
     """
     spec = resolve_market(market if market is not None else bid.market)
-    if spec.name != bid.market:
-        raise InputError(f"bid is for market {bid.market!r}, not {spec.name!r}", field="market")
+    if spec.name != bid.market_name:
+        raise InputError(f"bid is for market {bid.market_name!r}, not {spec.name!r}", field="market")
     if "quantity_only" not in spec.bid_modes:
         raise InputError(f"market {spec.name} takes no quantity-only bids", field="bid_mode")
     _check_periods(bid, spec)
@@ -210,16 +219,21 @@ class PriceQuantityBid:
 
     Attributes
     ----------
-    market : str
+    market : MarketSpec or str
     day : datetime.date
     segments : pd.DataFrame
         Long form: ``timestamp`` (tz-aware period start), ``segment`` (1..K), ``price_yuan_per_mwh``,
         ``net_mw``; sorted by timestamp then segment.
     """
 
-    market: str
+    market: MarketSpec | str
     day: dt.date
     segments: pd.DataFrame
+
+    @property
+    def market_name(self) -> str:
+        """Name of the bid's market."""
+        return _name(self.market)
 
     @property
     def trading_day(self) -> dt.date:
@@ -267,8 +281,8 @@ def validate_price_quantity_bid(
         Naming the period (timestamp), segment and field of the first broken rule.
     """
     spec = resolve_market(market if market is not None else bid.market)
-    if spec.name != bid.market:
-        raise InputError(f"bid is for market {bid.market!r}, not {spec.name!r}", field="market")
+    if spec.name != bid.market_name:
+        raise InputError(f"bid is for market {bid.market_name!r}, not {spec.name!r}", field="market")
     if "price_quantity" not in spec.bid_modes:
         raise InputError(f"market {spec.name} takes no price-quantity bids", field="bid_mode")
     seg = bid.segments
@@ -296,7 +310,7 @@ def validate_price_quantity_bid(
             k = int(np.flatnonzero(out)[0])
             raise InputError(
                 f"segment {k + 1} price {price[k]:g} outside [{spec.bid_price_floor:g}, "
-                f"{spec.bid_price_cap:g}] yuan/MWh", timestamp=where, field="price_yuan_per_mwh",
+                f"{spec.bid_price_cap:g}] {spec.price_unit}", timestamp=where, field="price_yuan_per_mwh",
             )
         if abs(price[0] - spec.bid_price_floor) > 1e-9:
             raise InputError(
@@ -373,7 +387,8 @@ def write_price_quantity_json(bid: PriceQuantityBid, path: str | Path) -> Path:
         "timezone": spec.timezone,
         "period_minutes": spec.period_minutes,
         "bid_mode": "price_quantity",
-        "unit": {"price": "yuan/MWh", "quantity": "MW"},
+        "currency": spec.currency,
+        "unit": {"price": spec.price_unit, "quantity": "MW"},
         "sign": "positive = delivered to the grid (sell), negative = drawn from it (buy)",
         "clearing_rule": "cleared net_mw = that of the last segment whose price <= DA clearing price",
         "price_bounds": [spec.bid_price_floor, spec.bid_price_cap],

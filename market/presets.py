@@ -12,9 +12,10 @@ MWh".
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
@@ -30,6 +31,12 @@ BidMode = Literal["quantity_only", "price_quantity"]
 PeriodLabel = Literal["start", "end"]
 
 MINUTES_PER_DAY = 24 * 60
+
+MARKET_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+"""Suffixes that mark a ``market:`` reference as a file path rather than a preset name."""
+
+CURRENCY_NAMES = {"CNY": "yuan"}
+"""How money of a currency is named in text where it is not its ISO code (CNY -> yuan)."""
 
 
 class SettlementRules(BaseModel):
@@ -67,7 +74,11 @@ class MarketSpec(BaseModel):
     name: str = Field(min_length=1, description="Registry name of the market, e.g. 'shanxi'.")
     description: str = Field(default="", description="One-line human description.")
     timezone: str = Field(description="IANA time zone of the market's clock, e.g. 'Asia/Shanghai'.")
-    currency: str = Field(default="CNY", description="ISO 4217 currency of all prices (CNY = yuan).")
+    currency: str = Field(
+        default="CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the currency of every price and amount (CNY = yuan, EUR, USD).",
+    )
     period_minutes: int = Field(
         gt=0, description="Length of one settlement period (minutes); must divide a day."
     )
@@ -175,13 +186,18 @@ class MarketSpec(BaseModel):
         return ZoneInfo(self.timezone)
 
     @property
+    def money_unit(self) -> str:
+        """Unit of money amounts of this market in text: ``'yuan'`` for CNY, else the ISO code."""
+        return CURRENCY_NAMES.get(self.currency, self.currency)
+
+    @property
     def price_unit(self) -> str:
-        """Unit of every price of this market, e.g. ``'yuan/MWh'``."""
-        return "yuan/MWh" if self.currency == "CNY" else f"{self.currency}/MWh"
+        """Unit of every price of this market, e.g. ``'yuan/MWh'``, ``'EUR/MWh'``."""
+        return f"{self.money_unit}/MWh"
 
 
 def load_market_file(path: str | Path) -> MarketSpec:
-    """Read one market definition from a YAML file.
+    """Read one market definition from a YAML (or JSON) file.
 
     Parameters
     ----------
@@ -195,28 +211,65 @@ def load_market_file(path: str | Path) -> MarketSpec:
     Raises
     ------
     InputError
-        The file is missing, is not valid YAML, or breaks a field rule (``field`` names it).
+        The file is missing, is not valid YAML, or breaks a field rule (``field`` names the first;
+        the message lists every broken field).
     """
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("market file not found", file=path) from None
+    except IsADirectoryError:
+        raise InputError("the market path is a folder, not a YAML file", file=path) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read market file: {exc}", file=path) from exc
     if not isinstance(raw, dict):
         raise InputError("a market file must be a YAML mapping of field: value", file=path)
+    return parse_market(raw, file=path)
+
+
+def parse_market(data: Mapping[str, Any], *, file: str | Path | None = None, prefix: str = "") -> MarketSpec:
+    """Validate a mapping of field: value as a :class:`MarketSpec`.
+
+    Parameters
+    ----------
+    data : mapping
+        The fields of :class:`MarketSpec` (an inline ``market:`` of a portfolio, a parsed file).
+    file : str or Path, optional
+        Where the data came from, for messages.
+    prefix : str
+        Field path of the mapping inside ``file`` (``"market"`` for an inline market).
+
+    Raises
+    ------
+    InputError
+        One line per broken field, each ``<field path>: <message>``; ``field`` names the first.
+    """
     try:
-        return MarketSpec.model_validate(raw)
+        return MarketSpec.model_validate(dict(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        raise InputError(f"{first['msg']} ({exc.error_count()} error(s))", file=path, field=field) from exc
+        problems = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in (prefix, *error["loc"]) if part != "")
+            problems.append((where, str(error["msg"]).removeprefix("Value error, ")))
+        first = problems[0][0] or None
+        if len(problems) == 1:
+            message = problems[0][1]
+        else:
+            message = f"{len(problems)} problems in the market definition:\n" + "\n".join(
+                f"  - {w}: {m}" if w else f"  - {m}" for w, m in problems
+            )
+        raise InputError(message, file=file, field=first) from None
 
 
 def available_markets() -> list[str]:
     """Names of the bundled market presets, sorted."""
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path:
+    """The YAML file of the bundled preset ``name`` (which must exist)."""
+    return PRESET_DIR / f"{get_market(name).name}.yaml"
 
 
 @cache
@@ -243,10 +296,78 @@ def get_market(name: str) -> MarketSpec:
     key = str(name).strip().lower()
     known = available_markets()
     if key not in known:
-        raise InputError(f"unknown market {name!r}; known markets: {', '.join(known)}", field="market")
+        raise InputError(
+            f"unknown market {name!r}; known markets: {', '.join(known)} (or give the path of a "
+            "market YAML file)",
+            field="market",
+        )
     return _load_preset(key)
 
 
-def resolve_market(market: MarketSpec | str) -> MarketSpec:
-    """Accept a :class:`MarketSpec` or a preset name and return the spec."""
-    return market if isinstance(market, MarketSpec) else get_market(market)
+def is_market_path(ref: str | Path) -> bool:
+    """True when ``ref`` names a market file rather than a bundled preset: a ``Path``, or text
+    with a folder separator or a ``.yaml``/``.yml``/``.json`` suffix."""
+    if isinstance(ref, Path):
+        return True
+    text = str(ref).strip()
+    return "/" in text or "\\" in text or Path(text).suffix.lower() in MARKET_FILE_SUFFIXES
+
+
+def load_market(
+    ref: MarketSpec | str | Path | Mapping[str, Any],
+    *,
+    base_dir: str | Path | None = None,
+    file: str | Path | None = None,
+) -> MarketSpec:
+    """Resolve a market reference: a spec, a bundled preset name, a market file or a mapping.
+
+    Parameters
+    ----------
+    ref : MarketSpec, str, Path or mapping
+        ``'shanxi'`` (a name from :func:`available_markets`), ``'markets/nem.yaml'`` (a market
+        YAML file; see :func:`is_market_path`) or an inline mapping of :class:`MarketSpec` fields.
+    base_dir : str or Path, optional
+        Folder a relative market file path is relative to (the portfolio's folder); default the
+        working directory.
+    file : str or Path, optional
+        The file ``ref`` was written in (a portfolio), named in messages about an inline mapping.
+
+    Raises
+    ------
+    InputError
+        Unknown preset, missing or unreadable market file, or a broken field (named).
+    """
+    if isinstance(ref, MarketSpec):
+        return ref
+    if isinstance(ref, Mapping):
+        return parse_market(ref, file=file, prefix="market" if file is not None else "")
+    if is_market_path(ref):
+        path = Path(str(ref).strip()).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        return load_market_file(path)
+    return get_market(str(ref))
+
+
+def resolve_market(market: MarketSpec | str | Path) -> MarketSpec:
+    """Accept a :class:`MarketSpec`, a preset name or a market file path and return the spec."""
+    return market if isinstance(market, MarketSpec) else load_market(market)
+
+
+def market_summary(spec: MarketSpec) -> dict[str, Any]:
+    """The fields of ``spec`` as plain JSON-ready data, with its derived figures."""
+    data = spec.model_dump(mode="json")
+    data["derived"] = {
+        "periods_per_day": spec.nominal_periods_per_day,
+        "period_hours": spec.period_hours,
+        "price_unit": spec.price_unit,
+        "money_unit": spec.money_unit,
+        "daylight_saving": has_daylight_saving(spec),
+    }
+    return data
+
+
+def has_daylight_saving(spec: MarketSpec) -> bool:
+    """Whether the market's zone changes its UTC offset during a year (23- and 25-hour days)."""
+    zone = spec.zone
+    return len({dt.datetime(2024, m, 1, tzinfo=zone).utcoffset() for m in (1, 7)}) > 1

@@ -130,7 +130,7 @@ def derive_bid_curve(result: StochasticResult, market: MarketSpec, day: dt.date)
         for k, (p, q) in enumerate(zip(prices, positions, strict=True)):
             rows.append((ts, k + 1, float(p), float(q)))
     frame = pd.DataFrame(rows, columns=["timestamp", "segment", "price_yuan_per_mwh", "net_mw"])
-    return PriceQuantityBid(market=market.name, day=day, segments=frame)
+    return PriceQuantityBid(market=market, day=day, segments=frame)
 
 
 def split_cleared(result: StochasticResult, cleared_mw: np.ndarray) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from vpp.commands import apikey, backtest, bid, dispatch, run, schema, serve, status, sweep, validate
+from vpp.commands import apikey, backtest, bid, dispatch, market, run, schema, serve, status, sweep, validate
 
 app = typer.Typer(
     name="vpp",
@@ -32,6 +32,7 @@ app.command("dispatch")(dispatch.dispatch_command)
 app.command("sweep")(sweep.sweep_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(market.app, name="market")
 
 
 if __name__ == "__main__":  # pragma: no cover

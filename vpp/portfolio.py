@@ -6,6 +6,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from market.presets import MarketSpec
 from vpp.assets import AnyAsset, AssetSpec
 
 
@@ -59,7 +60,14 @@ class Portfolio(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, description="Portfolio name.")
-    market: str = Field(default="shanxi", description="Market preset name (see `market.presets`).")
+    market: str | MarketSpec = Field(
+        default="shanxi",
+        description=(
+            "The market: a bundled preset name ('shanxi', see `vpp market list`), the path of a "
+            "market YAML file (relative to this portfolio file) or an inline mapping of the market "
+            "fields (`vpp schema --market`)."
+        ),
+    )
     timezone: str | None = Field(
         default=None, description="IANA zone of the portfolio's files; defaults to the market's."
     )

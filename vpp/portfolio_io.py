@@ -22,7 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from market.calendar import period_hours, trading_day_index
-from market.presets import MarketSpec, get_market
+from market.presets import MarketSpec, get_market, is_market_path, load_market
 from market.profiles import read_profiles, resample_profile
 from vpp.assets import AssetSpec
 from vpp.errors import InputError
@@ -97,7 +97,7 @@ def load_portfolio(path: str | Path) -> LoadedPortfolio:
     path = Path(path)
     data = read_portfolio_data(path)
     portfolio = parse_portfolio(data, file=path)
-    market = _get_market(portfolio.market, path)
+    market = _get_market(portfolio.market, path, data.get("market"))
     zone = portfolio.timezone or market.timezone
     try:
         ZoneInfo(zone)
@@ -270,11 +270,16 @@ def default_day(loaded: LoadedPortfolio) -> dt.date:
     )
 
 
-def _get_market(name: str, path: Path) -> MarketSpec:
+def _get_market(ref: str | MarketSpec, path: Path, raw: Any) -> MarketSpec:
+    """The portfolio's market: a preset, a market file relative to ``path`` or the inline spec."""
+    if isinstance(ref, MarketSpec):
+        return ref
+    if is_market_path(ref):
+        return load_market(ref, base_dir=path.parent)  # its errors name the market file
     try:
-        return get_market(name)
+        return get_market(ref)
     except InputError as exc:
-        raise InputError(f"market: {exc.message}", file=path) from None
+        raise InputError(f"market: {exc.message}", file=path, field="market") from None
 
 
 def _read_profile_files(portfolio: Portfolio, path: Path, zone: str) -> pd.DataFrame | None:

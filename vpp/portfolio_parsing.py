@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from market.presets import MarketSpec
 from vpp.assets import ASSET_TYPES
 from vpp.portfolio import Portfolio
 
@@ -166,6 +167,8 @@ def _unknown_field_message(parts: Sequence[int | str], data: Any) -> str:
     allowed: list[str] = []
     if len(parts) == 1:
         allowed = list(Portfolio.model_fields)
+    elif len(parts) == 2 and parts[0] == "market":
+        allowed = list(MarketSpec.model_fields)
     elif len(parts) == 3 and parts[0] == "assets" and isinstance(parts[1], int):
         spec = ASSET_TYPES.get(str(_raw_asset(data, parts[1]).get("type")))
         allowed = list(spec.model_fields) if spec else []

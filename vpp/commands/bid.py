@@ -83,7 +83,7 @@ def bid_command(
 
         raise InputError(f"unknown bid mode '{mode}'; known: quantity-only, price-quantity", field="--mode")
     plan = plan_day_ahead(loaded, price_frame, trading_day, price_column=price_column, options=options)
-    bid = QuantityBid(market=loaded.market.name, day=trading_day, net_mw=plan.bid_mw)
+    bid = QuantityBid(market=loaded.market, day=trading_day, net_mw=plan.bid_mw)
     now = pd.Timestamp.now(tz=loaded.market.timezone)
     warning = validate_quantity_bid(bid, loaded.market, now=now, allow_late=not refuse_late)
     if warning:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from market.presets import get_market
+from market.presets import load_market
 from vpp.console import handles_errors, stdout
 from vpp.service.config import DEFAULT_DB_URL
 
@@ -16,7 +16,9 @@ from vpp.service.config import DEFAULT_DB_URL
 @handles_errors
 def status_command(
     db: Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")] = DEFAULT_DB_URL,
-    market: Annotated[str, typer.Option(help="Market preset (zone and period).")] = "shanxi",
+    market: Annotated[
+        str, typer.Option(help="Market preset name or market YAML file (zone and period).")
+    ] = "shanxi",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the service's state from its database."""
@@ -25,7 +27,7 @@ def status_command(
 
     engine = make_engine(db)
     upgrade_schema(engine)
-    status = service_status(engine, get_market(market))
+    status = service_status(engine, load_market(market))
     engine.dispose()
     if as_json:
         print(json.dumps(status, indent=1, default=str))

@@ -19,19 +19,19 @@ from typing import Any
 import pandas as pd
 
 from market.calendar import format_timestamps, trading_day_index
-from market.presets import MarketSpec, resolve_market
+from market.presets import MarketSpec
 from market.prices import prices_for_day, read_prices
 from vpp.io_utils import write_csv_atomic
 from vpp.service import outbox, planning
 
 
 def _day_prices(path: str, market: MarketSpec, day: dt.date) -> pd.DataFrame:
-    return _cached_day_prices(path, market.name, day)
+    return _cached_day_prices(path, market, day)
 
 
 @lru_cache(maxsize=4)
-def _cached_day_prices(path: str, market_name: str, day: dt.date) -> pd.DataFrame:
-    market = resolve_market(market_name)
+def _cached_day_prices(path: str, market: MarketSpec, day: dt.date) -> pd.DataFrame:
+    # keyed by the whole (frozen, hashable) spec: a user market file may reuse a preset's name
     return prices_for_day(read_prices(path, market), market, day)
 
 
