@@ -221,16 +221,33 @@ def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+MIGRATION_LOCK_KEY = 0x7670_7000_0000_0001
+"""PostgreSQL advisory lock key (bigint) held while migrations run (``vpp`` in hex, then 1)."""
+
+
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database schema with the packaged Alembic migrations (idempotent)."""
+    """Upgrade the database schema with the packaged Alembic migrations (idempotent, concurrent-safe).
+
+    The upgrade runs in one transaction that first takes a database-wide lock, so two processes
+    starting at once on a fresh database migrate one after the other (the second finds the schema
+    at head and does nothing): on PostgreSQL a transaction-level advisory lock
+    (``pg_advisory_xact_lock``), on SQLite ``BEGIN EXCLUSIVE`` (the second waits up to the busy
+    timeout, 30 s). Both are released by the commit, or by the death of the process.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # pysqlite opens no transaction for DDL by itself: take the write lock explicitly
+            connection.exec_driver_sql("BEGIN EXCLUSIVE")
+        elif connection.dialect.name == "postgresql":
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        connection.commit()
 
 
 # The operator API's tables share this metadata (migration 0002); imported last: they need Base.
