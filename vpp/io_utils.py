@@ -1,4 +1,9 @@
-"""Atomic file output: write to a temporary file in the same folder, then rename."""
+"""Atomic file output: write to a temporary file in the same folder, then rename.
+
+Files are created with the permissions the process's umask allows (``0666 & ~umask``: 0644 under
+the usual 022), as ``open()`` would, not ``mkstemp``'s private 0600: a gateway running as another
+user must be able to read the outbox.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,23 @@ TEMPORARY_SUFFIX = ".tmp"
 """Suffix of the dot-prefixed temporary file of an atomic write (``.<name>.<random>.tmp``)."""
 
 
+def process_umask() -> int:
+    """The process's file mode creation mask (e.g. ``0o022``).
+
+    Read from ``/proc/self/status`` where it exists (thread-safe); elsewhere set and restored.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(text: str, path: str | Path) -> Path:
     """Write ``text`` to ``path`` so that readers see either the old file or the whole new one."""
     path = Path(path)
@@ -22,6 +44,7 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~process_umask())  # as open() would; mkstemp: 0600
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

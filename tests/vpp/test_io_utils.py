@@ -26,3 +26,26 @@ def test_only_old_temporary_files_of_atomic_writes_are_removed(tmp_path):
     assert remove_stale_temporary(tmp_path) == 1
     assert not stale.exists() and fresh.exists() and other.exists()
     assert remove_stale_temporary(tmp_path / "missing") == 0
+
+
+def test_written_files_honour_the_umask_not_mkstemps_0600(tmp_path):
+    """Issue 12 item 15: a gateway running as another user must be able to read the outbox."""
+    import pandas as pd
+
+    from vpp.service import outbox
+
+    start = pd.Timestamp("2024-01-02 10:00", tz="Asia/Shanghai")
+    old = os.umask(0o022)
+    try:
+        plain = write_text_atomic("x\n", tmp_path / "plain.txt")
+        row = {"asset_id": "b", "setpoint_mw": 1.0, "soc_end_mwh": 2.0, "source": "optimal"}
+        files = outbox.write_setpoints(tmp_path / "outbox", start, [row])
+        net = pd.Series([1.0], index=pd.DatetimeIndex([start]))
+        bid = outbox.write_bid(tmp_path / "outbox", "2024-01-02", net)
+        os.umask(0o027)
+        private = write_text_atomic("x\n", tmp_path / "group.txt")
+    finally:
+        os.umask(old)
+    for path in (plain, *files, bid):
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    assert private.stat().st_mode & 0o777 == 0o640
