@@ -9,13 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from market.prices import read_prices
-from optimizer.solver import SolveOptions
-from simulator.backtest import run_backtest, write_backtest
 from vpp.console import handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
-from vpp.portfolio_io import load_portfolio
 
 DEFAULT_START = "2024-04-08"
 """First default day: a Monday with two weeks of bundled price history before it."""
@@ -58,6 +54,11 @@ def backtest_command(
     and assets.csv, OUT/summary.json and OUT/report.html. With --workers or --scheduler each
     strategy is one Dask task (simulator.distributed); the results are those of a serial run.
     """
+    from market.prices import read_prices
+    from optimizer.solver import SolveOptions
+    from simulator.backtest import run_backtest, write_backtest
+    from vpp.portfolio_io import load_portfolio
+
     loaded = load_portfolio(portfolio)
     first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
     if last < first:

@@ -9,29 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from market.bids import (
-    QuantityBid,
-    validate_price_quantity_bid,
-    validate_quantity_bid,
-    write_bid_csv,
-    write_price_quantity_csv,
-    write_price_quantity_json,
-)
-from market.calendar import gate_closure
-from market.prices import read_prices
-from optimizer.solver import SolveOptions
 from vpp.console import handles_errors, print_warning, stdout
-from vpp.day_ahead import DayAheadPlan, plan_day_ahead
 from vpp.examples_paths import DEFAULT_BID_DAY, DEFAULT_PORTFOLIO, DEFAULT_PRICES
-from vpp.io_utils import write_csv_atomic
-from vpp.plots import plot_schedule
-from vpp.portfolio_io import load_portfolio
+
+if TYPE_CHECKING:  # heavy modules are imported inside the command: `vpp --help` stays fast
+    import pandas as pd
+
+    from optimizer.solver import SolveOptions
+    from vpp.day_ahead import DayAheadPlan
 
 
 @handles_errors
@@ -68,6 +58,17 @@ def bid_command(
     Writes OUT (``timestamp,net_mw``, MW, positive = delivered to the grid), OUT_assets.csv (the
     per-asset schedule and states) and OUT.png (prices, fleet schedule, battery state of charge).
     """
+    import pandas as pd
+
+    from market.bids import QuantityBid, validate_quantity_bid, write_bid_csv
+    from market.calendar import gate_closure
+    from market.prices import read_prices
+    from optimizer.solver import SolveOptions
+    from vpp.day_ahead import plan_day_ahead
+    from vpp.io_utils import write_csv_atomic
+    from vpp.plots import plot_schedule
+    from vpp.portfolio_io import load_portfolio
+
     trading_day = _parse_day(day)
     loaded = load_portfolio(portfolio)
     price_frame = read_prices(prices, loaded.market)
@@ -148,6 +149,10 @@ def _price_quantity(
     n: int, seed: int, cvar_weight: float, cvar_alpha: float, method: str, refuse_late: bool,
 ) -> None:
     """Derive, validate and write the price-quantity bid (OUT as CSV, OUT.json)."""
+    import pandas as pd
+
+    from market.bids import validate_price_quantity_bid, write_price_quantity_csv, write_price_quantity_json
+    from market.calendar import gate_closure
     from vpp.bid_curves import plan_price_quantity
 
     result, bid, _ = plan_price_quantity(

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from vpp.console import handles_errors
@@ -27,6 +26,8 @@ def dispatch_command(
 
     Idempotent: a period already dispatched is reported as skipped and not written again.
     """
+    import pandas as pd
+
     from vpp.service.db import make_engine, upgrade_schema
     from vpp.service.pipeline import Pipeline
 

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from vpp.console import handles_errors
-from vpp.portfolio import Portfolio
 
 
 @handles_errors
@@ -24,5 +23,7 @@ def schema_command(
 
         schema = MarketSpec.model_json_schema()
     else:
+        from vpp.portfolio import Portfolio
+
         schema = Portfolio.model_json_schema()
     typer.echo(json.dumps(schema, indent=2, ensure_ascii=False))

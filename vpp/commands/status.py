@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from market.presets import load_market
 from vpp.console import handles_errors, stdout
 from vpp.service.config import DEFAULT_DB_URL
 
@@ -22,6 +21,7 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the service's state from its database."""
+    from market.presets import load_market
     from vpp.service.db import make_engine, upgrade_schema
     from vpp.service.status import service_status
 

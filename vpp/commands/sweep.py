@@ -6,17 +6,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
-from market.prices import read_prices
-from optimizer.solver import SolveOptions
-from simulator.sweep import parse_param, run_sweep, write_sweep
 from vpp.console import handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
-from vpp.portfolio_io import load_portfolio
 
 
 @handles_errors
@@ -48,6 +43,13 @@ def sweep_command(
     Writes OUT/sweep.csv (one row per variant and strategy: total revenue, capture ratio, value
     over passive, yuan/MWh), OUT/sweep.png and OUT/sweep.html.
     """
+    import pandas as pd
+
+    from market.prices import read_prices
+    from optimizer.solver import SolveOptions
+    from simulator.sweep import parse_param, run_sweep, write_sweep
+    from vpp.portfolio_io import load_portfolio
+
     params = [parse_param(p) for p in param]
     loaded = load_portfolio(portfolio)
     try:

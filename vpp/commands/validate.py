@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from market.calendar import period_hours, trading_day_index
-from vpp.assets import (
-    ASSET_TYPES,
-    BatterySpec,
-    EvHubSpec,
-    FlexibleLoadSpec,
-    GeneratorSpec,
-    HeatingSpec,
-    LoadSpec,
-    PvSpec,
-)
 from vpp.console import handles_errors, print_warning, stdout
-from vpp.envelope import Envelope, flexibility_envelope
-from vpp.portfolio_io import LoadedPortfolio, default_day, load_portfolio
+
+if TYPE_CHECKING:  # heavy modules are imported where used: `vpp --help` stays fast
+    import numpy as np
+
+    from vpp.assets import (
+        BatterySpec,
+        EvHubSpec,
+        FlexibleLoadSpec,
+        GeneratorSpec,
+        HeatingSpec,
+        LoadSpec,
+        PvSpec,
+    )
+    from vpp.envelope import Envelope
+    from vpp.portfolio_io import LoadedPortfolio
 
 
 @handles_errors
@@ -42,6 +42,10 @@ def validate_command(
     ] = None,
 ) -> None:
     """Validate PORTFOLIO; print its assets, grid limits and the day's flexibility envelope."""
+    from market.calendar import period_hours, trading_day_index
+    from vpp.envelope import flexibility_envelope
+    from vpp.portfolio_io import default_day, load_portfolio
+
     loaded = load_portfolio(portfolio)
     trading_day = day.date() if day is not None else default_day(loaded)
     index = trading_day_index(loaded.market, trading_day)
@@ -61,6 +65,8 @@ def validate_command(
 
 def _asset_table(loaded: LoadedPortfolio) -> Table:
     """One row per asset type: count, total power (MW), total energy (MWh), notes."""
+    from vpp.assets import ASSET_TYPES
+
     p = loaded.portfolio
     table = Table(title=f"Portfolio {p.name!r}: {len(p.assets)} assets")
     for header in ("type", "count", "power MW", "energy MWh", "notes"):
@@ -76,6 +82,8 @@ def _asset_table(loaded: LoadedPortfolio) -> Table:
 
 def _peak(loaded: LoadedPortfolio, ref: float | list[float] | str) -> float:
     """Largest value of a profile reference (over the whole profile file for a column)."""
+    import numpy as np
+
     if isinstance(ref, str):
         return float(loaded.profiles[ref].max()) if loaded.profiles is not None else float("nan")
     return float(np.max(ref))
@@ -168,6 +176,8 @@ def _connection_table(loaded: LoadedPortfolio) -> Table:
 
 def _envelope_table(envelope: Envelope, period_minutes: int, day: dt.date) -> Table:
     """Hourly means of the envelope (one row per period when periods are an hour or longer)."""
+    import numpy as np
+
     frame = envelope.per_period
     per_row = max(1, 60 // period_minutes)
     block = np.arange(len(frame)) // per_row
@@ -183,7 +193,7 @@ def _envelope_table(envelope: Envelope, period_minutes: int, day: dt.date) -> Ta
 
 
 def _print_totals(envelope: Envelope, dt_h: np.ndarray) -> None:
-    frame: pd.DataFrame = envelope.per_period
+    frame = envelope.per_period
     baseline_mwh = float(frame["baseline_mw"].to_numpy() @ dt_h)
     stdout.print(
         f"baseline net energy {baseline_mwh:.2f} MWh (export +); "
