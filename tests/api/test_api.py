@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -218,6 +219,35 @@ def test_apikey_command_creates_a_working_hashed_key(seeded: tuple, tmp_path: Pa
 
             stored = session.execute(sa.text("SELECT key_hash FROM api_keys WHERE name = 'ci-bot'")).scalar()
         assert key not in stored and len(stored) == 64
+
+
+def test_apikey_list_and_revoke_commands(seeded: tuple, tmp_path: Path) -> None:
+    """Issue 12 item 10: keys are listed (never shown) and revoked without editing the database."""
+    url, _ = seeded
+    runner = CliRunner()
+    made = runner.invoke(cli, ["apikey", "create", "--db", url, "--name", "night-bot", "--role", "read"])
+    assert made.exit_code == 0, made.output
+    key = made.stdout.strip()
+    assert "X-API-Key" in made.stderr and "dashboard" in made.stderr and key not in made.stderr
+    listed = runner.invoke(cli, ["apikey", "list", "--db", url, "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert rows["night-bot"]["role"] == "read" and rows["night-bot"]["revoked_at"] is None
+    assert rows["night-bot"]["prefix"] == key[:8] and key not in listed.stdout
+    table = runner.invoke(cli, ["apikey", "list", "--db", url])
+    assert table.exit_code == 0 and "night-bot" in table.stdout and key not in table.stdout
+    with make_client(url, tmp_path) as client:
+        assert client.get("/api/me", headers={"X-API-Key": key}).status_code == 200
+        revoked = runner.invoke(cli, ["apikey", "revoke", "--db", url, "--name", "night-bot"])
+        assert revoked.exit_code == 0, revoked.output
+        assert client.get("/api/me", headers={"X-API-Key": key}).status_code == 401
+    again = runner.invoke(cli, ["apikey", "revoke", "--db", url, "--name", "night-bot"])
+    assert again.exit_code == 1 and "already revoked" in again.output
+    unknown = runner.invoke(cli, ["apikey", "revoke", "--db", url, "--name", "nobody"])
+    assert unknown.exit_code == 1 and "no key named 'nobody'" in unknown.output
+    assert "night-bot" in unknown.output
+    after = json.loads(runner.invoke(cli, ["apikey", "list", "--db", url, "--json"]).stdout)
+    assert [r["revoked_at"] is not None for r in after if r["name"] == "night-bot"] == [True]
 
 
 def test_serve_command_defaults_to_loopback() -> None:

@@ -71,6 +71,31 @@ def create_key(session: Session, name: str, role: str) -> str:
     return key
 
 
+def list_keys(session: Session) -> list[ApiKey]:
+    """Every key (active and revoked), oldest first: name, role, prefix, created and revoked times."""
+    return list(session.scalars(sa.select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)))
+
+
+def revoke_key(session: Session, name: str) -> ApiKey:
+    """Revoke the key named ``name`` (its requests get 401 from now on) and return it.
+
+    Raises
+    ------
+    InputError
+        No key has that name, or it is already revoked.
+    """
+    row = session.scalar(sa.select(ApiKey).where(ApiKey.name == name))
+    if row is None:
+        known = ", ".join(k.name for k in list_keys(session)) or "none"
+        raise InputError(f"no key named '{name}' (keys: {known})", field="--name")
+    if row.revoked_at is not None:
+        raise InputError(
+            f"the key '{name}' was already revoked at {row.revoked_at.isoformat()}", field="--name"
+        )
+    row.revoked_at = dt.datetime.now(dt.UTC)
+    return row
+
+
 def lookup(session: Session, key: str) -> Principal | None:
     """The principal of an active key, or None."""
     row = session.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(key)))

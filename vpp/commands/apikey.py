@@ -1,15 +1,18 @@
-"""``vpp apikey create``: make an API key for the operator interface (stored hashed)."""
+"""``vpp apikey create | list | revoke``: API keys of the operator interface (stored hashed)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 
-from vpp.console import handles_errors
+from vpp.console import handles_errors, stderr, stdout
 from vpp.service.config import DEFAULT_DB_URL
 
 app = typer.Typer(help="API keys of the operator interface (vpp serve).", no_args_is_help=True)
+
+DbOption = Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")]
 
 
 @app.command("create")
@@ -17,10 +20,13 @@ app = typer.Typer(help="API keys of the operator interface (vpp serve).", no_arg
 def create_command(
     name: Annotated[str, typer.Option(help="Who or what uses the key (unique).")],
     role: Annotated[str, typer.Option(help="read (look only) or operator (may change things).")] = "read",
-    db: Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")] = DEFAULT_DB_URL,
+    db: DbOption = DEFAULT_DB_URL,
 ) -> None:
-    """Create a key and print it once: only its hash is stored."""
-    from vpp.api.auth import create_key
+    """Create a key and print it once (stdout: the key alone; stderr: how to use it).
+
+    Only its hash is stored: a lost key cannot be shown again, revoke it and create another.
+    """
+    from vpp.api.auth import HEADER, create_key
     from vpp.service.db import make_engine, session_factory, upgrade_schema
 
     engine = make_engine(db)
@@ -28,4 +34,70 @@ def create_command(
     with session_factory(engine).begin() as session:
         key = create_key(session, name, role)
     engine.dispose()
-    print(key)
+    print(key, flush=True)
+    stderr.print(
+        f"API key '{name}' ({role}), shown only this once. Send it in the {HEADER} header "
+        f"(curl -H '{HEADER}: <key>' http://127.0.0.1:8000/api/me), or paste it into the dashboard's "
+        "login at http://127.0.0.1:8000/ (vpp serve). Revoke it with: vpp apikey revoke --name "
+        f"'{name}'",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+@app.command("list")
+@handles_errors
+def list_command(
+    db: DbOption = DEFAULT_DB_URL,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the keys: name, role, first characters, when created and when revoked (never the key)."""
+    from rich.table import Table
+
+    from vpp.api.auth import list_keys
+    from vpp.service.db import make_engine, session_factory, upgrade_schema
+
+    engine = make_engine(db)
+    upgrade_schema(engine)
+    with session_factory(engine)() as session:
+        rows = [
+            {
+                "name": k.name,
+                "role": k.role,
+                "prefix": k.key_prefix,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": None if k.revoked_at is None else k.revoked_at.isoformat(),
+            }
+            for k in list_keys(session)
+        ]
+    engine.dispose()
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    table = Table(title=f"API keys ({sum(r['revoked_at'] is None for r in rows)} active)")
+    for column in ("name", "role", "prefix", "created", "revoked"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r["name"], r["role"], r["prefix"] + "...", r["created_at"][:19], (r["revoked_at"] or "-")[:19]
+        )
+    stdout.print(table)
+
+
+@app.command("revoke")
+@handles_errors
+def revoke_command(
+    name: Annotated[str, typer.Option(help="Name of the key to revoke (see vpp apikey list).")],
+    db: DbOption = DEFAULT_DB_URL,
+) -> None:
+    """Revoke a key: its requests get 401 from now on (the row stays, marked revoked)."""
+    from vpp.api.auth import revoke_key
+    from vpp.service.db import make_engine, session_factory, upgrade_schema
+
+    engine = make_engine(db)
+    upgrade_schema(engine)
+    with session_factory(engine).begin() as session:
+        row = revoke_key(session, name)
+        prefix = row.key_prefix
+    engine.dispose()
+    stdout.print(f"revoked API key '{name}' ({prefix}...)", markup=False)
