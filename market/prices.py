@@ -19,6 +19,7 @@ row 0), the timestamp and the column.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +49,7 @@ def read_prices(
     start: dt.date | None = None,
     end: dt.date | None = None,
     period_label: Literal["start", "end"] = "start",
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate a price file.
 
@@ -62,22 +64,32 @@ def read_prices(
     period_label : {"start", "end"}
         How the file labels periods. ``"end"`` converts exchange data labelled by period ends
         (Shanxi publishes 00:15 ... 24:00; ``24:00`` is the next day's 00:00) to period starts.
+        The command line passes the market's ``source_period_label`` unless told otherwise
+        (``vpp.price_input``).
+    tz : str, optional
+        IANA zone in which timestamps without a UTC offset are read; default the market's. The
+        result is always in the market zone.
 
     Returns
     -------
     pd.DataFrame
         ``da_price``, ``rt_price`` (float, currency/MWh) then exogenous columns; index ``timestamp``
-        in the market zone, sorted, unique, regular at the market period (freq set).
+        in the market zone, sorted, unique, on the market's period grid. Regular (freq set) unless
+        the file skips whole trading days: those are listed in ``attrs["missing_days"]`` and block
+        only themselves (:func:`prices_for_day` names them).
 
     Raises
     ------
     InputError
-        Missing or unreadable file, missing columns, bad timestamps, duplicates, gaps, wrong
-        resolution, missing or non-numeric prices, prices outside the market's clearing bounds.
+        Missing or unreadable file, missing columns, bad timestamps, duplicates, gaps inside a
+        trading day, wrong resolution, missing or non-numeric prices, prices outside the market's
+        clearing bounds, a skipped day inside ``start`` .. ``end``.
     """
     spec = resolve_market(market)
     raw = load_table(path)
-    return parse_prices(raw, spec, source=path, start=start, end=end, period_label=period_label)
+    return parse_prices(
+        raw, spec, source=path, start=start, end=end, period_label=period_label, tz=tz
+    )
 
 
 def parse_prices(
@@ -88,6 +100,7 @@ def parse_prices(
     start: dt.date | None = None,
     end: dt.date | None = None,
     period_label: Literal["start", "end"] = "start",
+    tz: str | None = None,
 ) -> pd.DataFrame:
     """Validate an in-memory price table (same rules and result as :func:`read_prices`).
 
@@ -99,7 +112,7 @@ def parse_prices(
     market : MarketSpec or str
     source : str or Path, optional
         Where the data came from, for error messages (file name, database table).
-    start, end, period_label
+    start, end, period_label, tz
         As in :func:`read_prices`.
     """
     spec = resolve_market(market)
@@ -112,7 +125,8 @@ def parse_prices(
     if raw.empty:
         raise InputError("no data rows", file=source)
 
-    index = parse_timestamps(raw["timestamp"], spec.timezone, file=source)
+    index = parse_timestamps(raw["timestamp"], tz or spec.timezone, file=source)
+    index = index.tz_convert(spec.timezone)
     if period_label == "end":
         index = index - spec.period
     elif period_label != "start":
@@ -122,9 +136,18 @@ def parse_prices(
         order, index, rows = _select_days(order, index, rows, spec, start, end, source)
 
     context = f" for market {spec.name}"
-    step = check_regular(index, rows, file=source, expected=spec.period, context=context)
+    missing_days = _check_regular_but_whole_days(index, rows, spec, source, context)
     _check_grid(index, rows, spec, source)
+    step = None if missing_days else spec.period
     _check_coverage(index, rows, spec, start, end, source)
+    if missing_days and (start is not None or end is not None):
+        raise InputError(
+            f"no prices for trading day {missing_days[0]}: the file skips "
+            f"{_day_list(missing_days)}, inside the requested days {start or '...'} to {end or '...'}",
+            file=source,
+            timestamp=trading_day_index(spec, missing_days[0])[0],
+            field="timestamp",
+        )
 
     prices = float_columns(raw, price_cols, order, index, rows, file=source)
     _check_bounds(prices, rows, spec, source)
@@ -147,6 +170,7 @@ def parse_prices(
         source=None if source is None else str(source),
         market=spec.name,
         copied_price_columns=copied,
+        missing_days=[d.isoformat() for d in missing_days],
     )
     return frame
 
@@ -175,6 +199,17 @@ def prices_for_day(prices: pd.DataFrame, market: MarketSpec | str, day: dt.date)
     spec = resolve_market(market)
     index = trading_day_index(spec, day)
     present = np.isin(index.as_unit("ns").asi8, prices.index.as_unit("ns").asi8)
+    if not present.any():
+        source = prices.attrs.get("source")
+        skipped = day.isoformat() in prices.attrs.get("missing_days", [])
+        why = "the price file skips that day" if skipped else "the prices do not cover that day"
+        covered = f" (they cover {prices.index[0]} to {prices.index[-1]})" if len(prices) else ""
+        raise InputError(
+            f"no prices for trading day {day}: {why}{covered}; only days that need its prices are "
+            "blocked",
+            file=source,
+            timestamp=index[0],
+        )
     if not present.all():
         first = int(np.flatnonzero(~present)[0])
         raise InputError(
@@ -189,7 +224,77 @@ def prices_for_day(prices: pd.DataFrame, market: MarketSpec | str, day: dt.date)
     return out
 
 
+def check_days_complete(prices: pd.DataFrame, market: MarketSpec | str, days: list[dt.date]) -> None:
+    """Check that ``prices`` has every period of each of ``days`` before a run over them starts.
+
+    Raises
+    ------
+    InputError
+        Naming every trading day without complete prices (the first one's error in full).
+    """
+    spec = resolve_market(market)
+    failures: list[tuple[dt.date, InputError]] = []
+    for day in days:
+        try:
+            prices_for_day(prices, spec, day)
+        except InputError as exc:
+            failures.append((day, exc))
+    if not failures:
+        return
+    day, first = failures[0]
+    names = _day_list([d for d, _ in failures])
+    raise InputError(
+        f"{len(failures)} of {len(days)} trading days lack prices ({names}): {first.message}; "
+        "run the days before and after separately, or complete the file",
+        file=first.file,
+        timestamp=first.timestamp,
+    )
+
+
 # ---------------------------------------------------------------- checks
+
+
+def _day_list(days: list[dt.date], most: int = 5) -> str:
+    text = ", ".join(str(d) for d in days[:most])
+    return text + (f" and {len(days) - most} more" if len(days) > most else "")
+
+
+def _check_regular_but_whole_days(index, rows, spec: MarketSpec, source, context: str) -> list[dt.date]:
+    """Check the spacing like :func:`check_regular`, except that whole trading days may be absent.
+
+    Returns
+    -------
+    list of datetime.date
+        The trading days the file skips entirely (between its first and last rows), sorted.
+    """
+    if len(index) < 2:
+        return []
+    steps = np.diff(index.as_unit("ns").asi8)
+    jumps = np.flatnonzero(steps != spec.period.value)
+    whole = [
+        i for i in jumps
+        if _is_midnight(index[i] + spec.period, spec) and _is_midnight(index[i + 1], spec)
+    ]
+    if whole and len(whole) == len(jumps):
+        missing: list[dt.date] = []
+        for i in whole:
+            first_day = (index[i] + spec.period).date()
+            missing += list(pd.date_range(first_day, index[i + 1].date(), freq="D", inclusive="left").date)
+        if missing:
+            bounds = np.concatenate([[0], np.asarray(whole) + 1, [len(index)]])
+            for lo, hi in itertools.pairwise(bounds):  # resolution within each run
+                check_regular(
+                    index[lo:hi], rows[lo:hi], file=source, expected=spec.period, context=context
+                )
+            return missing
+    check_regular(index, rows, file=source, expected=spec.period, context=context)
+    return []
+
+
+def _is_midnight(ts: pd.Timestamp, spec: MarketSpec) -> bool:
+    """Whether ``ts`` is the first period start of its trading day."""
+    return ts == trading_day_index(spec, ts.date())[0]
+
 
 
 def _price_columns(raw: pd.DataFrame, source) -> list[str]:

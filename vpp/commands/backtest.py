@@ -12,6 +12,7 @@ from rich.table import Table
 from vpp.console import handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
+from vpp.price_input import PricesLabelOption, PricesTzOption
 
 DEFAULT_START = "2024-04-08"
 """First default day: a Monday with two weeks of bundled price history before it."""
@@ -46,6 +47,8 @@ def backtest_command(
     scheduler: Annotated[
         str | None, typer.Option(help="Use an existing Dask scheduler, tcp://HOST:PORT.")
     ] = None,
+    prices_tz: PricesTzOption = None,
+    prices_label: PricesLabelOption = None,
 ) -> None:
     """Backtest strategies on historical prices: DA bid at the gate closure, real-time re-dispatch,
     two-settlement revenue.
@@ -54,17 +57,19 @@ def backtest_command(
     and assets.csv, OUT/summary.json and OUT/report.html. With --workers or --scheduler each
     strategy is one Dask task (simulator.distributed); the results are those of a serial run.
     """
-    from market.prices import read_prices
+    from market.prices import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.backtest import run_backtest, write_backtest
     from vpp.portfolio_io import load_portfolio
+    from vpp.price_input import read_price_input
 
     loaded = load_portfolio(portfolio)
     first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
     if last < first:
         raise InputError(f"end day {last} is before start day {first}", field="--end")
-    frame = read_prices(prices, loaded.market)
+    frame = read_price_input(prices, loaded.market, tz=prices_tz, label=prices_label)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    check_days_complete(frame, loaded.market, days)
     options = SolveOptions(time_limit_s=time_limit, explain_infeasible=False)
     if workers or scheduler:  # one task per strategy: the same figures as a serial run
         from simulator.distributed import run_backtest_distributed

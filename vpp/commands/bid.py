@@ -16,6 +16,7 @@ from rich.table import Table
 
 from vpp.console import handles_errors, print_warning, stdout
 from vpp.examples_paths import DEFAULT_BID_DAY, DEFAULT_PORTFOLIO, DEFAULT_PRICES
+from vpp.price_input import PricesLabelOption, PricesTzOption
 
 if TYPE_CHECKING:  # heavy modules are imported inside the command: `vpp --help` stays fast
     import pandas as pd
@@ -52,6 +53,8 @@ def bid_command(
         str, typer.Option(help="price-quantity: bootstrap or quantile.")
     ] = "bootstrap",
     refuse_late: Annotated[bool, typer.Option(help="Refuse (not warn) a bid after gate closure.")] = False,
+    prices_tz: PricesTzOption = None,
+    prices_label: PricesLabelOption = None,
 ) -> None:
     """Solve the day-ahead schedule of the whole fleet and write the quantity-only bid.
 
@@ -62,16 +65,16 @@ def bid_command(
 
     from market.bids import QuantityBid, validate_quantity_bid, write_bid_csv
     from market.calendar import gate_closure
-    from market.prices import read_prices
     from optimizer.solver import SolveOptions
     from vpp.day_ahead import plan_day_ahead
     from vpp.io_utils import write_csv_atomic
     from vpp.plots import plot_schedule
     from vpp.portfolio_io import load_portfolio
+    from vpp.price_input import read_price_input
 
     trading_day = _parse_day(day)
     loaded = load_portfolio(portfolio)
-    price_frame = read_prices(prices, loaded.market)
+    price_frame = read_price_input(prices, loaded.market, tz=prices_tz, label=prices_label)
     options = SolveOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap, handoff=handoff)  # type: ignore[arg-type]
     if mode == "price-quantity":
         _price_quantity(

@@ -12,6 +12,7 @@ from rich.table import Table
 from vpp.console import handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
+from vpp.price_input import PricesLabelOption, PricesTzOption
 
 
 @handles_errors
@@ -37,6 +38,8 @@ def sweep_command(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/sweep"),
     time_limit: Annotated[float, typer.Option(help="HiGHS time limit per solve (s).")] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No summary table.")] = False,
+    prices_tz: PricesTzOption = None,
+    prices_label: PricesLabelOption = None,
 ) -> None:
     """Backtest every combination of the --param values (one Dask task per variant and strategy).
 
@@ -45,10 +48,11 @@ def sweep_command(
     """
     import pandas as pd
 
-    from market.prices import read_prices
+    from market.prices import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.sweep import parse_param, run_sweep, write_sweep
     from vpp.portfolio_io import load_portfolio
+    from vpp.price_input import read_price_input
 
     params = [parse_param(p) for p in param]
     loaded = load_portfolio(portfolio)
@@ -59,7 +63,8 @@ def sweep_command(
     if last < first:
         raise InputError(f"end day {last} is before start day {first}", field="--end")
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    frame = read_prices(prices, loaded.market)
+    frame = read_price_input(prices, loaded.market, tz=prices_tz, label=prices_label)
+    check_days_complete(frame, loaded.market, days)
     options = SolveOptions(time_limit_s=time_limit, explain_infeasible=False)
     result = run_sweep(portfolio, params, frame, days, strategy.split(","), forecast=forecast,
                        options=options, workers=workers or None, scheduler=scheduler)
