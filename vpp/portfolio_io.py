@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,7 +76,7 @@ class LoadedPortfolio:
 # Reading
 
 
-def load_portfolio(path: str | Path) -> LoadedPortfolio:
+def load_portfolio(path: str | Path, *, profile_root: Path | None = None) -> LoadedPortfolio:
     """Read and validate a portfolio file and the profile files it lists.
 
     Parameters
@@ -83,6 +84,10 @@ def load_portfolio(path: str | Path) -> LoadedPortfolio:
     path : str or Path
         Portfolio file: YAML (``.yaml``, ``.yml``) or JSON (``.json``). Profile file paths inside
         it are relative to its folder.
+    profile_root : Path, optional
+        Confine profile files to this folder (a portfolio from an untrusted sender, e.g. the API):
+        profile paths are then relative to it, with no absolute path, no ``..`` and no symbolic
+        link leading out of it, and errors in those files name only the row, never file contents.
 
     Returns
     -------
@@ -95,7 +100,22 @@ def load_portfolio(path: str | Path) -> LoadedPortfolio:
         unknown market, missing or clashing profile files and columns.
     """
     path = Path(path)
-    data = read_portfolio_data(path)
+    return _load(read_portfolio_data(path), path, profile_root)
+
+
+def load_portfolio_text(
+    text: str, fmt: str, *, path: str | Path, profile_root: Path | None = None
+) -> LoadedPortfolio:
+    """Validate a portfolio given as text (``fmt`` ``yaml`` or ``json``) without writing it anywhere.
+
+    ``path`` is the name it is known by (in messages and :attr:`LoadedPortfolio.path`); profile
+    files are read as :func:`load_portfolio` reads them.
+    """
+    path = Path(path)
+    return _load(parse_portfolio_text(text, fmt, path), path, profile_root)
+
+
+def _load(data: dict[str, Any], path: Path, profile_root: Path | None) -> LoadedPortfolio:
     portfolio = parse_portfolio(data, file=path)
     market = _get_market(portfolio.market, path, data.get("market"))
     zone = portfolio.timezone or market.timezone
@@ -103,8 +123,8 @@ def load_portfolio(path: str | Path) -> LoadedPortfolio:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"timezone: unknown IANA time zone '{zone}'", file=path) from None
-    profiles = _read_profile_files(portfolio, path, zone)
-    _check_profile_columns(portfolio, profiles, path, market)
+    profiles = _read_profile_files(portfolio, path, zone, profile_root)
+    _check_profile_columns(portfolio, profiles, path, market, reveal=profile_root is None)
     return LoadedPortfolio(portfolio=portfolio, path=path, profiles=profiles, market=market)
 
 
@@ -127,25 +147,42 @@ def read_portfolio_data(path: Path) -> dict[str, Any]:
             file=path,
         )
     try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError("portfolio file not found", file=path) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the portfolio file: {exc}", file=path) from None
+    if not stat.S_ISREG(mode):  # a FIFO or a device would block the read or never end
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise InputError(f"the portfolio file is {kind}", file=path)
+    try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError("portfolio file not found", file=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the portfolio file: {exc}", file=path) from None
-    if fmt == "yaml":
-        try:
-            data = yaml.load(text, Loader=PortfolioYamlLoader)  # a SafeLoader subclass
-        except yaml.MarkedYAMLError as exc:
-            raise InputError(describe_yaml_error(exc), file=path) from None
-        except yaml.YAMLError as exc:
-            raise InputError(f"invalid YAML: {exc}", file=path) from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=path
-            ) from None
+    return parse_portfolio_text(text, fmt, path)
+
+
+def parse_portfolio_text(text: str, fmt: str, path: str | Path) -> dict[str, Any]:
+    """Parse portfolio text (``fmt`` ``yaml`` or ``json``) into plain data, without validating it.
+
+    Repeated keys in one mapping (YAML or JSON) are an error, and so is nesting too deep for the
+    parser (``RecursionError``).
+
+    Raises
+    ------
+    InputError
+        Syntax error (with line and column), a repeated key, nesting too deep, or a document that
+        is not a mapping.
+    """
+    try:
+        data = _parse_text(text, fmt, path)
+    except RecursionError:
+        raise InputError(
+            f"the {fmt.upper()} is nested too deeply to read (a portfolio needs a few levels)",
+            file=path,
+        ) from None
     if data is None:
         raise InputError("the portfolio file is empty", file=path)
     if not isinstance(data, dict):
@@ -155,6 +192,34 @@ def read_portfolio_data(path: Path) -> dict[str, Any]:
             file=path,
         )
     return data
+
+
+def _parse_text(text: str, fmt: str, path: str | Path) -> Any:
+    if fmt == "yaml":
+        try:
+            return yaml.load(text, Loader=PortfolioYamlLoader)  # a SafeLoader subclass
+        except yaml.MarkedYAMLError as exc:
+            raise InputError(describe_yaml_error(exc), file=path) from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"invalid YAML: {exc}", file=path) from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except InputError as exc:
+        raise InputError(exc.message, file=path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=path
+        ) from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (``json`` would keep the last silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InputError(f"invalid JSON: key '{key}' appears twice in one object")
+        out[key] = value
+    return out
 
 
 def parse_portfolio(data: dict[str, Any], *, file: str | Path | None = None) -> Portfolio:
@@ -282,21 +347,28 @@ def _get_market(ref: str | MarketSpec, path: Path, raw: Any) -> MarketSpec:
         raise InputError(f"market: {exc.message}", file=path, field="market") from None
 
 
-def _read_profile_files(portfolio: Portfolio, path: Path, zone: str) -> pd.DataFrame | None:
+def _read_profile_files(
+    portfolio: Portfolio, path: Path, zone: str, root: Path | None
+) -> pd.DataFrame | None:
     """Read every profile file and join them on timestamp (outer join, sorted)."""
     if not portfolio.profiles:
         return None
     frames: list[pd.DataFrame] = []
     source: dict[str, str] = {}
     for i, name in enumerate(portfolio.profiles):
-        file = Path(name) if Path(name).is_absolute() else path.parent / name
-        if not file.is_file():
-            raise InputError(f"profiles[{i}]: profile file {file} not found", file=path)
-        frame = read_profiles(file, zone)
+        if root is None:
+            file = Path(name) if Path(name).is_absolute() else path.parent / name
+            if not file.is_file():
+                raise InputError(f"profiles[{i}]: profile file {file} not found", file=path)
+            frame = read_profiles(file, zone)
+        else:
+            frame = _read_confined(confined_profile_file(name, root, f"profiles[{i}]", path),
+                                   zone, f"profiles[{i}] ({name})", path)
         for column in frame.columns:
             if column in source:
+                shown = f"column '{column}'" if root is None else "a column"
                 raise InputError(
-                    f"profiles[{i}]: column '{column}' is in both {source[column]} and {name}; "
+                    f"profiles[{i}]: {shown} is in both {source[column]} and {name}; "
                     "a profile name must be unique across the profile files",
                     file=path,
                 )
@@ -307,11 +379,60 @@ def _read_profile_files(portfolio: Portfolio, path: Path, zone: str) -> pd.DataF
     return pd.concat(frames, axis=1, join="outer", sort=True)
 
 
+def confined_profile_file(name: str, root: Path, where: str, path: Path) -> Path:
+    """The real path of profile file ``name`` inside ``root``, or an ``InputError``.
+
+    ``name`` must be relative, without ``..``; the file it reaches (after every symbolic link)
+    must be a regular file inside ``root``. Messages name ``name`` as given, never the target.
+    """
+    rule = "profile files must be named relative to the service's data folder"
+    pure = PurePosixPath(name)
+    if "\x00" in name or not name.strip():
+        raise InputError(f"{where}: '{name!r}' is not a file name", file=path)
+    if pure.is_absolute() or PureWindowsPath(name).is_absolute() or name.startswith("~"):
+        raise InputError(f"{where}: '{name}' is an absolute path; {rule}", file=path)
+    if ".." in pure.parts or ".." in PureWindowsPath(name).parts:
+        raise InputError(f"{where}: '{name}' contains '..'; {rule}", file=path)
+    base = root.resolve()
+    try:
+        real = (base / pure).resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError(f"{where}: profile file '{name}' not found in the data folder",
+                         file=path) from None
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop, a name too long
+        raise InputError(f"{where}: cannot open '{name}': {type(exc).__name__}", file=path) from None
+    if not real.is_relative_to(base):
+        raise InputError(f"{where}: '{name}' is a symbolic link leading out of the data folder; {rule}",
+                         file=path)
+    if not real.is_file():  # a folder, a FIFO, a device
+        raise InputError(f"{where}: '{name}' is not a regular file", file=path)
+    return real
+
+
+def _read_confined(file: Path, zone: str, where: str, path: Path) -> pd.DataFrame:
+    """Read a profile file for an untrusted sender: an error names the row (and the timestamp
+    column), never the file's cells or header."""
+    try:
+        return read_profiles(file, zone)
+    except InputError as exc:
+        at = [f"row {exc.row}"] if exc.row is not None else []
+        if exc.field == "timestamp":
+            at.append("column 'timestamp'")
+        located = f"{', '.join(at)}: " if at else ""
+        raise InputError(
+            f"{where}: {located}not a valid profile file (its contents are not shown here; "
+            "check it with `vpp validate` on the server)",
+            file=path,
+        ) from None
+
+
 def _check_profile_columns(
-    portfolio: Portfolio, profiles: pd.DataFrame | None, path: Path, market: MarketSpec
+    portfolio: Portfolio, profiles: pd.DataFrame | None, path: Path, market: MarketSpec,
+    *, reveal: bool = True,
 ) -> None:
     """Every column an asset names must exist in the profile files; every profile list must have
-    one value per period of a trading day of ``market``."""
+    one value per period of a trading day of ``market``. ``reveal=False`` lists no column names
+    of the files (an untrusted sender)."""
     columns = [] if profiles is None else list(profiles.columns)
     day_lengths = _day_lengths(market)
     for i, asset in enumerate(portfolio.assets):
@@ -333,6 +454,7 @@ def _check_profile_columns(
                 )
             hint = difflib.get_close_matches(ref, columns, n=1)
             also = f" (did you mean '{hint[0]}'?)" if hint else f"; columns: {', '.join(columns)}"
+            also = also if reveal else ""
             raise InputError(
                 f"{where}: profile column '{ref}' is not in the profile files{also}", file=path
             )

@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from vpp.api.app_version import version
+from vpp.api.body_limit import DEFAULT_MAX_REQUEST_BYTES, RequestSizeLimit
 from vpp.api.deps import ApiState
 from vpp.api.jobs import BacktestRunner
 from vpp.api.routers import backtests, bids, dispatch, health, settlement
@@ -38,6 +39,7 @@ def create_app(
     prices: str | Path | None = None,
     upgrade: bool = True,
     backtest_workers: int = 1,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
 ) -> FastAPI:
     """Build the operator API and dashboard over the service database at ``db_url``.
 
@@ -55,6 +57,8 @@ def create_app(
         Upgrade the schema to the latest migration at start.
     backtest_workers : int
         Backtests run at once (threads).
+    max_request_bytes : int
+        Largest request body accepted (bytes, default 1 MB); larger ones get 413 and are not read.
     """
     engine = make_engine(db_url)
     if upgrade:
@@ -86,6 +90,7 @@ def create_app(
     app.state.sessions = sessions
     for module in (health, portfolio_router, bids, dispatch, settlement, backtests):
         app.include_router(module.router, prefix="/api")
+    app.add_middleware(RequestSizeLimit, max_bytes=max_request_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InputError, _input_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -3,8 +3,8 @@
 The current portfolio is the version of the latest ``portfolio_activations`` row, else the newest
 stored version (the service stores the file it bids with). A version is loaded from its recorded
 path when that file still has the same content, else from its body written to
-``<data_dir>/portfolios/<sha256>.<ext>`` (profile paths in an uploaded body are read relative to
-that folder, so uploads should name profile files by absolute path).
+``<data_dir>/portfolios/<sha256>.<ext>``. Profile paths in an uploaded body are relative to
+``data_dir`` and must stay inside it (see :class:`PortfolioStore`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from market.calendar import trading_day_index
 from market.presets import MarketSpec, get_market
 from vpp.errors import InputError
-from vpp.portfolio_io import LoadedPortfolio, load_portfolio
+from vpp.io_utils import write_text_atomic
+from vpp.portfolio_io import LoadedPortfolio, load_portfolio, load_portfolio_text
 from vpp.service import repository
 from vpp.service.api_tables import PortfolioActivation
 from vpp.service.db import PortfolioVersion
@@ -58,41 +59,63 @@ def sha256(body: str) -> str:
 
 
 class PortfolioStore:
-    """Loads and caches portfolio versions; materialises bodies under ``data_dir``."""
+    """Loads and caches portfolio versions; materialises stored bodies under ``data_dir``.
+
+    A portfolio sent through the API may read profile files only inside ``data_dir`` (named
+    relative to it: no absolute path, no ``..``, no symbolic link leading out), and its errors never
+    show those files' contents (:func:`vpp.portfolio_io.load_portfolio`, ``profile_root``).
+    """
 
     def __init__(self, data_dir: Path) -> None:
-        self.folder = Path(data_dir) / "portfolios"
+        self.root = Path(data_dir).resolve()
+        self.folder = self.root / "portfolios"
         self._cache: dict[str, LoadedPortfolio] = {}
         self._lock = threading.Lock()
 
+    def path_of(self, body: str, fmt: str) -> Path:
+        """Where a stored body lives: ``<folder>/<sha256>.<fmt>``."""
+        return self.folder / f"{sha256(body)}.{fmt}"
+
     def materialise(self, body: str, fmt: str) -> Path:
-        """Write ``body`` to ``<folder>/<sha256>.<fmt>`` (once) and return the path."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{sha256(body)}.{fmt}"
-        if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(body, encoding="utf-8")
-            tmp.replace(path)
+        """Write ``body`` to :meth:`path_of` (atomically, once) and return the path."""
+        path = self.path_of(body, fmt)
+        if not path.is_file():
+            write_text_atomic(body, path)  # a private temporary name: concurrent writers never clash
         return path
 
     def validate(self, body: str, fmt: str) -> LoadedPortfolio:
-        """Load ``body`` as a portfolio file; raises :class:`InputError` naming each bad field."""
-        loaded = load_portfolio(self.materialise(body, fmt))
+        """Load ``body`` as a portfolio, writing and caching nothing.
+
+        Raises
+        ------
+        InputError
+            Naming each bad field.
+        """
+        return load_portfolio_text(body, fmt, path=self.path_of(body, fmt), profile_root=self.root)
+
+    def keep(self, body: str, fmt: str, loaded: LoadedPortfolio) -> None:
+        """Write a validated body to its path and cache it (call when storing the version)."""
+        self.materialise(body, fmt)
         with self._lock:
             self._cache[sha256(body)] = loaded
-        return loaded
 
     def load(self, version: PortfolioVersion) -> LoadedPortfolio:
-        """The loaded portfolio of a stored version (cached by content hash)."""
+        """The loaded portfolio of a stored version (cached by content hash).
+
+        A version stored through the API (its file under ``<data_dir>/portfolios``) is read with
+        the API's confinement; a file the operator registered on the server is read as it is.
+        """
         with self._lock:
             if version.sha256 in self._cache:
                 return self._cache[version.sha256]
         recorded = Path(version.path)
+        uploaded = recorded.parent == self.folder
+        root = self.root if uploaded else None
         if recorded.is_file() and sha256(recorded.read_text(encoding="utf-8")) == version.sha256:
-            loaded = load_portfolio(recorded)
+            loaded = load_portfolio(recorded, profile_root=root)
         else:
             fmt = "json" if recorded.suffix.lower() == ".json" else "yaml"
-            loaded = load_portfolio(self.materialise(version.body, fmt))
+            loaded = load_portfolio(self.materialise(version.body, fmt), profile_root=root)
         with self._lock:
             self._cache[version.sha256] = loaded
         return loaded

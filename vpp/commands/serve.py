@@ -26,6 +26,9 @@ def serve_command(
         Path | None, typer.Option(help="Price history for backtests (default: bundled).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
+    max_request_bytes: Annotated[
+        int, typer.Option(min=1, help="Largest request body accepted (bytes); larger ones get 413.")
+    ] = 1_000_000,
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs) and the dashboard (/) on HOST:PORT.
 
@@ -35,6 +38,7 @@ def serve_command(
 
     from vpp.api.app import create_app
 
-    app = create_app(db, data_dir=data_dir, portfolio=portfolio, prices=prices)
+    app = create_app(db, data_dir=data_dir, portfolio=portfolio, prices=prices,
+                     max_request_bytes=max_request_bytes)
     stdout.print(f"vpp serve: http://{host}:{port}/ (API docs /docs); Ctrl-C to stop")
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())

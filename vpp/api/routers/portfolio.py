@@ -66,7 +66,7 @@ def list_versions(request: Request, _: Reader) -> list[PortfolioVersionOut]:
 
 @router.post("/validate", response_model=PortfolioCheck)
 def validate(request: Request, body: PortfolioIn, _: Reader) -> PortfolioCheck:
-    """Validate a portfolio file without storing it (422 naming each bad field)."""
+    """Validate a portfolio file; nothing is stored or written (422 naming each bad field)."""
     loaded = api(request).store.validate(body.content, body.format)
     return _check(loaded)
 
@@ -75,7 +75,8 @@ def validate(request: Request, body: PortfolioIn, _: Reader) -> PortfolioCheck:
 def replace(request: Request, body: PortfolioIn, principal: Operator) -> PortfolioOut:
     """Store a new portfolio version and make it current (operators only)."""
     state = api(request)
-    loaded = state.store.validate(body.content, body.format)
+    loaded = state.store.validate(body.content, body.format)  # nothing is written before this passes
+    state.store.keep(body.content, body.format, loaded)
     with state.sessions.begin() as session:
         version = store_version(session, loaded, body.content, principal.name)
     return _out(version, loaded)
