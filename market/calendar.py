@@ -151,6 +151,30 @@ def gate_closure(market: MarketSpec | str, day: dt.date | str) -> pd.Timestamp:
     return local.tz_localize(spec.timezone, ambiguous=True, nonexistent="shift_forward")
 
 
+def next_trading_day(market: MarketSpec | str, now: pd.Timestamp | dt.datetime) -> dt.date:
+    """The first trading day whose day-ahead gate closure is still ahead of ``now``.
+
+    Parameters
+    ----------
+    market : MarketSpec or str
+    now : pd.Timestamp or datetime
+        Naive values are read as market-zone wall-clock time.
+
+    Returns
+    -------
+    datetime.date
+        Shanxi (closure 09:30 the day before): at 2024-01-01 09:00+08:00 -> 2024-01-02; at 10:00 ->
+        2024-01-03.
+    """
+    spec = resolve_market(market)
+    stamp = pd.Timestamp(now)
+    local = stamp.tz_localize(spec.timezone) if stamp.tz is None else stamp.tz_convert(spec.timezone)
+    day = local.date()
+    while gate_closure(spec, day) <= local:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def trading_day_of(
     market: MarketSpec | str, ts: pd.Timestamp | dt.datetime | str | pd.DatetimeIndex
 ) -> dt.date | np.ndarray:

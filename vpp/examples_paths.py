@@ -12,6 +12,3 @@ DEFAULT_PORTFOLIO = EXAMPLES_DIR / "shanxi_urban_renewal.yaml"
 
 DEFAULT_PRICES = EXAMPLES_DIR / "data" / "prices_gansu_2024-01_2024-07.csv"
 """Real 15-minute day-ahead and real-time prices (Gansu spot market, 2024-01..07)."""
-
-DEFAULT_BID_DAY = "2024-04-16"
-"""A spring day of the bundled prices with a deep midday trough and an evening peak."""

@@ -481,7 +481,7 @@ def test_fuzzed_parquet_files_raise_input_error_naming_file_row_and_field(tmp_pa
 def _bid_args(prices: Path, folder: Path) -> list[str]:
     return [
         "bid", "--portfolio", str(MINIMAL), "--prices", str(prices), "--day", "2024-01-02",
-        "--out", str(folder / "bid.csv"), "--no-plot",
+        "--out", str(folder / "bid.csv"), "--no-plot", "--allow-late",
     ]  # fmt: skip
 
 

@@ -341,6 +341,7 @@ def _cli_cases(folder: Path) -> list[tuple[str, list[str]]]:
                     "--out",
                     str(folder / "bid.csv"),
                     "--no-plot",
+                    "--allow-late",
                 ],
             )
         )

@@ -114,6 +114,7 @@ def test_vpp_bid_on_a_generic_dst_day_end_to_end(tmp_path, day, periods):
             "--out",
             str(out),
             "--no-plot",
+            "--allow-late",
         ],
     )
     assert result.exit_code == 0, result.output

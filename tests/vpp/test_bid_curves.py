@@ -120,12 +120,13 @@ def test_cli_price_quantity_bid_writes_valid_csv_and_json(tmp_path):
 
     from market.bids import PriceQuantityBid
     from vpp.cli import app
-    from vpp.examples_paths import EXAMPLES_DIR
+    from vpp.examples_paths import DEFAULT_PRICES, EXAMPLES_DIR
 
     out = tmp_path / "bid.csv"
     args = ["bid", "--mode", "price-quantity", "--scenarios", "6", "--seed", "3", "--cvar-weight", "0.2",
-            "--portfolio", str(EXAMPLES_DIR / "minimal.yaml"), "--out", str(out), "--no-plot"]
-    result = CliRunner().invoke(app, args)
+            "--portfolio", str(EXAMPLES_DIR / "minimal.yaml"), "--prices", str(DEFAULT_PRICES),
+            "--day", "2024-04-16", "--out", str(out), "--no-plot"]
+    result = CliRunner().invoke(app, [*args, "--allow-late"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_convert("Asia/Shanghai")
@@ -133,5 +134,5 @@ def test_cli_price_quantity_bid_writes_valid_csv_and_json(tmp_path):
     before = pd.Timestamp("2024-04-15 09:00", tz="Asia/Shanghai")
     assert validate_price_quantity_bid(bid, MARKET, now=before) is None
     assert out.with_suffix(".json").is_file()
-    late = CliRunner().invoke(app, [*args, "--refuse-late"])
-    assert late.exit_code != 0 and "closure" in late.output
+    late = CliRunner().invoke(app, args)  # without --allow-late a bid after gate closure is refused
+    assert late.exit_code == 1 and "closure" in late.output

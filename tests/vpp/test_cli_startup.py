@@ -19,7 +19,10 @@ def _imported_modules(*args: str) -> set[str]:
     """Module names imported by ``python -X importtime -m vpp ARGS``."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "vpp", *args],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert "Usage" in done.stdout
     return {

@@ -138,7 +138,7 @@ def test_bid_and_backtest_run_on_a_user_market_file(tmp_path):
     out = tmp_path / "bid.csv"
     result = runner.invoke(app, [
         "bid", "--portfolio", str(portfolio), "--prices", str(prices), "--day", "2023-03-26",
-        "--out", str(out), "--no-plot",
+        "--out", str(out), "--no-plot", "--allow-late",
     ])
     assert result.exit_code == 0, result.output
     bid = pd.read_csv(out)

@@ -3,19 +3,25 @@
 ``--mode quantity-only`` (default): the deterministic schedule as a 96-point quantity bid.
 ``--mode price-quantity``: price scenarios, the two-stage stochastic model and a step curve per
 period (:mod:`vpp.bid_curves`), validated against the market and written as CSV and JSON.
+
+Safe by default (issue 14 item 1): ``--portfolio`` and ``--prices`` are required, ``--day`` is the
+next trading day whose gate closure is still ahead, a bid after gate closure is refused unless
+``--allow-late``, and the prices the bid used are labelled ``forecast`` or ``realised`` in the
+table, the plot title, the JSON output and OUT_summary.json.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from vpp.console import handles_errors, print_warning, stdout
-from vpp.examples_paths import DEFAULT_BID_DAY, DEFAULT_PORTFOLIO, DEFAULT_PRICES
+from vpp.errors import InputError
 from vpp.price_input import PricesLabelOption, PricesTzOption
 
 if TYPE_CHECKING:  # heavy modules are imported inside the command: `vpp --help` stays fast
@@ -27,17 +33,17 @@ if TYPE_CHECKING:  # heavy modules are imported inside the command: `vpp --help`
 
 @handles_errors
 def bid_command(
-    portfolio: Annotated[
-        Path, typer.Option(help="Portfolio file (YAML or JSON).", show_default="bundled example")
-    ] = DEFAULT_PORTFOLIO,
+    portfolio: Annotated[Path, typer.Option(help="Portfolio file (YAML or JSON).")],
     prices: Annotated[
-        Path,
+        Path, typer.Option(help="Price file holding the trading day (CSV or Parquet, CONVENTIONS format).")
+    ],
+    day: Annotated[
+        str | None,
         typer.Option(
-            help="Price forecast file (CSV or Parquet, CONVENTIONS format).",
-            show_default="bundled real prices",
+            help="Trading day YYYY-MM-DD (market zone).",
+            show_default="the next trading day whose gate closure is ahead",
         ),
-    ] = DEFAULT_PRICES,
-    day: Annotated[str, typer.Option(help="Trading day YYYY-MM-DD (market zone).")] = DEFAULT_BID_DAY,
+    ] = None,
     out: Annotated[Path, typer.Option(help="Bid CSV to write (timestamp,net_mw).")] = Path("out/bid.csv"),
     price_column: Annotated[str, typer.Option(help="Price column to optimise against.")] = "da_price",
     time_limit: Annotated[float, typer.Option(help="HiGHS time limit (s).")] = 60.0,
@@ -52,19 +58,31 @@ def bid_command(
     scenario_method: Annotated[
         str, typer.Option(help="price-quantity: bootstrap or quantile.")
     ] = "bootstrap",
-    refuse_late: Annotated[bool, typer.Option(help="Refuse (not warn) a bid after gate closure.")] = False,
+    allow_late: Annotated[
+        bool, typer.Option(help="Bid although the gate closure has passed (a study of a past day).")
+    ] = False,
+    price_kind: Annotated[
+        str,
+        typer.Option(
+            help="What the prices of the day are: forecast, realised, or auto (realised once the "
+            "day's gate closure has passed, forecast before)."
+        ),
+    ] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON, no table.")] = False,
     prices_tz: PricesTzOption = None,
     prices_label: PricesLabelOption = None,
 ) -> None:
     """Solve the day-ahead schedule of the whole fleet and write the quantity-only bid.
 
     Writes OUT (``timestamp,net_mw``, MW, positive = delivered to the grid), OUT_assets.csv (the
-    per-asset schedule and states) and OUT.png (prices, fleet schedule, battery state of charge).
+    per-asset schedule and states), OUT.png (prices, fleet schedule, battery state of charge) and
+    OUT_summary.json (the figures, and whether the prices were a forecast or the realised ones).
+    A bid after the day's gate closure is refused unless --allow-late.
     """
     import pandas as pd
 
     from market.bids import QuantityBid, validate_quantity_bid, write_bid_csv
-    from market.calendar import gate_closure
+    from market.calendar import gate_closure, next_trading_day
     from optimizer.solver import SolveOptions
     from vpp.day_ahead import plan_day_ahead
     from vpp.io_utils import write_csv_atomic
@@ -72,24 +90,37 @@ def bid_command(
     from vpp.portfolio_io import load_portfolio
     from vpp.price_input import read_price_input
 
-    trading_day = _parse_day(day)
+    if price_kind not in ("auto", "forecast", "realised"):
+        raise InputError(f"unknown price kind '{price_kind}'; known: auto, forecast, realised",
+                         field="--price-kind")
     loaded = load_portfolio(portfolio)
+    now = pd.Timestamp.now(tz=loaded.market.timezone)
+    trading_day = next_trading_day(loaded.market, now) if day is None else _parse_day(day)
+    closure = gate_closure(loaded.market, trading_day)
+    late = bool(now > closure)
+    if late and not allow_late:
+        raise InputError(
+            f"the gate closure of {loaded.market.name} trading day {trading_day} was "
+            f"{closure:%Y-%m-%d %H:%M %Z} (now {now:%Y-%m-%d %H:%M %Z}): a late bid is refused; "
+            "pass --allow-late to bid anyway (e.g. to study a past day), or omit --day for the next "
+            "trading day",
+            field="--day",
+        )
+    kind = ("realised" if late else "forecast") if price_kind == "auto" else price_kind
     price_frame = read_price_input(prices, loaded.market, tz=prices_tz, label=prices_label)
     options = SolveOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap, handoff=handoff)  # type: ignore[arg-type]
     if mode == "price-quantity":
         _price_quantity(
             loaded, price_frame, trading_day, out, price_column, options,
-            scenarios, seed, cvar_weight, cvar_alpha, scenario_method, refuse_late,
+            scenarios, seed, cvar_weight, cvar_alpha, scenario_method, allow_late,
+            {"file": str(prices), "column": price_column, "kind": kind}, as_json,
         )
         return
     if mode != "quantity-only":
-        from vpp.errors import InputError
-
         raise InputError(f"unknown bid mode '{mode}'; known: quantity-only, price-quantity", field="--mode")
     plan = plan_day_ahead(loaded, price_frame, trading_day, price_column=price_column, options=options)
     bid = QuantityBid(market=loaded.market, day=trading_day, net_mw=plan.bid_mw)
-    now = pd.Timestamp.now(tz=loaded.market.timezone)
-    warning = validate_quantity_bid(bid, loaded.market, now=now, allow_late=not refuse_late)
+    warning = validate_quantity_bid(bid, loaded.market, now=now, allow_late=allow_late)
     if warning:
         print_warning(warning)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -102,28 +133,78 @@ def bid_command(
             plot_schedule(
                 plan.result,
                 out.with_suffix(".png"),
-                title=f"{loaded.portfolio.name}: day-ahead schedule for {trading_day}",
+                title=f"{loaded.portfolio.name}: day-ahead schedule for {trading_day} at {kind} prices",
             )
         )
-    _print_summary(plan, loaded.portfolio.name, gate_closure(loaded.market, trading_day), written)
+    price_info = {"file": str(prices), "column": price_column, "kind": kind}
+    summary = _summary(plan, loaded, closure, late, price_info)
+    written.append(_write_summary(summary, out, written))
+    if as_json:
+        print(json.dumps(summary, indent=1))
+        return
+    _print_summary(plan, summary, closure, written)
 
 
 def _parse_day(day: str) -> dt.date:
-    from vpp.errors import InputError
-
     try:
         return dt.date.fromisoformat(day)
     except ValueError:
         raise InputError(f"'{day}' is not a date YYYY-MM-DD", field="--day") from None
 
 
-def _print_summary(plan: DayAheadPlan, name: str, closure: pd.Timestamp, written: list[Path]) -> None:
+def _summary(plan: DayAheadPlan, loaded, closure: pd.Timestamp, late: bool, prices: dict) -> dict[str, Any]:
+    """The bid's figures as plain data: the --json output and OUT_summary.json."""
+    result = plan.result
+    stats = result.stats
+    return {
+        "portfolio": loaded.portfolio.name,
+        "market": loaded.market.name,
+        "trading_day": plan.day.isoformat(),
+        "mode": "quantity-only",
+        "gate_closure": closure.isoformat(),
+        "late": late,
+        "prices": prices,
+        "expected_revenue_yuan": round(float(result.terms_yuan["revenue"]), 2),
+        "costs_yuan": {k: round(float(v), 2) for k, v in result.terms_yuan.items() if k != "revenue" and v},
+        "objective_yuan": round(float(result.objective_yuan), 2),
+        "energy_export_mwh": round(float(result.energy_export_mwh), 3),
+        "energy_import_mwh": round(float(result.energy_import_mwh), 3),
+        "net_energy_mwh": round(float(result.net_mwh.sum()), 3),
+        "peak_export_mw": round(max(float(result.net_mw.max()), 0.0), 3),
+        "peak_import_mw": round(max(float(-result.net_mw.min()), 0.0), 3),
+        "periods": len(result.index),
+        "solver": {"status": str(stats.status), "termination": str(stats.termination),
+                   "handoff": str(stats.handoff), "mip_gap": stats.mip_gap,
+                   "build_s": round(stats.build_seconds, 3), "handoff_s": round(stats.handoff_seconds, 3),
+                   "solve_s": round(stats.solve_seconds, 3)},
+    }
+
+
+def _write_summary(summary: dict[str, Any], out: Path, written: list[Path]) -> Path:
+    """Write OUT_summary.json (atomically), listing the files written beside it."""
+    from vpp.io_utils import write_text_atomic
+
+    path = out.with_name(out.stem + "_summary.json")
+    summary["files"] = [str(p) for p in [*written, path]]
+    return write_text_atomic(json.dumps(summary, indent=1) + "\n", path)
+
+
+def _prices_row(prices: dict) -> tuple[str, str]:
+    return "prices", f"{prices['kind']} ({prices['column']} of {Path(prices['file']).name})"
+
+
+def _print_summary(
+    plan: DayAheadPlan, summary: dict[str, Any], closure: pd.Timestamp, written: list[Path]
+) -> None:
     result = plan.result
     energy = result.net_mwh
-    table = Table(title=f"{name}: day-ahead bid for {plan.day} (gate closure {closure:%Y-%m-%d %H:%M %Z})")
+    kind = summary["prices"]["kind"]
+    table = Table(title=f"{summary['portfolio']}: day-ahead bid for {plan.day} "
+                        f"(gate closure {closure:%Y-%m-%d %H:%M %Z})")
     table.add_column("figure")
-    table.add_column("value", justify="right")
-    table.add_row("expected revenue at forecast prices", f"{result.terms_yuan['revenue']:,.2f} yuan")
+    table.add_column("value", justify="right", overflow="fold")
+    table.add_row(*_prices_row(summary["prices"]))
+    table.add_row(f"expected revenue at {kind} prices", f"{result.terms_yuan['revenue']:,.2f} yuan")
     for term, value in result.terms_yuan.items():
         if term != "revenue" and value:
             table.add_row(f"  cost: {term}", f"{value:,.2f} yuan")
@@ -149,7 +230,8 @@ def _print_summary(plan: DayAheadPlan, name: str, closure: pd.Timestamp, written
 
 def _price_quantity(
     loaded, prices: pd.DataFrame, day: dt.date, out: Path, price_column: str, options: SolveOptions,
-    n: int, seed: int, cvar_weight: float, cvar_alpha: float, method: str, refuse_late: bool,
+    n: int, seed: int, cvar_weight: float, cvar_alpha: float, method: str, allow_late: bool,
+    price_info: dict, as_json: bool,
 ) -> None:
     """Derive, validate and write the price-quantity bid (OUT as CSV, OUT.json)."""
     import pandas as pd
@@ -163,19 +245,37 @@ def _price_quantity(
         method=method, price_column=price_column, options=options,
     )
     now = pd.Timestamp.now(tz=loaded.market.timezone)
-    warning = validate_price_quantity_bid(bid, loaded.market, now=now, allow_late=not refuse_late)
+    warning = validate_price_quantity_bid(bid, loaded.market, now=now, allow_late=allow_late)
     if warning:
         print_warning(warning)
     out.parent.mkdir(parents=True, exist_ok=True)
     written = [write_price_quantity_csv(bid, out), write_price_quantity_json(bid, out.with_suffix(".json"))]
     segments = bid.segments.groupby("timestamp").size()
+    closure = gate_closure(loaded.market, day)
+    summary = {
+        "portfolio": loaded.portfolio.name, "market": loaded.market.name, "trading_day": day.isoformat(),
+        "mode": "price-quantity", "gate_closure": closure.isoformat(), "late": bool(now > closure),
+        "prices": {**price_info, "note": "scenarios are centred on these prices"},
+        "scenarios": {"n": n, "method": method, "seed": seed},
+        "cvar": {"weight": cvar_weight, "alpha": cvar_alpha, "value_yuan": round(float(result.cvar_yuan), 2)},
+        "expected_profit_yuan": round(float(result.expected_profit_yuan), 2),
+        "worst_scenario_yuan": round(float(result.profit_yuan.min()), 2),
+        "best_scenario_yuan": round(float(result.profit_yuan.max()), 2),
+        "segments_per_period": {"min": int(segments.min()), "max": int(segments.max())},
+    }
+    written.append(_write_summary(summary, out, written))
+    if as_json:
+        print(json.dumps(summary, indent=1))
+        return
     table = Table(title=f"{loaded.portfolio.name}: price-quantity bid for {day} "
-                        f"(gate closure {gate_closure(loaded.market, day):%Y-%m-%d %H:%M %Z})")
+                        f"(gate closure {closure:%Y-%m-%d %H:%M %Z})")
     table.add_column("figure")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", overflow="fold")
+    table.add_row(*_prices_row(summary["prices"]))
     table.add_row("scenarios (method, seed)", f"{n} ({method}, {seed})")
     table.add_row("CVaR weight / alpha", f"{cvar_weight:g} / {cvar_alpha:g}")
-    table.add_row("expected profit", f"{result.expected_profit_yuan:,.2f} yuan")
+    table.add_row(f"expected profit (scenarios around {price_info['kind']} prices)",
+                  f"{result.expected_profit_yuan:,.2f} yuan")
     table.add_row(f"CVaR {cvar_alpha:g} of profit", f"{result.cvar_yuan:,.2f} yuan")
     profit = result.profit_yuan
     table.add_row("worst / best scenario", f"{profit.min():,.2f} / {profit.max():,.2f} yuan")
