@@ -68,3 +68,46 @@ def simulation_command(config, day: str, prices: str, day_seconds: float, *extra
 def simulate_command() -> Callable[..., list[str]]:
     """:func:`simulation_command`, for tests in any package."""
     return simulation_command
+
+
+@pytest.fixture
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., object]]:
+    """A factory of headless Chromium sessions (Selenium) that are closed after the test.
+
+    ``chromium(width=1280, height=1000)`` returns a ``webdriver.Chrome`` whose downloads go to its
+    ``download_dir`` attribute. Skipped when Chromium or its driver is missing, except in CI
+    (``CI=true``), where that fails: CI must run the browser tests.
+    """
+    import shutil
+    from pathlib import Path
+
+    browser_path = shutil.which("chromium") or shutil.which("chromium-browser")
+    fallback = "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+    driver_path = shutil.which("chromedriver") or fallback
+    if not (browser_path and driver_path):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium and chromium-driver are missing: CI must run the browser tests (.ci/run)")
+        pytest.skip("chromium or chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opened = []
+
+    def start(width: int = 1280, height: int = 1000) -> object:
+        folder = tmp_path_factory.mktemp("chromium")
+        options = webdriver.ChromeOptions()
+        options.binary_location = browser_path
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                    f"--user-data-dir={folder / 'profile'}", f"--window-size={width},{height}"):
+            options.add_argument(arg)
+        options.add_experimental_option("prefs", {"download.default_directory": str(folder / "downloads"),
+                                                  "download.prompt_for_download": False})
+        browser = webdriver.Chrome(service=Service(driver_path), options=options)
+        browser.download_dir = folder / "downloads"  # type: ignore[attr-defined]
+        opened.append(browser)
+        return browser
+
+    yield start
+    for browser in opened:
+        browser.quit()

@@ -11,7 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from vpp.api.app_version import version
@@ -28,7 +29,7 @@ from vpp.service.db import make_engine, session_factory, upgrade_schema
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-"""The dashboard: plain HTML, JavaScript and the bundled Chart.js (no CDN)."""
+"""The dashboard (plain HTML, JavaScript, the bundled Chart.js) and Swagger UI's files: no CDN."""
 
 
 def create_app(
@@ -80,6 +81,8 @@ def create_app(
         engine.dispose()
 
     app = FastAPI(
+        docs_url=None,  # served below from local files: the CDN default is blank offline
+        redoc_url=None,
         title="vpp operator API",
         version=version(),
         description="Portfolio, day-ahead bids, dispatch, settlement and backtests of the vpp service. "
@@ -94,6 +97,16 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InputError, _input_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - Swagger UI",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from the validator's site
+        )
 
     @app.get("/", include_in_schema=False)
     def dashboard() -> FileResponse:

@@ -95,12 +95,19 @@ class BidSummary(BaseModel):
     status: Literal["awaiting_approval", "approved"]
     approved_by: str | None = None
     approved_at: dt.datetime | None = None
+    stage: Literal["awaiting_approval", "approved", "dispatching", "settled"] = Field(
+        description="Where the bid is: awaiting approval, approved, being dispatched (setpoints sent "
+        "for some of its periods) or settled (the day's statement exists)."
+    )
+    dispatched_periods: int = Field(description="Periods of the day with setpoints sent.")
+    settled_revenue_yuan: float | None = Field(default=None, description="The day's settled revenue (yuan).")
     export_mwh: float
     import_mwh: float
 
 
 class BidOut(BidSummary):
     gate_closure: str
+    timezone: str = Field(description="The market's time zone (IANA), in which period starts are given.")
     portfolio_version_id: int | None
     expected_revenue_yuan: float | None = None
     solver_status: str | None = None

@@ -23,7 +23,7 @@ from vpp.api.store import Day, local_iso
 from vpp.service import repository
 from vpp.service.api_tables import BidApproval
 from vpp.service.config import ServiceConfig
-from vpp.service.db import Bid, Forecast
+from vpp.service.db import Bid, Forecast, Setpoint, Statement
 from vpp.service.pipeline import Pipeline
 
 router = APIRouter(prefix="/bids", tags=["bids"])
@@ -42,7 +42,13 @@ def _summary(session: Session, market: MarketSpec, day: dt.date) -> BidOut | Non
     prices = repository.prices_between(session, rows[0].period_start, rows[-1].period_start + dt.timedelta(1))
     run = repository.find_run(session, "bid", day.isoformat())
     detail = json.loads(run.detail or "{}") if run is not None else {}
-    index = Day.of(market, day).index
+    days = Day.of(market, day)
+    index = days.index
+    dispatched = session.scalar(
+        sa.select(sa.func.count(sa.distinct(Setpoint.period_start))).where(
+            Setpoint.period_start >= days.start, Setpoint.period_start < days.end)
+    ) or 0
+    statement = session.get(Statement, day)
     net = np.array([r.net_mw for r in rows])
     export, imported = _energy(net, period_hours(index, market)[: len(net)])
 
@@ -54,6 +60,10 @@ def _summary(session: Session, market: MarketSpec, day: dt.date) -> BidOut | Non
         day=day, periods=len(rows), status="approved" if approval else "awaiting_approval",
         approved_by=approval.approved_by if approval else None,
         approved_at=approval.approved_at if approval else None,
+        stage=_stage(approval is not None, dispatched, statement is not None),
+        dispatched_periods=int(dispatched),
+        settled_revenue_yuan=statement.revenue if statement is not None else None,
+        timezone=market.timezone,
         export_mwh=round(export, 6), import_mwh=round(imported, 6),
         gate_closure=gate_closure(market, day).isoformat(),
         portfolio_version_id=rows[0].portfolio_version_id,
@@ -62,6 +72,15 @@ def _summary(session: Session, market: MarketSpec, day: dt.date) -> BidOut | Non
         bid_periods=[BidPeriod(period_start=local_iso(r.period_start, market), net_mw=r.net_mw,
                                forecast_da=da(r.period_start)) for r in rows],
     )
+
+
+def _stage(approved: bool, dispatched: int, settled: bool) -> str:
+    """Where the bid is in its life: settled, then dispatching, then approved or awaiting approval."""
+    if settled:
+        return "settled"
+    if dispatched:
+        return "dispatching"
+    return "approved" if approved else "awaiting_approval"
 
 
 @router.get("", response_model=list[BidSummary])
@@ -76,7 +95,7 @@ def list_bids(
         ).all()
         out = [_summary(session, market, d) for d in days]
     return [BidSummary(**o.model_dump(exclude={"gate_closure", "portfolio_version_id", "bid_periods",
-                                               "expected_revenue_yuan", "solver_status"}))
+                                               "expected_revenue_yuan", "solver_status", "timezone"}))
             for o in out if o is not None]
 
 
