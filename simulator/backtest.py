@@ -141,6 +141,8 @@ def summarise(
         "last_day": str(days[-1]),
         "portfolio": loaded.portfolio.name,
         "market": loaded.market.name,
+        "currency": loaded.market.currency,
+        "money_unit": loaded.market.money_unit,
         "forecast": run.forecast,
         "strategies": blocks,
         "forecast_errors": errors,

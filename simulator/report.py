@@ -34,13 +34,13 @@ def _png(fig: plt.Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _plots(result: BacktestResult, tz: str) -> list[tuple[str, str]]:
+def _plots(result: BacktestResult, tz: str, money: str, price_unit: str) -> list[tuple[str, str]]:
     plots = []
     fig, ax = plt.subplots(figsize=(9, 3.5))
     for name, settlement in result.settlements.items():
         cumulative = settlement["revenue"].cumsum()
         ax.plot(cumulative.index.tz_convert(tz), cumulative.to_numpy(), label=name)
-    ax.set_ylabel("yuan")
+    ax.set_ylabel(money)
     ax.legend()
     ax.set_title("Cumulative revenue")
     plots.append(("Cumulative revenue of each strategy", _png(fig)))
@@ -48,7 +48,7 @@ def _plots(result: BacktestResult, tz: str) -> list[tuple[str, str]]:
     daily = pd.DataFrame({name: daily_revenue(s, tz) for name, s in result.settlements.items()})
     fig, ax = plt.subplots(figsize=(9, 3.5))
     daily.plot.bar(ax=ax, width=0.8)
-    ax.set_ylabel("yuan")
+    ax.set_ylabel(money)
     ax.set_title("Daily revenue")
     plots.append(("Daily revenue", _png(fig)))
 
@@ -61,7 +61,7 @@ def _plots(result: BacktestResult, tz: str) -> list[tuple[str, str]]:
     ax.plot(times, one["p_da"], label="DA price")
     ax.plot(times, one["p_rt"], label="RT price")
     ax.plot(times, one["forecast_da"], "--", label="DA forecast")
-    ax.set_ylabel("yuan/MWh")
+    ax.set_ylabel(price_unit)
     ax2 = ax.twinx()
     ax2.step(times, one["bid_mw"], where="post", color="black", label="bid q_da")
     ax2.step(times, one["actual_mw"], where="post", color="grey", alpha=0.7, label="actual")
@@ -85,7 +85,7 @@ def _plots(result: BacktestResult, tz: str) -> list[tuple[str, str]]:
     fig, ax = plt.subplots(figsize=(9, 3.0))
     ax.plot(error.index.tz_convert(tz), error.to_numpy(), lw=0.8)
     ax.axhline(0, color="black", lw=0.5)
-    ax.set_ylabel("yuan/MWh")
+    ax.set_ylabel(price_unit)
     ax.set_title(f"DA forecast error ({result.run.forecast}): forecast - realised")
     plots.append(("Forecast error", _png(fig)))
     return plots
@@ -98,6 +98,7 @@ def _table(frame: pd.DataFrame) -> str:
 def write_report(result: BacktestResult, path: Path, loaded: LoadedPortfolio) -> Path:
     """Write ``report.html`` for ``result`` and return its path."""
     tz = loaded.market.timezone
+    money, price_unit = loaded.market.money_unit, loaded.market.price_unit
     summary = result.summary
     blocks = pd.DataFrame(summary["strategies"]).T
     errors = pd.DataFrame(summary["forecast_errors"]).T
@@ -109,17 +110,17 @@ def write_report(result: BacktestResult, path: Path, loaded: LoadedPortfolio) ->
         f"<p>Market {html.escape(summary['market'])}, {summary['first_day']} to {summary['last_day']} "
         f"({summary['days']} days, {summary['periods']} periods), DA forecast "
         f"<code>{html.escape(summary['forecast'])}</code>. Perfect-foresight bound "
-        f"{summary['perfect_foresight_revenue_yuan']:,.2f} yuan; passive position (no flexibility used: "
-        f"the envelope baseline bid and delivered) {summary['passive_revenue_yuan']:,.2f} yuan. "
+        f"{summary['perfect_foresight_revenue_yuan']:,.2f} {money}; passive position (no flexibility used: "
+        f"the envelope baseline bid and delivered) {summary['passive_revenue_yuan']:,.2f} {money}. "
         "Capture ratio = (revenue - passive) / (perfect foresight - passive); value over passive = "
-        "revenue - passive. Money in yuan, energy in MWh.</p>",
+        f"revenue - passive. Money in {money} (columns named _yuan hold {money}), energy in MWh.</p>",
         *[f"<p><b>Passive baseline:</b> {html.escape(n)}</p>" for n in summary.get("passive_notes", [])],
         "<h2>Strategies</h2>",
         _table(blocks),
-        "<h2>DA forecast errors (yuan/MWh)</h2>",
+        f"<h2>DA forecast errors ({price_unit})</h2>",
         _table(errors),
     ]
-    for title, png in _plots(result, tz):
+    for title, png in _plots(result, tz, money, price_unit):
         label = html.escape(title)
         parts.append(f"<h2>{label}</h2><img alt='{label}' src='data:image/png;base64,{png}'>")
     parts.append("</body></html>")

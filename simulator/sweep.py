@@ -211,8 +211,13 @@ def _variant_task(
     return replay_task(loaded, prices, days, strategy, forecast, options)
 
 
-def write_sweep(result: SweepResult, out: Path, title: str = "Parameter sweep") -> list[Path]:
-    """Write ``sweep.csv``, ``sweep.png`` and ``sweep.html`` into ``out``; return their paths."""
+def write_sweep(
+    result: SweepResult, out: Path, title: str = "Parameter sweep", money: str = "yuan"
+) -> list[Path]:
+    """Write ``sweep.csv``, ``sweep.png`` and ``sweep.html`` into ``out``; return their paths.
+
+    ``money`` names the market's currency in the plot and page (columns keep their ``_yuan`` names).
+    """
     import base64
     import io
 
@@ -229,7 +234,7 @@ def write_sweep(result: SweepResult, out: Path, title: str = "Parameter sweep") 
     order = list(dict.fromkeys(table["variant"]))
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     value.loc[order].plot.bar(ax=axes[0], width=0.8)
-    axes[0].set_ylabel("yuan")
+    axes[0].set_ylabel(money)
     axes[0].set_title("Value over passive (revenue - passive revenue)")
     capture.loc[order].plot.bar(ax=axes[1], width=0.8, legend=False)
     axes[1].axhline(0, color="black", lw=0.5)
@@ -247,7 +252,8 @@ def write_sweep(result: SweepResult, out: Path, title: str = "Parameter sweep") 
         "<!doctype html><html><head><meta charset='utf-8'><title>VPP sweep</title><style>"
         "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
         "td,th{padding:2px 8px;text-align:right}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><p>{len(order)} variants, {result.seconds:.1f} s. Money in yuan; "
+        f"<h1>{html.escape(title)}</h1><p>{len(order)} variants, {result.seconds:.1f} s. "
+        f"Money in {html.escape(money)}; "
         "capture ratio = (revenue - passive) / (perfect foresight - passive).</p>"
         + table.to_html(border=0, index=False, na_rep="-", float_format=lambda v: f"{v:,.4g}")
         + f"<img alt='sweep' src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}'>"

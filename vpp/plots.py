@@ -13,8 +13,14 @@ import pandas as pd
 from optimizer.result import ScheduleResult
 
 
-def plot_schedule(result: ScheduleResult, path: str | Path, title: str = "Day-ahead schedule") -> Path:
-    """Write a three-panel PNG: price (yuan/MWh), net position by asset type (MW), battery SoC (MWh).
+def plot_schedule(
+    result: ScheduleResult,
+    path: str | Path,
+    title: str = "Day-ahead schedule",
+    price_unit: str = "yuan/MWh",
+) -> Path:
+    """Write a three-panel PNG: price (``price_unit``, the market's), net position by asset type (MW),
+    battery SoC (MWh).
 
     The file is written to a temporary name and renamed, so a reader never sees a partial plot.
     """
@@ -24,7 +30,7 @@ def plot_schedule(result: ScheduleResult, path: str | Path, title: str = "Day-ah
     fig, axes = plt.subplots(3, 1, figsize=(11, 8.5), sharex=True, constrained_layout=True)
     ax_price, ax_net, ax_soc = axes
     ax_price.step(index, result.price.to_numpy(), where="post", color="tab:red")
-    ax_price.set_ylabel("price (yuan/MWh)")
+    ax_price.set_ylabel(f"price ({price_unit})")
     ax_price.set_title(title)
     by_type = result.asset_net_mw.T.groupby(pd.Series(result.asset_family)).sum().T
     positive = by_type.clip(lower=0)

@@ -1,5 +1,7 @@
 """Request and response models of the API (pydantic v2). Units as CONVENTIONS.md: MW (positive =
-to the grid), MWh, yuan/MWh, yuan; timestamps ISO 8601 in the market's zone, labelling period starts.
+to the grid), MWh, currency/MWh, currency; timestamps ISO 8601 in the market's zone, labelling period
+starts. Money and prices are in the market's currency, named by the ``currency`` field of every
+response that carries them (CNY = yuan; fields named ``*_yuan`` hold that currency too).
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class PortfolioCheck(BaseModel):
     valid: bool = True
     name: str
     market: str
+    currency: str = Field(
+        default="CNY", description="ISO 4217 code of the market's currency: every price is per MWh in it."
+    )
     assets: list[AssetOut]
     envelope: EnvelopeSummary | None = None
     envelope_error: str | None = None
@@ -53,6 +58,9 @@ class PortfolioVersionOut(BaseModel):
 
 class PortfolioOut(PortfolioVersionOut):
     market: str
+    currency: str = Field(
+        default="CNY", description="ISO 4217 code of the market's currency: every price is per MWh in it."
+    )
     assets: list[AssetOut]
     body: str
 
@@ -110,6 +118,9 @@ class BidOut(BidSummary):
     timezone: str = Field(description="The market's time zone (IANA), in which period starts are given.")
     portfolio_version_id: int | None
     expected_revenue_yuan: float | None = None
+    currency: str = Field(
+        default="CNY", description="ISO 4217 code of the market's currency, that of every money amount."
+    )
     solver_status: str | None = None
     bid_periods: list[BidPeriod]
 
@@ -149,6 +160,9 @@ class PricePeriod(BaseModel):
 
 class PricesOut(BaseModel):
     day: dt.date
+    currency: str = Field(
+        default="CNY", description="ISO 4217 code of the market's currency: every price is per MWh in it."
+    )
     periods: list[PricePeriod]
 
 
@@ -165,6 +179,9 @@ class StatementOut(BaseModel):
     da_revenue: float
     rt_revenue: float
     revenue: float
+    currency: str = Field(
+        default="CNY", description="ISO 4217 code of the market's currency, that of every money amount."
+    )
 
 
 class SettlementPeriod(BaseModel):
@@ -193,6 +210,9 @@ class MonthlyOut(BaseModel):
     da_revenue: float
     rt_revenue: float
     revenue: float
+    currency: str = Field(
+        default="CNY", description="ISO 4217 code of the market's currency, that of every money amount."
+    )
     daily: list[StatementOut]
 
 

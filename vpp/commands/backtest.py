@@ -102,7 +102,8 @@ def _money(value: float | None) -> str:
 
 def _print_summary(summary: dict) -> None:
     table = Table(title=f"{summary['portfolio']}: backtest {summary['first_day']} to {summary['last_day']}")
-    for column in ("strategy", "revenue (yuan)", "DA", "RT", "over passive", "capture", "yuan/MWh",
+    money = summary.get("money_unit", "yuan")
+    for column in ("strategy", f"revenue ({money})", "DA", "RT", "over passive", "capture", f"{money}/MWh",
                    "daily sd", "worst day", "RT solves"):
         table.add_column(column, justify="right")
     for name, block in summary["strategies"].items():
@@ -120,12 +121,12 @@ def _print_summary(summary: dict) -> None:
             str(block["realtime_solves"]),
         )
     stdout.print(table)
-    stdout.print(f"passive position (no flexibility used): {summary['passive_revenue_yuan']:,.2f} yuan; "
+    stdout.print(f"passive position (no flexibility used): {summary['passive_revenue_yuan']:,.2f} {money}; "
                  "capture = (revenue - passive) / (perfect foresight - passive)")
     for note in summary.get("passive_notes", []):
         stdout.print(f"[yellow]passive baseline: {note}[/yellow]")
     vss = summary["strategies"].get("stochastic", {}).get("value_of_stochastic_solution_yuan")
     if vss is not None:
-        stdout.print(f"value of the stochastic solution (stochastic - da_rt): {vss:,.2f} yuan")
+        stdout.print(f"value of the stochastic solution (stochastic - da_rt): {vss:,.2f} {money}")
     stdout.print(f"model builds {summary['run']['model_builds']}, solves {summary['run']['solves']}, "
                  f"{summary['run']['seconds']:.1f} s")

@@ -134,6 +134,7 @@ def bid_command(
                 plan.result,
                 out.with_suffix(".png"),
                 title=f"{loaded.portfolio.name}: day-ahead schedule for {trading_day} at {kind} prices",
+                price_unit=loaded.market.price_unit,
             )
         )
     price_info = {"file": str(prices), "column": price_column, "kind": kind}
@@ -159,6 +160,8 @@ def _summary(plan: DayAheadPlan, loaded, closure: pd.Timestamp, late: bool, pric
     return {
         "portfolio": loaded.portfolio.name,
         "market": loaded.market.name,
+        "currency": loaded.market.currency,
+        "money_unit": loaded.market.money_unit,
         "trading_day": plan.day.isoformat(),
         "mode": "quantity-only",
         "gate_closure": closure.isoformat(),
@@ -199,16 +202,17 @@ def _print_summary(
     result = plan.result
     energy = result.net_mwh
     kind = summary["prices"]["kind"]
+    money = summary["money_unit"]  # the market's currency (yuan for CNY)
     table = Table(title=f"{summary['portfolio']}: day-ahead bid for {plan.day} "
                         f"(gate closure {closure:%Y-%m-%d %H:%M %Z})")
     table.add_column("figure")
     table.add_column("value", justify="right", overflow="fold")
     table.add_row(*_prices_row(summary["prices"]))
-    table.add_row(f"expected revenue at {kind} prices", f"{result.terms_yuan['revenue']:,.2f} yuan")
+    table.add_row(f"expected revenue at {kind} prices", f"{result.terms_yuan['revenue']:,.2f} {money}")
     for term, value in result.terms_yuan.items():
         if term != "revenue" and value:
-            table.add_row(f"  cost: {term}", f"{value:,.2f} yuan")
-    table.add_row("objective (revenue - costs)", f"{result.objective_yuan:,.2f} yuan")
+            table.add_row(f"  cost: {term}", f"{value:,.2f} {money}")
+    table.add_row("objective (revenue - costs)", f"{result.objective_yuan:,.2f} {money}")
     table.add_row("energy exported", f"{result.energy_export_mwh:,.3f} MWh")
     table.add_row("energy imported", f"{result.energy_import_mwh:,.3f} MWh")
     table.add_row("net energy", f"{energy.sum():,.3f} MWh")
@@ -254,6 +258,7 @@ def _price_quantity(
     closure = gate_closure(loaded.market, day)
     summary = {
         "portfolio": loaded.portfolio.name, "market": loaded.market.name, "trading_day": day.isoformat(),
+        "currency": loaded.market.currency, "money_unit": loaded.market.money_unit,
         "mode": "price-quantity", "gate_closure": closure.isoformat(), "late": bool(now > closure),
         "prices": {**price_info, "note": "scenarios are centred on these prices"},
         "scenarios": {"n": n, "method": method, "seed": seed},
@@ -267,6 +272,7 @@ def _price_quantity(
     if as_json:
         print(json.dumps(summary, indent=1))
         return
+    money = loaded.market.money_unit
     table = Table(title=f"{loaded.portfolio.name}: price-quantity bid for {day} "
                         f"(gate closure {closure:%Y-%m-%d %H:%M %Z})")
     table.add_column("figure")
@@ -275,10 +281,10 @@ def _price_quantity(
     table.add_row("scenarios (method, seed)", f"{n} ({method}, {seed})")
     table.add_row("CVaR weight / alpha", f"{cvar_weight:g} / {cvar_alpha:g}")
     table.add_row(f"expected profit (scenarios around {price_info['kind']} prices)",
-                  f"{result.expected_profit_yuan:,.2f} yuan")
-    table.add_row(f"CVaR {cvar_alpha:g} of profit", f"{result.cvar_yuan:,.2f} yuan")
+                  f"{result.expected_profit_yuan:,.2f} {money}")
+    table.add_row(f"CVaR {cvar_alpha:g} of profit", f"{result.cvar_yuan:,.2f} {money}")
     profit = result.profit_yuan
-    table.add_row("worst / best scenario", f"{profit.min():,.2f} / {profit.max():,.2f} yuan")
+    table.add_row("worst / best scenario", f"{profit.min():,.2f} / {profit.max():,.2f} {money}")
     table.add_row("segments per period (min / max)", f"{segments.min()} / {segments.max()}")
     table.add_row("deliverable box width (mean)", f"{float((result.hi_mw - result.lo_mw).mean()):,.3f} MW")
     table.add_row("LP size", f"{result.n_variables:,} columns, {result.n_constraints:,} rows")

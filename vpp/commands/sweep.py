@@ -44,7 +44,7 @@ def sweep_command(
     """Backtest every combination of the --param values (one Dask task per variant and strategy).
 
     Writes OUT/sweep.csv (one row per variant and strategy: total revenue, capture ratio, value
-    over passive, yuan/MWh), OUT/sweep.png and OUT/sweep.html.
+    over passive, currency/MWh), OUT/sweep.png and OUT/sweep.html.
     """
     import pandas as pd
 
@@ -68,10 +68,15 @@ def sweep_command(
     options = SolveOptions(time_limit_s=time_limit, explain_infeasible=False)
     result = run_sweep(portfolio, params, frame, days, strategy.split(","), forecast=forecast,
                        options=options, workers=workers or None, scheduler=scheduler)
-    written = write_sweep(result, out, title=f"Sweep of {loaded.portfolio.name}, {first} to {last}")
+    written = write_sweep(
+        result, out, title=f"Sweep of {loaded.portfolio.name}, {first} to {last}",
+        money=loaded.market.money_unit,
+    )
     if not quiet:
         table = Table(title=f"sweep: {len(result.results)} variants, {result.seconds:.1f} s")
-        for column in ("variant", "strategy", "revenue (yuan)", "over passive", "capture", "yuan/MWh"):
+        money = loaded.market.money_unit
+        columns = ("variant", "strategy", f"revenue ({money})", "over passive", "capture", f"{money}/MWh")
+        for column in columns:
             table.add_column(column, justify="right")
         for row in result.table.itertuples():
             table.add_row(

@@ -78,14 +78,14 @@ def history(
 
 @router.get("/prices", response_model=PricesOut, tags=["prices"])
 def prices(request: Request, _: Reader, day: DayQuery = None) -> PricesOut:
-    """Cleared day-ahead and real-time prices and the forecast of ``day`` (yuan/MWh)."""
+    """Cleared day-ahead and real-time prices and the forecast of ``day`` (market currency/MWh)."""
     market = market_of(request)
     day = day or today(market)
     window = Day.of(market, day)
     with api(request).sessions() as session:
         stored = repository.prices_between(session, window.start, window.end)
         forecast = repository.forecasts_for(session, day)
-    return PricesOut(day=day, periods=[
+    return PricesOut(day=day, currency=market.currency, periods=[
         PricePeriod(period_start=local_iso(t, market),
                     da_price=getattr(stored.get(t), "da_price", None),
                     rt_price=getattr(stored.get(t), "rt_price", None), forecast_da=forecast.get(t))

@@ -36,7 +36,8 @@ def _assets(loaded: LoadedPortfolio) -> list[AssetOut]:
 def _out(version: PortfolioVersion, loaded: LoadedPortfolio) -> PortfolioOut:
     return PortfolioOut(
         id=version.id, sha256=version.sha256, name=version.name, created_at=version.created_at,
-        current=True, market=loaded.market.name, assets=_assets(loaded), body=version.body,
+        current=True, market=loaded.market.name, currency=loaded.market.currency,
+        assets=_assets(loaded), body=version.body,
     )
 
 
@@ -115,7 +116,8 @@ def _check(loaded: LoadedPortfolio) -> PortfolioCheck:
     from market.calendar import trading_day_index
     from vpp.portfolio_io import default_day
 
-    check = PortfolioCheck(name=loaded.portfolio.name, market=loaded.market.name, assets=_assets(loaded))
+    check = PortfolioCheck(name=loaded.portfolio.name, market=loaded.market.name,
+                           currency=loaded.market.currency, assets=_assets(loaded))
     try:
         day = default_day(loaded)
         env = flexibility_envelope(loaded, trading_day_index(loaded.market, day))
