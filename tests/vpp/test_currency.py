@@ -44,7 +44,7 @@ def test_units_follow_the_currency():
 def test_bid_summary_of_a_euro_market_prints_euro(tmp_path):
     out = tmp_path / "bid.csv"
     result = runner.invoke(app, ["bid", "--portfolio", str(_portfolio(tmp_path)), "--prices", str(DE_LU),
-                                 "--day", "2023-03-26", "--out", str(out), "--no-plot"])
+                                 "--day", "2023-03-26", "--out", str(out), "--no-plot", "--allow-late"])
     assert result.exit_code == 0, result.output
     assert "EUR" in result.output and "yuan" not in result.output
 

@@ -42,7 +42,7 @@ def _portfolio(folder: Path, market: str) -> Path:
 def _bid(tmp_path: Path, portfolio: Path, prices: Path, day: str, *options: str):
     out = tmp_path / f"bid_{len(list(tmp_path.iterdir()))}.csv"
     result = runner.invoke(app, ["bid", "--portfolio", str(portfolio), "--prices", str(prices),
-                                 "--day", day, "--out", str(out), "--no-plot", *options])
+                                 "--day", day, "--out", str(out), "--no-plot", "--allow-late", *options])
     return result, out
 
 
@@ -110,7 +110,7 @@ def test_naive_timestamps_are_read_in_the_zone_the_user_states(tmp_path):
     assert result.exit_code == 0, result.output
     assert len(pd.read_csv(out)) == 25
     wrong = runner.invoke(app, ["bid", "--portfolio", str(portfolio), "--prices", str(utc), "--day",
-                                "2023-10-29", "--prices-tz", "Mars/Base", "--no-plot"])
+                                "2023-10-29", "--prices-tz", "Mars/Base", "--no-plot", "--allow-late"])
     assert wrong.exit_code == 1 and "unknown IANA time zone 'Mars/Base'" in wrong.output
 
 
