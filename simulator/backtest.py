@@ -158,12 +158,14 @@ def _closure(loaded: LoadedPortfolio, day: dt.date) -> pd.Timestamp:
     return gate_closure(loaded.market, day)
 
 
-def write_backtest(result: BacktestResult, out: Path, loaded: LoadedPortfolio) -> list[Path]:
+def write_backtest(
+    result: BacktestResult, out: Path, loaded: LoadedPortfolio, *, lang: str = "en"
+) -> list[Path]:
     """Write the backtest's files into ``out`` (atomically each) and return their paths.
 
     The folder then holds this run only: files an earlier run wrote and this one did not (another
     strategy's folder) are deleted, and ``manifest.json`` lists this run's files
-    (:mod:`simulator.run_folder`).
+    (:mod:`simulator.run_folder`). ``lang`` ("en" or "zh") is the language the report opens in.
     """
     from simulator.report import write_report
     from simulator.run_folder import finish_run, new_run_id, previous_outputs
@@ -181,7 +183,7 @@ def write_backtest(result: BacktestResult, out: Path, loaded: LoadedPortfolio) -
             written.append(write_csv_atomic(assets, folder / "assets.csv"))
     text = json.dumps(result.summary, indent=2, default=_json_default)
     written.append(write_text_atomic(text + "\n", out / "summary.json"))
-    written.append(write_report(result, out / "report.html", loaded))
+    written.append(write_report(result, out / "report.html", loaded, lang=lang))
     written.append(finish_run(out, written, before, run_id))
     return written
 

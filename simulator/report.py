@@ -1,127 +1,484 @@
-"""The HTML report of a backtest: one self-contained page, PNG plots embedded as base64, no JS.
+"""The HTML report of a backtest: one self-contained page an analyst can send (works offline).
 
-Plots (matplotlib, Agg): cumulative revenue of each strategy, daily revenue, one day's prices
-against the first strategy's bid and dispatch, battery state of charge, DA forecast error.
-Tables: the summary per strategy and the forecast errors.
+Contents, in English or Chinese (``lang``; a switch on the page changes it):
+
+- a headline table: revenue, value over passive, capture against each bound the summary holds,
+  yuan/MWh, with the references (passive position, bounds) below and the definitions beside it;
+- interactive plotly charts (plotly.js embedded in the page), time axes titled with the market's
+  zone: cumulative revenue with the passive position, daily revenue, prices and schedule and the
+  batteries' state of charge per strategy and trading day (selectable), revenue by asset;
+- forecast errors, and every figure of every strategy in a collapsed table.
+
+Legends sit below the plots, never over the data. Money in yuan, energy in MWh, power in MW.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
+import json
+import math
+from contextvars import ContextVar
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from simulator.metrics import daily_revenue
+from simulator.passive import passive_settlement
+from simulator.report_labels import LANGUAGES, STRATEGIES, TEXT, in_currency, label, strategy_name, text
 from vpp.io_utils import write_text_atomic
 from vpp.portfolio_io import LoadedPortfolio
 
 if TYPE_CHECKING:
     from simulator.backtest import BacktestResult
 
+BOUND_SUFFIX = "_revenue_yuan"
+"""Top-level summary keys ending so are revenues of a reference (a bound or the passive position)."""
 
-def _png(fig: plt.Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+_MONEY: ContextVar[str] = ContextVar("money", default="yuan")
+"""The market's unit of money while a page is rendered (``'yuan'``, ``'EUR'``): labels name it."""
 
-
-def _plots(result: BacktestResult, tz: str, money: str, price_unit: str) -> list[tuple[str, str]]:
-    plots = []
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    for name, settlement in result.settlements.items():
-        cumulative = settlement["revenue"].cumsum()
-        ax.plot(cumulative.index.tz_convert(tz), cumulative.to_numpy(), label=name)
-    ax.set_ylabel(money)
-    ax.legend()
-    ax.set_title("Cumulative revenue")
-    plots.append(("Cumulative revenue of each strategy", _png(fig)))
-
-    daily = pd.DataFrame({name: daily_revenue(s, tz) for name, s in result.settlements.items()})
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    daily.plot.bar(ax=ax, width=0.8)
-    ax.set_ylabel(money)
-    ax.set_title("Daily revenue")
-    plots.append(("Daily revenue", _png(fig)))
-
-    first = result.strategies[0]
-    fleet = result.run.records[first].fleet_frame()
-    day = result.run.days[len(result.run.days) // 2]
-    one = fleet[fleet.index.tz_convert(tz).date == day]
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    times = one.index.tz_convert(tz)
-    ax.plot(times, one["p_da"], label="DA price")
-    ax.plot(times, one["p_rt"], label="RT price")
-    ax.plot(times, one["forecast_da"], "--", label="DA forecast")
-    ax.set_ylabel(price_unit)
-    ax2 = ax.twinx()
-    ax2.step(times, one["bid_mw"], where="post", color="black", label="bid q_da")
-    ax2.step(times, one["actual_mw"], where="post", color="grey", alpha=0.7, label="actual")
-    ax2.set_ylabel("MW (export +)")
-    ax.legend(loc="upper left")
-    ax2.legend(loc="upper right")
-    ax.set_title(f"{first} on {day}: prices and schedule")
-    plots.append((f"Prices against the schedule ({first}, {day})", _png(fig)))
-
-    assets = result.run.records[first].asset_frame()
-    if "soc_mwh" in assets.columns:
-        soc = assets.dropna(subset=["soc_mwh"]).pivot(index="timestamp", columns="asset_id", values="soc_mwh")
-        fig, ax = plt.subplots(figsize=(9, 3.5))
-        ax.plot(pd.DatetimeIndex(soc.index).tz_convert(tz), soc.to_numpy())
-        ax.legend(list(soc.columns), fontsize="small")
-        ax.set_ylabel("MWh")
-        ax.set_title(f"Battery state of charge ({first})")
-        plots.append(("State of charge", _png(fig)))
-
-    error = fleet["forecast_da"] - fleet["p_da"]
-    fig, ax = plt.subplots(figsize=(9, 3.0))
-    ax.plot(error.index.tz_convert(tz), error.to_numpy(), lw=0.8)
-    ax.axhline(0, color="black", lw=0.5)
-    ax.set_ylabel(price_unit)
-    ax.set_title(f"DA forecast error ({result.run.forecast}): forecast - realised")
-    plots.append(("Forecast error", _png(fig)))
-    return plots
+NOT_REFERENCES = frozenset(
+    {"total_revenue_yuan", "da_revenue_yuan", "rt_revenue_yuan", "contract_revenue_yuan"}
+)
+"""Top-level ``*_revenue_yuan`` keys that are the headline strategy's totals, not references."""
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(border=0, float_format=lambda v: f"{v:,.2f}", na_rep="-")
+def write_report(result: BacktestResult, path: Path, loaded: LoadedPortfolio, lang: str = "en") -> Path:
+    """Write the report of ``result`` to ``path`` (atomically) and return the path.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The backtest.
+    path : Path
+        Output file (``report.html``).
+    loaded : LoadedPortfolio
+        The portfolio the backtest ran.
+    lang : {"en", "zh"}
+        Language the page opens in.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"report language must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    return write_text_atomic(render_report(result, loaded, lang), path)
 
 
-def write_report(result: BacktestResult, path: Path, loaded: LoadedPortfolio) -> Path:
-    """Write ``report.html`` for ``result`` and return its path."""
-    tz = loaded.market.timezone
-    money, price_unit = loaded.market.money_unit, loaded.market.price_unit
+def render_report(result: BacktestResult, loaded: LoadedPortfolio, lang: str = "en") -> str:
+    """The report page of ``result`` as HTML text (money in the market's unit)."""
+    token = _MONEY.set(loaded.market.money_unit)
+    try:
+        return _page(result, loaded, lang)
+    finally:
+        _MONEY.reset(token)
+
+
+def _page(result: BacktestResult, loaded: LoadedPortfolio, lang: str) -> str:
+    data = report_data(result, loaded)
     summary = result.summary
-    blocks = pd.DataFrame(summary["strategies"]).T
-    errors = pd.DataFrame(summary["forecast_errors"]).T
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>VPP backtest</title>",
-        "<style>body{font-family:sans-serif;max-width:1000px;margin:auto}"
-        "table{border-collapse:collapse}td,th{padding:2px 8px;text-align:right}</style></head><body>",
-        f"<h1>Backtest: {html.escape(summary['portfolio'])}</h1>",
-        f"<p>Market {html.escape(summary['market'])}, {summary['first_day']} to {summary['last_day']} "
-        f"({summary['days']} days, {summary['periods']} periods), DA forecast "
-        f"<code>{html.escape(summary['forecast'])}</code>. Perfect-foresight bound "
-        f"{summary['perfect_foresight_revenue_yuan']:,.2f} {money}; passive position (no flexibility used: "
-        f"the envelope baseline bid and delivered) {summary['passive_revenue_yuan']:,.2f} {money}. "
-        "Capture ratio = (revenue - passive) / (perfect foresight - passive); value over passive = "
-        f"revenue - passive. Money in {money} (columns named _yuan hold {money}), energy in MWh.</p>",
-        *[f"<p><b>Passive baseline:</b> {html.escape(n)}</p>" for n in summary.get("passive_notes", [])],
-        "<h2>Strategies</h2>",
-        _table(blocks),
-        f"<h2>DA forecast errors ({price_unit})</h2>",
-        _table(errors),
+    page = [
+        "<!doctype html>",
+        f"<html lang='{'zh-CN' if lang == 'zh' else 'en'}' data-lang='{lang}'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{_plain('title', lang)}: {html.escape(str(summary['portfolio']))}</title>",
+        f"<style>{_asset('report.css')}</style>",
+        f"<script>{_plotly_js()}</script>",
+        "</head><body><main>",
+        _header(summary, data, lang),
+        _headline(summary, lang),
+        "<section><h2>" + _t("charts", lang) + "</h2>",
+        "<div class='chart' id='chart-cumulative'></div>",
+        "<div class='chart short' id='chart-daily'></div></section>",
+        "<section><h2>" + _t("schedule_title", lang) + "</h2>",
+        "<div class='pickers'>",
+        f"<label>{_t('pick_strategy', lang)} <select id='pick-strategy'>"
+        + "".join(
+            f"<option value='{html.escape(n)}'>{html.escape(strategy_name(n, lang))}</option>"
+            for n in result.strategies
+        )
+        + "</select></label>",
+        f"<label>{_t('pick_day', lang)} <select id='pick-day'>"
+        + "".join(f"<option value='{d}'>{d}</option>" for d in data["days"])
+        + "</select></label></div>",
+        "<div class='chart tall' id='chart-schedule'></div><div class='chart short' id='chart-soc'></div>",
+        "</section>",
+        "<section><h2>" + _t("attribution", lang) + "</h2>",
+        f"<p class='note'>{_t('attribution_note', lang)}</p>",
+        "<div class='chart' id='chart-attribution'></div>",
+        _attribution_table(data, result.strategies, lang),
+        "</section>",
+        "<section><h2>" + _t("forecast_errors", lang) + "</h2>",
+        _errors_table(summary, lang),
+        "<div class='chart short' id='chart-errors'></div></section>",
+        "<section><details id='all-figures'><summary>" + _t("all_figures", lang) + "</summary>",
+        _full_table(summary, result.strategies, lang),
+        "</details></section>",
+        "</main>",
+        f"<script>const REPORT = {json.dumps(data, separators=(',', ':'), allow_nan=False)};",
+        f"const LABELS = {json.dumps(_chart_labels(result.strategies), ensure_ascii=False)};</script>",
+        f"<script>{_asset('report.js')}</script>",
+        "</body></html>",
     ]
-    for title, png in _plots(result, tz, money, price_unit):
-        label = html.escape(title)
-        parts.append(f"<h2>{label}</h2><img alt='{label}' src='data:image/png;base64,{png}'>")
-    parts.append("</body></html>")
-    return write_text_atomic("\n".join(parts), path)
+    return "\n".join(page)
+
+
+# -- data for the charts ----------------------------------------------------------------------------
+
+
+def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, Any]:
+    """The series the charts draw (JSON-ready): times in the market zone, money in yuan, MW, MWh.
+
+    Keys: ``zone`` (axis label), ``days``, ``time`` (period starts ``YYYY-MM-DD HH:MM``, local),
+    ``day_slices`` (day -> [first, end) index into ``time``), ``cumulative`` and ``passive_cumulative``
+    (yuan), ``daily`` (strategy -> yuan per day, with ``passive``), ``schedule`` (strategy -> bid,
+    actual, forecast MW/yuan), ``prices`` (DA, RT), ``soc`` (strategy -> battery -> MWh),
+    ``attribution`` (strategy -> asset -> DA and RT legs, yuan) and ``forecast_error``.
+    """
+    tz = loaded.market.timezone
+    names = result.strategies
+    first = result.run.records[names[0]].fleet_frame()
+    local = first.index.tz_convert(tz)
+    days = sorted({str(d) for d in local.date})
+    day_of = np.array([str(d) for d in local.date])
+    slices = {d: [int(np.argmax(day_of == d)), int(len(day_of) - np.argmax(day_of[::-1] == d))] for d in days}
+    prices = pd.DataFrame({"da_price": first["p_da"], "rt_price": first["p_rt"]}, index=first.index)
+    passive = passive_settlement(loaded, prices, [pd.Timestamp(d).date() for d in days])
+    data: dict[str, Any] = {
+        "zone": zone_label(local),
+        "days": days,
+        "time": list(local.strftime("%Y-%m-%d %H:%M")),
+        "day_slices": slices,
+        "strategies": names,
+        "cumulative": {n: _round(result.settlements[n]["revenue"].cumsum(), 2) for n in names},
+        "passive_cumulative": _round(passive["revenue"].cumsum(), 2),
+        "daily": {n: _round(daily_revenue(result.settlements[n], tz), 2) for n in names},
+        "prices": {"da": _round(first["p_da"], 2), "rt": _round(first["p_rt"], 2)},
+        "schedule": {},
+        "soc": {},
+        "attribution": {},
+        "forecast_error": _round(first["forecast_da"] - first["p_da"], 2),
+    }
+    data["daily"]["passive"] = _round(daily_revenue(passive, tz), 2)
+    for name in names:
+        fleet = result.run.records[name].fleet_frame()
+        assets = result.run.records[name].asset_frame()
+        data["schedule"][name] = {
+            "bid": _round(fleet["bid_mw"], 4),
+            "actual": _round(fleet["actual_mw"], 4),
+            "forecast": _round(fleet["forecast_da"], 2),
+        }
+        data["soc"][name] = _soc(assets, fleet.index)
+        data["attribution"][name] = asset_attribution(fleet, assets, result.settlements[name])
+    return data
+
+
+def zone_label(local: pd.DatetimeIndex) -> str:
+    """``Asia/Shanghai, UTC+08:00`` (every offset the times have, ``/``-joined across DST)."""
+    offsets = dict.fromkeys(t.strftime("%z") for t in local)
+    text_offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in offsets)
+    return f"{local.tz}, {text_offsets}"
+
+
+def asset_attribution(fleet: pd.DataFrame, assets: pd.DataFrame, settlement: pd.DataFrame) -> dict[str, Any]:
+    """Revenue of each asset: its DA leg ``bid x dt x p_da`` and RT leg ``(net - bid) x dt x p_rt`` (yuan).
+
+    The fleet's settlement minus the assets' legs (contract, deviation penalty, per-period rounding)
+    is ``fleet_terms``: assets plus fleet terms add up to the strategy's revenue.
+    """
+    if assets.empty:
+        return {"assets": {}, "fleet_terms": round(float(settlement["revenue"].sum()), 2)}
+    times = pd.DatetimeIndex(assets["timestamp"])
+    dt_h = fleet["dt_h"].reindex(times).to_numpy()
+    da = assets["bid_mw"].to_numpy() * dt_h * fleet["p_da"].reindex(times).to_numpy()
+    rt = (
+        (assets["net_mw"].to_numpy() - assets["bid_mw"].to_numpy())
+        * dt_h
+        * fleet["p_rt"].reindex(times).to_numpy()
+    )
+    legs = pd.DataFrame({"asset": assets["asset_id"].to_numpy(), "da": da, "rt": rt})
+    sums = legs.groupby("asset", sort=False)[["da", "rt"]].sum()
+    out = {a: {"da": round(float(r.da), 2), "rt": round(float(r.rt), 2)} for a, r in sums.iterrows()}
+    terms = float(settlement["revenue"].sum()) - float(sums.to_numpy().sum())
+    return {"assets": out, "fleet_terms": round(terms, 2)}
+
+
+def _soc(assets: pd.DataFrame, index: pd.DatetimeIndex) -> dict[str, list[float | None]]:
+    if assets.empty or "soc_mwh" not in assets.columns:
+        return {}
+    rows = assets.dropna(subset=["soc_mwh"])
+    if rows.empty:
+        return {}
+    table = rows.pivot(index="timestamp", columns="asset_id", values="soc_mwh").reindex(index)
+    return {str(c): _round(table[c], 4) for c in table.columns}
+
+
+def _round(series: pd.Series, digits: int) -> list[float | None]:
+    values = pd.to_numeric(pd.Series(series), errors="coerce").to_numpy(dtype=float)
+    return [None if not math.isfinite(v) else round(float(v), digits) for v in values]
+
+
+def _chart_labels(strategies: list[str]) -> dict[str, dict[str, str]]:
+    keys = [k for k in TEXT if k.startswith(("axis_", "trace_"))] + [
+        "cumulative",
+        "daily",
+        "prices_schedule",
+        "soc",
+        "attribution",
+        "forecast_error_chart",
+        "passive",
+        "fleet_terms",
+        "no_batteries",
+    ]
+    out = {}
+    for lang in LANGUAGES:
+        labels = {k: in_currency(text(k, lang, tz="{tz}"), _MONEY.get()) for k in keys}
+        labels.update({f"strategy:{n}": strategy_name(n, lang) for n in [*strategies, *STRATEGIES]})
+        out[lang] = labels
+    return out
+
+
+# -- tables ------------------------------------------------------------------------------------------
+
+
+def _t(key: str, lang: str, **fields: object) -> str:
+    """A fixed text in both languages: shown in ``lang``, switched by the page's script."""
+    en, zh = (html.escape(in_currency(text(key, code, **fields), _MONEY.get())) for code in LANGUAGES)
+    return f'<span data-en="{en}" data-zh="{zh}">{en if lang == "en" else zh}</span>'
+
+
+def _plain(key: str, lang: str) -> str:
+    return html.escape(in_currency(text(key, lang), _MONEY.get()))
+
+
+def _key(key: str, lang: str) -> str:
+    en, zh = (html.escape(in_currency(label(key, code), _MONEY.get())) for code in LANGUAGES)
+    return f'<span data-en="{en}" data-zh="{zh}">{en if lang == "en" else zh}</span>'
+
+
+def _strategy(name: str, lang: str) -> str:
+    en, zh = (html.escape(strategy_name(name, code)) for code in LANGUAGES)
+    shown = en if lang == "en" else zh
+    return f'<span data-en="{en}" data-zh="{zh}" title=\'{html.escape(name)}\'>{shown}</span>'
+
+
+def format_value(key: str, value: object) -> str:
+    """A figure as an analyst reads it: yuan to the yuan, ratios in %, integers without decimals."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return html.escape(str(value))
+    name = key.rsplit(".", 1)[-1]
+    if isinstance(value, int | np.integer) or (
+        float(value).is_integer()
+        and not name.endswith(("_yuan", "_mwh", "ratio", "_mw", "per_mwh"))
+        and "capture" not in name
+    ):
+        return f"{int(value):,}"
+    v = float(value)
+    if "capture" in name or name.endswith(("ratio", "_pct", "_frac")) or "gap" in name:
+        return f"{v:.1%}" if "gap" not in name or abs(v) >= 1e-3 else f"{v:.2e}"
+    if name.endswith("per_mwh") or name in ("mae", "rmse", "bias"):
+        return f"{v:,.1f}"
+    if name.endswith("_yuan"):
+        return f"{v:,.0f}"
+    if name.endswith(("_mwh", "_mw")):
+        return f"{v:,.1f}"
+    if name.endswith("seconds") or name.endswith("_s"):
+        return f"{v:,.1f}"
+    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def capture_keys(blocks: dict[str, dict[str, Any]]) -> list[str]:
+    """Keys of the strategy blocks that are captures against a bound (``capture_ratio``, ``capture_*``)."""
+    keys: dict[str, None] = {}
+    for block in blocks.values():
+        for key, value in _flat(block).items():
+            if "capture" in key.rsplit(".", 1)[-1] and (value is None or isinstance(value, int | float)):
+                keys[key] = None
+    return list(keys)
+
+
+def reference_keys(summary: dict[str, Any]) -> list[str]:
+    """Top-level revenues of references: the passive position and every bound (``*_revenue_yuan``)."""
+    return [
+        k
+        for k, v in summary.items()
+        if k.endswith(BOUND_SUFFIX) and k not in NOT_REFERENCES and isinstance(v, int | float)
+    ]
+
+
+def _flat(block: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, name + "."))
+        elif not isinstance(value, list):
+            out[name] = value
+    return out
+
+
+def _header(summary: dict[str, Any], data: dict[str, Any], lang: str) -> str:
+    facts = [
+        ("portfolio", html.escape(str(summary["portfolio"]))),
+        ("market", html.escape(str(summary["market"]))),
+        (
+            "period",
+            f"{summary['first_day']} – {summary['last_day']} ("
+            + _t("days_periods", lang, days=summary["days"], periods=summary["periods"])
+            + ")",
+        ),
+        ("time_zone", html.escape(data["zone"])),
+        ("forecast", f"<code>{html.escape(str(summary['forecast']))}</code>"),
+        ("units", _t("units_text", lang)),
+    ]
+    items = "".join(f"<div><dt>{_t(k, lang)}</dt><dd>{v}</dd></div>" for k, v in facts)
+    switch = "".join(
+        f"<button type='button' data-set-lang='{code}' aria-pressed='{str(code == lang).lower()}'>"
+        f"{name}</button>"
+        for code, name in (("en", "English"), ("zh", "中文"))
+    )
+    return (
+        f"<header><h1>{_t('title', lang)}: {html.escape(str(summary['portfolio']))}</h1>"
+        f"<div class='lang' role='group' aria-label='language'>{switch}</div></header>"
+        f"<dl class='facts'>{items}</dl>"
+    )
+
+
+def _headline(summary: dict[str, Any], lang: str) -> str:
+    blocks = summary["strategies"]
+    captures = capture_keys(blocks)
+    columns = ["total_revenue_yuan", "value_over_passive_yuan", *captures, "yuan_per_mwh"]
+    head = "".join(f"<th>{_key(c, lang)}</th>" for c in columns)
+    rows = []
+    for name, block in blocks.items():
+        flat = _flat(block)
+        cells = "".join(f"<td>{format_value(c, flat.get(c))}</td>" for c in columns)
+        rows.append(f"<tr><th scope='row'>{_strategy(name, lang)}</th>{cells}</tr>")
+    references = []
+    passive = summary.get("passive_revenue_yuan")
+    for key in reference_keys(summary):
+        value = summary[key]
+        over = "-" if passive is None else format_value("value_over_passive_yuan", value - passive)
+        gaps = [
+            f"{_key(g, lang)} {format_value(g, summary[g])}"
+            for g in summary
+            if g.startswith(key.removesuffix(BOUND_SUFFIX))
+            and "gap" in g
+            and isinstance(summary[g], int | float)
+        ]
+        note = f" <small>({'; '.join(gaps)})</small>" if gaps else ""
+        blank = "".join("<td></td>" for _ in columns[2:])
+        references.append(
+            f"<tr class='reference'><th scope='row'>{_key(key, lang)}{note}</th>"
+            f"<td>{format_value(key, value)}</td><td>{over}</td>{blank}</tr>"
+        )
+    notes = "".join(
+        f"<li>{_t(k, lang)}</li>"
+        for k in ("def_value", "def_capture", "def_yuan_mwh", "def_passive", "def_perfect_foresight")
+    )
+    passive_notes = "".join(
+        f"<li><b>{_t('passive_note', lang)}:</b> {html.escape(n)}</li>"
+        for n in summary.get("passive_notes", [])
+    )
+    return (
+        f"<section><h2>{_t('headline', lang)}</h2><div class='headline'>"
+        f"<div class='table-box'><table id='headline'><thead><tr><th>{_t('strategy', lang)}</th>{head}</tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody><tbody class='references'>{''.join(references)}</tbody>"
+        f"</table><p class='note'>{_t('headline_note', lang)}</p></div>"
+        f"<div class='definitions'><h3>{_t('definitions', lang)}</h3><ul>{notes}{passive_notes}</ul></div>"
+        "</div></section>"
+    )
+
+
+def _attribution_table(data: dict[str, Any], strategies: list[str], lang: str) -> str:
+    assets = list(dict.fromkeys(a for n in strategies for a in data["attribution"][n]["assets"]))
+    head = "".join(f"<th>{_strategy(n, lang)}</th>" for n in strategies)
+    rows = []
+    for asset in assets:
+        cells = "".join(
+            f"<td>{format_value('x_yuan', _leg_sum(data['attribution'][n]['assets'].get(asset)))}</td>"
+            for n in strategies
+        )
+        rows.append(f"<tr><th scope='row'>{html.escape(asset)}</th>{cells}</tr>")
+    terms = "".join(
+        f"<td>{format_value('x_yuan', data['attribution'][n]['fleet_terms'])}</td>" for n in strategies
+    )
+    rows.append(f"<tr><th scope='row'>{_t('fleet_terms', lang)}</th>{terms}</tr>")
+    totals = "".join(
+        f"<td>{format_value('x_yuan', data['cumulative'][n][-1] if data['cumulative'][n] else None)}</td>"
+        for n in strategies
+    )
+    rows.append(f"<tr class='total'><th scope='row'>{_t('total', lang)}</th>{totals}</tr>")
+    return (
+        f"<div class='table-box'><table id='attribution'><thead><tr><th>{_t('asset', lang)}</th>{head}</tr>"
+        "</thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _leg_sum(legs: dict[str, float] | None) -> float | None:
+    return None if legs is None else legs["da"] + legs["rt"]
+
+
+def _errors_table(summary: dict[str, Any], lang: str) -> str:
+    errors = summary.get("forecast_errors", {})
+    if not errors:
+        return ""
+    metrics = list(dict.fromkeys(m for e in errors.values() for m in e))
+    head = "".join(f"<th>{_t(m, lang) if m in TEXT else _key(m, lang)}</th>" for m in metrics)
+    rows = []
+    for name, values in errors.items():
+        used = f" <small>({_t('in_use', lang)})</small>" if name == summary.get("forecast") else ""
+        cells = "".join(f"<td>{format_value(m, values.get(m))}</td>" for m in metrics)
+        rows.append(f"<tr><th scope='row'><code>{html.escape(name)}</code>{used}</th>{cells}</tr>")
+    return (
+        "<div class='table-box'><table id='forecast-errors'><thead><tr>"
+        f"<th>{_t('forecaster', lang)}</th>{head}"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _full_table(summary: dict[str, Any], strategies: list[str], lang: str) -> str:
+    blocks = {n: _flat(summary["strategies"][n]) for n in strategies}
+    keys = list(dict.fromkeys(k for b in blocks.values() for k in b))
+    head = "".join(f"<th>{_strategy(n, lang)}</th>" for n in strategies)
+    rows = "".join(
+        f"<tr><th scope='row'>{_key(k, lang)}</th>"
+        + "".join(f"<td>{format_value(k, blocks[n].get(k))}</td>" for n in strategies)
+        + "</tr>"
+        for k in keys
+    )
+    run = {
+        k: v
+        for k, v in _flat(
+            {k: v for k, v in summary.items() if k != "strategies" and k != "forecast_errors"}
+        ).items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    run_rows = "".join(
+        f"<tr><th scope='row'>{_key(k, lang)}</th><td>{format_value(k, v)}</td></tr>"
+        for k, v in run.items()
+        if k not in blocks.get(strategies[0], {})
+    )
+    return (
+        f"<div class='table-box'><table id='full-table'><thead><tr><th></th>{head}</tr></thead>"
+        f"<tbody>{rows}</tbody></table></div>"
+        f"<h3>{_t('run_figures', lang)}</h3><div class='table-box'><table id='run-table'><tbody>{run_rows}"
+        "</tbody></table></div>"
+    )
+
+
+# -- assets ------------------------------------------------------------------------------------------
+
+
+def _asset(name: str) -> str:
+    return resources.files("simulator").joinpath("report_assets", name).read_text(encoding="utf-8")
+
+
+def _plotly_js() -> str:
+    """plotly.js (minified, from the plotly package), inline: the report needs no network."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().replace("</script", "<\\/script")

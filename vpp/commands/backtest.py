@@ -40,6 +40,9 @@ def backtest_command(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
     time_limit: Annotated[float, typer.Option(help="HiGHS time limit per solve (s).")] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or summary table.")] = False,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language report.html opens in: en or zh (it has a switch).")
+    ] = "en",
     workers: Annotated[
         int, typer.Option(help="Run the strategies in parallel on a local Dask cluster of N processes "
                                "(0: serial, in this process).")
@@ -60,9 +63,12 @@ def backtest_command(
     from market.prices import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.backtest import run_backtest, write_backtest
+    from simulator.report_labels import LANGUAGES
     from vpp.portfolio_io import load_portfolio
     from vpp.price_input import read_price_input
 
+    if lang not in LANGUAGES:
+        raise InputError(f"'{lang}' is not a report language ({', '.join(LANGUAGES)})", field="--lang")
     loaded = load_portfolio(portfolio)
     first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
     if last < first:
@@ -83,7 +89,7 @@ def backtest_command(
             loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
             progress=False if quiet else None,
         )
-    written = write_backtest(result, out, loaded)
+    written = write_backtest(result, out, loaded, lang=lang)
     if not quiet:
         _print_summary(result.summary)
         stdout.print(f"wrote {len(written)} files to {out}")

@@ -1,0 +1,217 @@
+"""The backtest report: readable headline, figures that reconcile, charts in real Chromium, two languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from market.prices import read_prices
+from simulator.backtest import BacktestResult, run_backtest, write_backtest
+from simulator.report import format_value, render_report, report_data, zone_label
+from simulator.report_labels import label
+from vpp.cli import app
+from vpp.examples_paths import DEFAULT_PRICES
+from vpp.portfolio_io import LoadedPortfolio, load_portfolio
+
+DAYS = [dt.date(2024, 4, 15), dt.date(2024, 4, 16)]
+LEGEND_OFF_THE_PLOT = """
+const chart = arguments[0], legend = chart.querySelector(".legend");
+if (!legend) return true;
+const a = legend.getBoundingClientRect();
+const p = chart.querySelector(".nsewdrag").getBoundingClientRect();  // the plotting area
+return a.bottom <= p.top + 1 || a.top >= p.bottom - 1 || a.right <= p.left + 1 || a.left >= p.right - 1;
+"""
+
+
+def _battery(name: str, power: float) -> str:
+    return (
+        f"{{id: {name}, type: battery, power_mw: {power}, energy_mwh: {2 * power}, charge_efficiency: 0.95, "
+        f"discharge_efficiency: 0.9, soc_initial_mwh: {power}, soc_min_mwh: 0.2, soc_max_mwh: {2 * power}}}"
+    )
+
+
+def _portfolio(folder: Path) -> Path:
+    path = folder / "two.yaml"
+    path.write_text(
+        "name: two-batteries\nmarket: shanxi\ngrid: {import_limit_mw: 5, export_limit_mw: 5}\n"
+        f"assets:\n  - {_battery('bess-a', 1.0)}\n  - {_battery('bess-b', 2.0)}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def backtest(tmp_path_factory: pytest.TempPathFactory) -> tuple[BacktestResult, LoadedPortfolio, Path]:
+    """Two days of two batteries, da_rt and da_only, written to a folder (report.html in English)."""
+    folder = tmp_path_factory.mktemp("report")
+    loaded = load_portfolio(_portfolio(folder))
+    prices = read_prices(DEFAULT_PRICES, loaded.market)
+    result = run_backtest(loaded, prices, DAYS, ["da_rt", "da_only"], progress=False)
+    write_backtest(result, folder / "out", loaded)
+    return result, loaded, folder / "out"
+
+
+def test_figures_print_as_an_analyst_reads_them() -> None:
+    assert format_value("realtime_solves", 14) == "14"  # printed 14.00
+    assert format_value("days", 14.0) == "14"
+    assert format_value("total_revenue_yuan", -29898.34) == "-29,898"
+    assert format_value("capture_ratio", 0.358373) == "35.8%"
+    assert format_value("yuan_per_mwh", -118.1494) == "-118.1"
+    assert format_value("capture_ratio", None) == "-"
+
+
+def test_keys_added_to_the_summary_get_readable_labels_in_both_languages() -> None:
+    assert (
+        label("total_revenue_yuan", "en") == "Revenue (yuan)"
+        and label("total_revenue_yuan", "zh") == "收益（元）"
+    )
+    assert label("capture_ratio_physical_da", "en") == "Capture vs physical day-ahead"
+    assert label("capture_ratio_physical_da", "zh") == "捕获率相对物理日前"
+    assert label("physical_rt_optimum_revenue_yuan", "en") == "Physical real-time optimum revenue (yuan)"
+    assert label("value_split.spread_yuan", "zh") == "价值分解: 价差（元）"
+
+
+def test_zone_label_names_every_offset() -> None:
+    index = pd.date_range("2024-03-10 00:00", periods=4, freq="h", tz="America/New_York")
+    assert zone_label(index) == "America/New_York, UTC-05:00/UTC-04:00"
+
+
+def test_asset_attribution_reconciles_to_the_settlement(backtest) -> None:
+    result, loaded, _ = backtest
+    data = report_data(result, loaded)
+    for name in ("da_rt", "da_only"):
+        parts = data["attribution"][name]
+        settlement = result.settlements[name]
+        assert set(parts["assets"]) == {"bess-a", "bess-b"}
+        da = sum(p["da"] for p in parts["assets"].values())
+        rt = sum(p["rt"] for p in parts["assets"].values())
+        # per-period settlement rounds to 0.01 yuan: the legs agree within half a fen a period
+        tolerance = 0.005 * len(settlement) + 0.02
+        assert da == pytest.approx(settlement["da_revenue"].sum(), abs=tolerance)
+        assert rt == pytest.approx(settlement["rt_revenue"].sum(), abs=tolerance)
+        assert abs(parts["fleet_terms"]) <= 2 * tolerance  # no contract, no penalty: rounding only
+        assert data["cumulative"][name][-1] == pytest.approx(
+            result.summary["strategies"][name]["total_revenue_yuan"], abs=0.01
+        )
+    # the passive line ends at the summary's passive revenue
+    assert data["passive_cumulative"][-1] == pytest.approx(result.summary["passive_revenue_yuan"], abs=0.01)
+    assert sum(data["daily"]["passive"]) == pytest.approx(result.summary["passive_revenue_yuan"], abs=0.01)
+    assert data["zone"] == "Asia/Shanghai, UTC+08:00" and data["time"][0] == "2024-04-15 00:00"
+    assert data["day_slices"] == {"2024-04-15": [0, 96], "2024-04-16": [96, 192]}
+
+
+def test_headline_shows_every_bound_the_summary_holds(backtest) -> None:
+    result, loaded, _ = backtest
+    summary = json.loads(json.dumps(result.summary))  # fields another backtest version may add:
+    summary["physical_da_optimum_revenue_yuan"] = 1234.5
+    summary["perfect_foresight_gap"] = 2e-5
+    for block in summary["strategies"].values():
+        block["capture_ratio_physical_da"] = 0.5
+    page = render_report(BacktestResult(result.strategies, result.run, result.settlements, summary), loaded)
+    headline = re.search(r"<table id='headline'>.*?</table>", page, re.S).group(0)
+    for text in (
+        "Capture vs physical day-ahead",
+        "Physical day-ahead optimum revenue (yuan)",
+        "50.0%",
+        "Capture vs perfect foresight",
+        "Value over passive (yuan)",
+        "yuan/MWh",
+        "Passive position (yuan)",
+        "1,234",
+        "2.00e-05",
+    ):
+        assert text in headline, text
+    assert "total_revenue_yuan" not in headline and ".00<" not in headline
+
+
+def test_cli_lang_zh_and_a_bad_language(tmp_path: Path) -> None:
+    portfolio = _portfolio(tmp_path)
+    args = [
+        "backtest",
+        "--portfolio",
+        str(portfolio),
+        "--start",
+        "2024-04-15",
+        "--end",
+        "2024-04-15",
+        "--strategy",
+        "da_only",
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+    ]
+    bad = CliRunner().invoke(app, [*args, "--lang", "fr"])
+    assert bad.exit_code == 1 and "--lang" in bad.output and "Traceback" not in bad.output
+    assert not (tmp_path / "out").exists()  # refused before running
+    res = CliRunner().invoke(app, [*args, "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "data-lang='zh'" in page and ">收益（元）<" in page and ">回测报告<" in page
+
+
+def test_report_in_headless_chromium(backtest, chromium: Callable) -> None:
+    """At 1280 px: the headline fits, no horizontal scroll, every chart drawn, legends off the data."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    _, _, out = backtest
+    browser = chromium(1280, 900)
+    browser.get((out / "report.html").as_uri())
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda b: b.execute_script("return document.body.dataset.rendered === 'true'"))
+    assert browser.get_log("browser") == []  # no script error, nothing fetched and missed
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    headline = browser.find_element(By.ID, "headline")
+    assert headline.is_displayed()
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().right", headline) <= width
+    charts = browser.find_elements(By.CSS_SELECTOR, ".chart")
+    assert len(charts) == 6
+    for chart in charts:
+        chart_id = chart.get_attribute("id")
+        assert int(chart.get_attribute("data-traces")) >= 1, chart_id
+        assert chart.find_elements(By.CSS_SELECTOR, ".main-svg"), chart_id
+        assert browser.execute_script(LEGEND_OFF_THE_PLOT, chart), chart_id
+    names = browser.execute_script("return document.getElementById('chart-cumulative').data.map(t => t.name)")
+    assert names == ["Day-ahead + real-time", "Day-ahead only", "passive position"]
+    x_title = browser.execute_script(
+        "return document.getElementById('chart-cumulative').layout.xaxis.title.text"
+    )
+    assert x_title == "period start (Asia/Shanghai, UTC+08:00)"
+    # per strategy and per day
+    Select(browser.find_element(By.ID, "pick-day")).select_by_value("2024-04-16")
+    Select(browser.find_element(By.ID, "pick-strategy")).select_by_value("da_only")
+    title = browser.execute_script("return document.getElementById('chart-schedule').layout.title.text")
+    assert title == "Prices and schedule: Day-ahead only, 2024-04-16"
+    soc = browser.execute_script(
+        "return document.getElementById('chart-soc').data.map(t => [t.name, t.x[0]])"
+    )
+    assert soc == [
+        ["bess-a", "2024-04-16 00:00"],
+        ["bess-b", "2024-04-16 00:00"],
+        ["total", "2024-04-16 00:00"],
+    ]
+    assert not browser.find_element(By.ID, "full-table").is_displayed()  # collapsed below
+    browser.find_element(By.CSS_SELECTOR, "#all-figures summary").click()
+    assert browser.find_element(By.ID, "full-table").is_displayed()
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    # Chinese
+    browser.find_element(By.CSS_SELECTOR, "[data-set-lang=zh]").click()
+    wait.until(lambda b: b.find_element(By.CSS_SELECTOR, "h1").text.startswith("回测报告"))
+    heads = [th.text for th in headline.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert heads[:3] == ["策略", "收益（元）", "超出被动收益（元）"]
+    assert browser.execute_script(
+        "return document.getElementById('chart-cumulative').layout.xaxis.title.text"
+    ) == ("时段起点（Asia/Shanghai, UTC+08:00）")
+    untranslated = browser.execute_script(
+        "return [...document.querySelectorAll('[data-en]')].filter(e => e.offsetParent !== null && "
+        "e.dataset.zh === e.dataset.en && /[a-z]{3}/.test(e.dataset.en)).map(e => e.dataset.en)"
+    )
+    assert untranslated == []
