@@ -50,17 +50,19 @@ def plot_schedule(
     ax_net.step(index, result.net_mw.to_numpy(), where="post", color="black", lw=1.5, label="fleet net")
     ax_net.axhline(0, color="grey", lw=0.5)
     ax_net.set_ylabel("net export (MW)")
-    ax_net.legend(loc="upper left", fontsize="small", ncol=4)
+    # legends beside the axes, never over the data
+    ax_net.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
     soc = result.series.get("battery.soc_mwh")
     if soc is not None and not soc.empty:
         for column in soc.columns:
             ax_soc.plot(soc.index, soc[column].to_numpy(), lw=1, label=column)
         ax_soc.plot(soc.index, soc.sum(axis=1).to_numpy(), color="black", lw=1.5, label="total")
-        ax_soc.legend(loc="upper left", fontsize="small", ncol=5)
+        ax_soc.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
     else:
         ax_soc.text(0.5, 0.5, "no batteries", ha="center", va="center", transform=ax_soc.transAxes)
     ax_soc.set_ylabel("state of charge (MWh)")
-    ax_soc.set_xlabel(f"period start ({index.tz})")
+    offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in dict.fromkeys(index.strftime("%z")))
+    ax_soc.set_xlabel(f"period start ({index.tz}, {offsets})")
     tmp = path.with_name(path.name + ".tmp.png")
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
