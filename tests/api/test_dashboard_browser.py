@@ -169,6 +169,15 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
         time.sleep(0.1)
     assert target.read_text() == export and len(export.splitlines()) == 97
 
+    # money named in the market's currency (a EUR market's API says so): labels follow
+    units = browser.execute_script(
+        "setCurrency('EUR');"
+        "const u = [t('unit_price'), document.querySelector('[data-i18n=unit_yuan]').textContent];"
+        "setCurrency('CNY'); return u;"
+    )
+    assert units == ["EUR/MWh", "EUR"]
+    assert browser.find_element(By.CSS_SELECTOR, "[data-i18n=unit_yuan]").text == "yuan"
+
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOT))
 

@@ -78,6 +78,7 @@ async function fetchBid(day) {
 
 async function loadPrices(day) {
   const data = await api(`/api/prices?day=${day}`);
+  if (data.currency) setCurrency(data.currency);
   const p = data.periods;
   draw("chart-prices", "line", p.map((r) => hhmm(r.period_start)), [
     line(t("ds_da"), p.map((r) => r.da_price), "#1f6feb"),
@@ -238,7 +239,8 @@ async function loadBacktests() {
   body.replaceChildren(...names.map((n) => {
     const row = document.createElement("tr");
     const ratio = blocks[n].capture_ratio;
-    for (const text of [n, money(blocks[n].total_revenue_yuan), ratio === null ? "-" : ratio.toFixed(3)]) {
+    const capture = ratio === null || ratio === undefined ? "-" : `${(ratio * 100).toFixed(1)} %`;
+    for (const text of [n, money(blocks[n].total_revenue_yuan), capture]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.appendChild(cell);
@@ -253,9 +255,12 @@ async function loadDay() {
   document.body.dataset.loaded = "false";
   const failed = [];
   let bid = null;
-  try {  // first: its market zone labels every time axis
+  try {  // first: its market zone labels every time axis, its currency every amount
     bid = await fetchBid(day);
-    if (bid) zoneName = bid.timezone;
+    if (bid) {
+      zoneName = bid.timezone;
+      setCurrency(bid.currency);
+    }
   } catch (err) {
     failed.push(err.message);
   }

@@ -172,11 +172,19 @@ const MESSAGES = {
 };
 
 let language = localStorage.getItem(LANG_KEY) === "zh" ? "zh" : "en";
+let moneyUnit = "yuan";  // the market's money: "yuan" for CNY, else its ISO code (EUR, USD)
 
 /** The label ``key`` in the current language, with {name} placeholders filled from ``vars``. */
 function t(key, vars = {}) {
-  const text = (MESSAGES[language] && MESSAGES[language][key]) || MESSAGES.en[key] || key;
+  let text = (MESSAGES[language] && MESSAGES[language][key]) || MESSAGES.en[key] || key;
+  if (moneyUnit !== "yuan") text = text.replace(/yuan/g, moneyUnit).replace(/元/g, moneyUnit);
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+/** Name money in ``currency`` (ISO 4217, from the API) from now on. */
+function setCurrency(currency) {
+  moneyUnit = !currency || currency === "CNY" ? "yuan" : currency;
+  translatePage();
 }
 
 /** Put the current language's labels into every element marked data-i18n / data-i18n-placeholder. */
