@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from vpp.errors import VppError
+from vpp.errors import InputWarning, VppError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,10 +43,26 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except VppError as exc:
-            print_error(str(exc))
-            raise typer.Exit(code=1) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            try:
+                return command(*args, **kwargs)
+            except VppError as exc:
+                print_error(str(exc))
+                raise typer.Exit(code=1) from None
+            finally:
+                _show(caught)
 
     return wrapper
+
+
+def _show(caught: list[warnings.WarningMessage]) -> None:
+    """Print each :class:`~vpp.errors.InputWarning` once as ``warning: ...``; others as Python would."""
+    seen: set[str] = set()
+    for w in caught:
+        if issubclass(w.category, InputWarning):
+            if str(w.message) not in seen:
+                seen.add(str(w.message))
+                print_warning(str(w.message))
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)

@@ -74,3 +74,9 @@ class InfeasibleError(VppError):
 
 class SolverError(VppError):
     """HiGHS failed or stopped without a usable solution (time limit with no incumbent, error)."""
+
+
+class InputWarning(UserWarning):
+    """Input the engine worked around instead of refusing, e.g. an EV session that cannot get all its
+    energy (served as far as possible). The message names the asset and the item; the command line
+    prints it as ``warning: <message>``."""

@@ -6,7 +6,7 @@ and ``V1 = V - V2``, ``AF`` (hubs with a fleet), the model's ``T``. ``hub(v)`` i
 ``v``; ``dt[t]`` the period length (h); ``eta_c``, ``eta_d`` the hub's ``charge_efficiency`` and
 ``v2g_efficiency``. Energies are MWh at the vehicle's battery, counted from its state at arrival::
 
-    0 <= charge_mw[v,t]    <= max_power_mw[v] * connected[v,t]                         (MW)
+    0 <= charge_mw[v,t]    <= max_power_mw[v] * connected[v,t]       (MW, average over the period)
     0 <= discharge_mw[v,t] <= max_power_mw[v] * connected[v,t]                (MW, v in V2 only)
     charger_limit (V2):  charge_mw[v,t] + discharge_mw[v,t] <= max_power_mw[v] * connected[v,t]
     session_energy (V1):
@@ -31,9 +31,11 @@ Placing sessions on the horizon (period starts ``s[t]``, end ``s[T-1] + dt[T-1]`
   touches, in the horizon's zone (one date for a trading-day horizon; later dates get ids
   ``"<hub>/s<k>+<n>d"``); a session given as timestamps is placed once (naive timestamps are read in
   the horizon's zone). Only sessions overlapping the horizon become vehicles.
-- ``connected[v,t] = 1`` iff ``arrival <= s[t] < departure``: a vehicle arriving mid-period is
-  connected from the next period start; one leaving mid-period is connected for that whole period.
-  Vehicles with no connected period are dropped.
+- ``connected[v,t]`` is the share of period ``t`` the vehicle is actually plugged in:
+  ``|[arrival, departure) & [s[t], s[t] + dt[t])| / dt[t]`` (0..1). A vehicle leaving at 10:20 of an
+  hourly period is connected 1/3 of it, so it gets at most ``1/3 x max_power_mw x dt`` there; a
+  session shorter than one period is connected for its share of it. Its power limit and hence its
+  reachable energy scale with the share. Sessions that do not overlap the horizon are dropped.
 - energy needs: ``target = energy_mwh`` (``min_departure_frac * energy_mwh`` at a v2g hub) and
   ``cap_mwh = energy_mwh``: without v2g a session departing within the horizon receives exactly its
   energy (``need = cap``), with v2g it holds at least the ``min_departure_frac`` share when it leaves
@@ -42,8 +44,11 @@ Placing sessions on the horizon (period starts ``s[t]``, end ``s[T-1] + dt[T-1]`
   from the horizon's end to departure)``. ``delivered_mwh`` is the energy already given before the
   horizon: initial-state key ``"s<k>.delivered_mwh"`` (``"s<k>+<n>d.delivered_mwh"``) under the
   hub id, default 0.
-- a session whose ``need - delivered`` exceeds ``eta_c * max_power_mw * connected hours`` raises
-  :class:`~vpp.errors.InputError` in ``prepare``, before any model is built.
+- a session whose ``need - delivered`` exceeds ``eta_c * max_power_mw * sum_t connected[v,t] *
+  dt[t]`` is served as far as possible: ``need`` is lowered to ``delivered`` plus that maximum (it
+  charges at its full present power throughout), ``shortfall_mwh[v]`` records the difference and an
+  :class:`~vpp.errors.InputWarning` names the hub, the session and the shortfall. One impossible
+  session never fails the whole bid.
 
 The fleet must receive ``daily_energy_mwh`` per day at the battery (the same ``eta_c`` as sessions),
 pro rata over the days the horizon covers::
@@ -101,6 +106,7 @@ class EvHubData:
     delivered_mwh: np.ndarray
     need_mwh: np.ndarray
     cap_mwh: np.ndarray
+    shortfall_mwh: np.ndarray
     has_fleet: np.ndarray
     fleet_max_mw: np.ndarray
     fleet_energy_mwh: np.ndarray
@@ -131,7 +137,8 @@ def prepare(specs: list[EvHubSpec], ctx: PrepareContext) -> EvHubData:
     Raises
     ------
     InputError
-        A session, or a fleet, needs more energy than its chargers can give while connected.
+        A fleet needs more energy than its chargers can give while available. (A session that
+        cannot get its energy is served as far as possible, with an ``InputWarning``.)
     """
     vehicles = ev_sessions.vehicle_arrays(specs, ctx)
     fleets = ev_sessions.fleet_arrays(specs, ctx)
@@ -145,6 +152,7 @@ def prepare(specs: list[EvHubSpec], ctx: PrepareContext) -> EvHubData:
         delivered_mwh=vehicles.delivered_mwh,
         need_mwh=vehicles.need_mwh,
         cap_mwh=vehicles.cap_mwh,
+        shortfall_mwh=vehicles.shortfall_mwh,
         has_fleet=fleets.has_fleet,
         fleet_max_mw=fleets.max_mw,
         fleet_energy_mwh=fleets.energy_mwh,

@@ -8,6 +8,7 @@ docstring; that module puts these arrays into its data class and builds the Pyom
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from optimizer.problem import PrepareContext
 from vpp.assets import EvHubSpec, EvSession
-from vpp.errors import InputError
+from vpp.errors import InputError, InputWarning
 
 ENERGY_TOLERANCE_MWH = 1e-9
 """Slack allowed when checking that a session or fleet can receive its energy (MWh)."""
@@ -35,10 +36,12 @@ class _Placed:
 
 @dataclass(frozen=True)
 class VehicleArrays:
-    """Placed sessions with a connected period: (V,) and (V, T) arrays, units in the names.
+    """Placed sessions present in some period: (V,) and (V, T) arrays, units in the names.
 
     ``hub[v]`` is the position of the vehicle's hub in the specs; ``session[v]`` the position of
-    its session in the hub's ``sessions``.
+    its session in the hub's ``sessions``. ``connected[v, t]`` is the share of period ``t`` the
+    vehicle is plugged in (0..1). ``shortfall_mwh[v]`` is the energy a session cannot receive in
+    its stay (its need was lowered by that much; 0 for a feasible session).
     """
 
     ids: list[str]
@@ -49,6 +52,7 @@ class VehicleArrays:
     delivered_mwh: np.ndarray
     need_mwh: np.ndarray
     cap_mwh: np.ndarray
+    shortfall_mwh: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -113,15 +117,32 @@ def fleet_days(index: pd.DatetimeIndex, dt_h: np.ndarray) -> tuple[float, float]
     return float((dt_h / day_h).sum()), elapsed_h / float(day_h[0])
 
 
+def presence(placed: list[_Placed], index: pd.DatetimeIndex, dt_h: np.ndarray) -> np.ndarray:
+    """Share of each period each placed session is plugged in, (V, T), 0..1.
+
+    ``connected[v, t] = |[arrival, departure) & [s[t], s[t] + dt[t])| / dt[t]``: a vehicle leaving
+    at 10:20 is present for a third of the hour starting 10:00, one staying 10:10-10:40 for half
+    of it.
+    """
+    starts = index.as_unit("ns").asi8.astype(np.float64)
+    ends = starts + dt_h * 3.6e12
+    arrival = np.array([p.arrival.value for p in placed], dtype=np.float64).reshape(-1, 1)
+    departure = np.array([p.departure.value for p in placed], dtype=np.float64).reshape(-1, 1)
+    overlap = np.clip(np.minimum(departure, ends) - np.maximum(arrival, starts), 0.0, None)
+    return np.clip(overlap / (ends - starts), 0.0, 1.0)
+
+
 def vehicle_arrays(specs: list[EvHubSpec], ctx: PrepareContext) -> VehicleArrays:
-    """Sessions placed on the horizon as vehicles: connection (0/1) and energies (MWh).
+    """Sessions placed on the horizon as vehicles: presence share (0..1) and energies (MWh).
+
+    A vehicle is connected for the share of each period it is actually plugged in, so its power
+    limit in a period is ``share x max_power_mw`` (average MW) and its energy there at most
+    ``share x max_power_mw x dt``. A session that cannot receive its energy in its stay (too short,
+    too little power) is served as far as possible: its need is lowered to what its charger can
+    give while it is present, and an :class:`~vpp.errors.InputWarning` names it and the shortfall.
+    One session never fails the whole bid.
 
     Initial-state key, under the hub id: ``"s<k>.delivered_mwh"`` per session (MWh, default 0).
-
-    Raises
-    ------
-    InputError
-        A session needs more energy than its charger can give while connected.
     """
     index, dt_h = ctx.index, ctx.dt_h
     end = index[-1] + pd.Timedelta(hours=float(dt_h[-1]))
@@ -132,9 +153,7 @@ def vehicle_arrays(specs: list[EvHubSpec], ctx: PrepareContext) -> VehicleArrays
     sessions: list[EvSession] = [specs[p.hub].sessions[p.session] for p in placed]
     power = np.array([s.max_power_mw for s in sessions], dtype=float)
     energy = np.array([s.energy_mwh for s in sessions], dtype=float)
-    connected = np.zeros((len(placed), ctx.n_periods))
-    for i, p in enumerate(placed):
-        connected[i] = (index >= p.arrival) & (index < p.departure)
+    connected = presence(placed, index, dt_h) if placed else np.zeros((0, ctx.n_periods))
     frac = np.array([s.min_departure_frac if s.v2g else 1.0 for s in specs])
     hours_after = np.array(
         [max((p.departure - end).total_seconds() / 3600.0, 0.0) for p in placed], dtype=float
@@ -145,17 +164,21 @@ def vehicle_arrays(specs: list[EvHubSpec], ctx: PrepareContext) -> VehicleArrays
     )
     connected_h = connected @ dt_h
     deliverable = eta_c[hub] * power * connected_h
-    short = need - delivered - deliverable > ENERGY_TOLERANCE_MWH
-    if short.any():
-        i = int(np.flatnonzero(short)[0])
+    shortfall = np.maximum(need - delivered - deliverable, 0.0)
+    short = shortfall > ENERGY_TOLERANCE_MWH
+    for i in np.flatnonzero(short):
         p = placed[i]
-        raise InputError(
-            f"ev_hub '{specs[p.hub].id}' session {p.session} ({p.vehicle_id}, {p.arrival} to "
-            f"{p.departure}) needs {need[i] - delivered[i]:.6g} MWh but can receive at most "
-            f"{deliverable[i]:.6g} MWh ({connected_h[i]:.6g} connected hours at {power[i]:.6g} MW, "
-            f"efficiency {eta_c[p.hub]:.6g})",
-            field=f"{specs[p.hub].id}.sessions[{p.session}]",
+        warnings.warn(
+            InputWarning(
+                f"ev_hub '{specs[p.hub].id}' session {p.session} ({p.vehicle_id}, {p.arrival} to "
+                f"{p.departure}) needs {need[i] - delivered[i]:.6g} MWh but can receive at most "
+                f"{deliverable[i]:.6g} MWh ({connected_h[i]:.6g} hours present at {power[i]:.6g} MW, "
+                f"efficiency {eta_c[p.hub]:.6g}): it is served as far as possible, "
+                f"{shortfall[i]:.6g} MWh short"
+            ),
+            stacklevel=2,
         )
+    need = np.where(short, delivered + deliverable, need)
     keep = connected_h > 0
     return VehicleArrays(
         ids=[p.vehicle_id for p, k in zip(placed, keep, strict=True) if k],
@@ -166,6 +189,7 @@ def vehicle_arrays(specs: list[EvHubSpec], ctx: PrepareContext) -> VehicleArrays
         delivered_mwh=delivered[keep],
         need_mwh=need[keep],
         cap_mwh=np.maximum(energy, delivered)[keep],
+        shortfall_mwh=np.where(short, shortfall, 0.0)[keep],
     )
 
 

@@ -14,7 +14,7 @@ from optimizer.families import ev_hub, ev_sessions
 from optimizer.model import build_model
 from optimizer.problem import prepare_problem
 from optimizer.solver import ModelSolver, SolveOptions, solve
-from vpp.errors import InputError
+from vpp.errors import InputError, InputWarning
 from vpp.portfolio import Portfolio
 
 HANDOFFS = ["persistent", "compiled"]
@@ -87,16 +87,24 @@ def test_v2g_min_departure_frac_lets_the_vehicle_leave_half_full():
     assert result.terms_yuan["v2g_degradation"] == pytest.approx(13.5, abs=1e-6)
 
 
-def test_session_that_cannot_get_its_energy_is_an_input_error():
+def test_session_that_cannot_get_its_energy_is_served_as_far_as_possible_with_a_warning():
+    # issue 13 item 10: one impossible session no longer fails the whole problem
     spec = hub("depot", sessions=[session("01:00", "03:00", 1.0), session("01:00", "03:00", 1.9)])
     spec["charge_efficiency"] = 0.9
-    with pytest.raises(InputError) as err:
-        prepare_problem(portfolio(spec), INDEX, [1.0] * 4)
-    message = str(err.value)
+    with pytest.warns(InputWarning) as caught:
+        problem = prepare_problem(portfolio(spec), INDEX, [1.0] * 4)
+    message = str(caught[0].message)
     # 2 connected hours at 1 MW and 90 %: at most 1.8 MWh, the second session needs 1.9
-    assert "depot" in message and "session 1" in message
-    assert "1.9 MWh" in message and "1.8 MWh" in message
-    assert err.value.field == "depot.sessions[1]"
+    assert "depot" in message and "session 1" in message and "served as far as possible" in message
+    assert "1.9 MWh" in message and "1.8 MWh" in message and "0.1 MWh short" in message
+    data = problem.families["ev_hub"]
+    np.testing.assert_allclose(data.need_mwh, [1.0, 1.8])
+    np.testing.assert_allclose(data.shortfall_mwh, [0.0, 0.1], atol=1e-12)
+    result = solve(problem)
+    # the short session draws its 2 MWh (full power while present), the other exactly 1 / 0.9 MWh
+    net = result.asset_net_mw["depot"].to_numpy()
+    assert net.sum() == pytest.approx(-(2.0 + 1.0 / 0.9), abs=1e-6)
+    assert net[0] == pytest.approx(0.0, abs=1e-9) and net[3] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_fleet_draws_its_pro_rata_energy_where_available_and_cheap():
@@ -137,9 +145,9 @@ def test_fleet_day_covers_a_daylight_saving_day_once():
     assert ev_sessions.fleet_days(index, np.ones(23)) == pytest.approx((1.0, 0.0))
 
 
-def test_sessions_placed_on_the_horizon_with_the_period_start_rule():
+def test_sessions_placed_on_the_horizon_with_their_presence_share():
     sessions = [
-        session("00:30", "02:30", 0.5),  # arrives mid-period 0: connected 1, 2 (02:00 < 02:30)
+        session("00:30", "02:30", 0.8),  # half of period 0, all of period 1, half of period 2
         session("2024-06-01T02:00:00", "2024-06-01T07:00:00", 3.0),  # leaves 3 h after the end
         session("2024-06-02T01:00:00", "2024-06-02T03:00:00", 1.0),  # another day: dropped
         session("2024-05-31T23:00:00+08:00", "2024-06-01T01:00:00+08:00", 1.5),  # 1 MWh given before
@@ -147,18 +155,19 @@ def test_sessions_placed_on_the_horizon_with_the_period_start_rule():
     problem = prepare_problem(
         portfolio(hub(sessions=sessions)),
         INDEX,
-        [1.0, 1.0, 40.0, 30.0],
+        [1.0, 2.0, 40.0, 30.0],
         initial_state={"hub": {"s3.delivered_mwh": 1.0}},
     )
     data = problem.families["ev_hub"]
     assert data.vehicle_ids == ["hub/s0", "hub/s1", "hub/s3"]
-    np.testing.assert_array_equal(data.connected, [[0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 0]])
+    np.testing.assert_array_equal(data.connected, [[0.5, 1, 0.5, 0], [0, 0, 1, 1], [1, 0, 0, 0]])
     # s1 can still take 3 h x 1 MW after the horizon: it must hold 3 - 3 = 0 at the end, may take 3
-    np.testing.assert_allclose(data.need_mwh, [0.5, 0.0, 1.5])
+    np.testing.assert_allclose(data.need_mwh, [0.8, 0.0, 1.5])
     np.testing.assert_allclose(data.delivered_mwh, [0.0, 0.0, 1.0])
     result = solve(problem)
-    # s0: 0.5 MWh at the cheaper of periods 1 (price 1) and 2; s3: its last 0.5 MWh in period 0
-    np.testing.assert_allclose(series(result, "charge_mw"), [0.5, 0.5, 0.0, 0.0], atol=1e-6)
+    # s3: its last 0.5 MWh in period 0 (price 1); s0, present for half of period 0, takes at most
+    # 0.5 x 1 MW x 1 h = 0.5 MWh there and the other 0.3 MWh in period 1 (price 2)
+    np.testing.assert_allclose(series(result, "charge_mw"), [1.0, 0.3, 0.0, 0.0], atol=1e-6)
 
 
 def test_hub_with_no_session_on_the_horizon_is_idle():
@@ -191,7 +200,7 @@ def hubs(draw):
             start = draw(st.integers(0, 7))  # half hours: arrivals may fall mid-period
             stop = draw(st.integers(start + 1, 8))
             power = draw(st.sampled_from([0.5, 1.0, 2.0]))
-            connected_h = len([t for t in range(4) if start <= 2 * t < stop])
+            connected_h = (stop - start) / 2  # hours present, all inside the 4-hour horizon
             share = draw(st.floats(0.0, 1.0))
             sessions.append(
                 session(
