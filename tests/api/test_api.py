@@ -270,3 +270,13 @@ def test_endpoints_on_both_databases(any_seeded: tuple, tmp_path: Path) -> None:
         assert client.put("/api/portfolio", json={"content": PORTFOLIO.read_text().replace("demo", "d2")},
                           headers=as_operator(client)).json()["name"] == "d2"
         assert client.get("/api/portfolio", headers=as_reader(client)).json()["name"] == "d2"
+
+
+def test_a_bid_forecast_outside_the_market_bounds_is_refused(client) -> None:
+    """Issue 12 item 7: every price entering by any door is checked against the market's bounds."""
+    body = {"forecast": [300.0] * 95 + [-1e6]}  # Shanxi is floored at 0
+    response = client.post("/api/bids/2024-01-03", json=body, headers=as_operator(client))
+    assert response.status_code == 422
+    msg = response.json()["detail"][0]["msg"]
+    assert "-1e+06" in msg and "2024-01-03T23:45:00+08:00" in msg and "floor 0" in msg
+    assert client.get("/api/bids/2024-01-03", headers=as_operator(client)).status_code == 404

@@ -699,9 +699,9 @@ def test_inbox_files_away_broken_parquet_telemetry_and_goes_on(tmp_path):
     report = process_inbox(inbox, SHANXI, {"bess-1"}, store)
     assert report.processed == ["telemetry_good.parquet"] and stored == [16]
     assert sorted(report.rejected) == ["telemetry_bool.parquet", "telemetry_far.parquet"]
-    far_reason = (inbox / "rejected" / "telemetry_far.parquet.error.txt").read_text()
+    far_reason = (inbox / ".vpp" / "rejected" / "telemetry_far.parquet.error.txt").read_text()
     assert "row 1" in far_reason and "field 'timestamp'" in far_reason
-    bool_reason = (inbox / "rejected" / "telemetry_bool.parquet.error.txt").read_text()
+    bool_reason = (inbox / ".vpp" / "rejected" / "telemetry_bool.parquet.error.txt").read_text()
     assert "row 1" in bool_reason and "field 'metered_mw'" in bool_reason
 
 

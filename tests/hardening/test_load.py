@@ -25,6 +25,7 @@ from market.calendar import trading_day_index
 from vpp.api.app import create_app
 from vpp.service import repository
 from vpp.service.config import ServiceConfig
+from vpp.service.inbox_files import mark_ready
 from vpp.service.pipeline import Pipeline
 
 from ._scale import ROOT, record, scaled, seed_module
@@ -67,6 +68,7 @@ def _forecast_next_day(inbox: Path) -> None:
     pd.DataFrame({"timestamp": [t.isoformat() for t in stamps], "da_price": prices["da_price"]}).to_csv(
         inbox / "forecast_2024-01-03.csv", index=False
     )
+    mark_ready(inbox / "forecast_2024-01-03.csv")  # complete: read at once (README, "Inbox files")
 
 
 def test_concurrent_api_requests_while_a_day_dispatches(seeded, tmp_path):

@@ -19,6 +19,7 @@ from vpp.cli import app
 from vpp.service import replay
 from vpp.service.config import ServiceConfig
 from vpp.service.db import Base, JobRun, Setpoint, Telemetry, make_engine, upgrade_schema
+from vpp.service.inbox_files import mark_ready
 from vpp.service.pipeline import INJECT_ENV, Pipeline
 
 from .conftest import DAY, PORTFOLIO, PRICES
@@ -113,9 +114,11 @@ def test_malformed_inbox_file_is_rejected_and_named(pipeline: Pipeline) -> None:
     (inbox / "telemetry_good.csv").write_text(
         "timestamp,asset_id,metered_mw,soc_mwh\n2024-01-02T09:30:00+08:00,bess-1,0.25,1.1\n", encoding="utf-8"
     )
+    for name in ("telemetry_bad.csv", "telemetry_good.csv"):
+        mark_ready(inbox / name)
     report = pipeline.ingest(T0)
     assert report.rejected == ["telemetry_bad.csv"] and "telemetry_good.csv" in report.processed
-    error = (inbox / "rejected" / "telemetry_bad.csv.error.txt").read_text(encoding="utf-8")
+    error = (inbox / ".vpp" / "rejected" / "telemetry_bad.csv.error.txt").read_text(encoding="utf-8")
     assert "row 2" in error and "2024-01-02T10:00:00+08:00" in error and "metered_mw" in error
     assert _count(pipeline, Telemetry) == 1
 

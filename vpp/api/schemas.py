@@ -252,6 +252,7 @@ class HealthOut(BaseModel):
     database: str
     schema_revision: str | None
     version: str
+    alerts: list[str] = []
 
 
 class WhoAmI(BaseModel):

@@ -53,3 +53,5 @@ def status_command(
     for row in status["fallbacks"][:5]:
         stdout.print(f"  {row['period']}: {row['reason']}")
     stdout.print(f"gaps: {len(status['gaps'])}" + (f" (first {status['gaps'][0]})" if status["gaps"] else ""))
+    for alert in status.get("alerts", []):
+        stdout.print(f"ALERT {alert['kind']}: {alert['message']}", markup=False)

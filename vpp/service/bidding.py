@@ -4,8 +4,10 @@ The price forecast of day D is the ``forecasts`` table (inbox ``forecast*`` file
 DA prices of D already stored, else persistence (the cleared DA prices of D-1). The schedule starts
 from the state the previous day-ahead schedule planned for the end of D-1 (else the portfolio's).
 The bid, the per-asset schedule, the forecast used and the portfolio version are written with the
-run row in one transaction. A failed or timed-out solve records a ``failed`` run with its reason and
-writes nothing else (the bid is retried by the next call). The bid file is written after the commit;
+run row in one transaction. A bid that fails for any reason (the inbox read, missing prices, the
+solve, the database) records a ``failed`` run with its reason and writes nothing else; the ingest job
+retries it every period until the gate closes (:func:`retry_bid`), and a day whose gate closed with
+no bid is an alert (:mod:`vpp.service.alerts`). The bid file is written after the commit;
 an outbox failure (full disk) is logged and returned, and the file is rewritten from the database
 by a rerun or a later dispatch pass (:func:`rewrite_bid_file`).
 """
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from market.calendar import trading_day_index
+from market.calendar import gate_closure, trading_day_index
 from vpp.errors import InputError, SolverError
 from vpp.service import outbox, planning, repository
 from vpp.service.db import Bid, DayAheadSchedule, Forecast, PortfolioVersion
@@ -48,9 +50,52 @@ def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
         ``day``, ``status`` (ok, failed or skipped), ``solver_status``; ``reason`` when failed;
         ``outbox_error`` when the bid file could not be written (the bid is in the database).
     """
-    pipeline.ingest(now)
     day = planning.bid_day(pipeline.market, now)
     key = day.isoformat()
+    run = {"job": "bid", "period_key": key, "period_start": None, "started_at": _utcnow()}
+    try:
+        return _bid(pipeline, now, day, run)
+    except Exception as exc:  # any failure: recorded, retried until the gate closes
+        log.error("bid %s failed: %s: %s", key, type(exc).__name__, exc)
+        status = solver_failure_status(exc)
+        try:
+            with pipeline.sessions.begin() as s:
+                repository.record_failure(
+                    s,
+                    dict(
+                        run,
+                        finished_at=_utcnow(),
+                        solver_status=status,
+                        fallback_reason=f"{type(exc).__name__}: {exc}"[:2000],
+                    ),
+                )
+        except Exception:  # the database itself is down: the log is all there is
+            log.exception("bid %s: the failure could not be recorded", key)
+        return {"day": key, "status": "failed", "solver_status": status, "reason": str(exc)}
+
+
+def bid_due(pipeline: Pipeline, now: pd.Timestamp) -> bool:
+    """True when ``now`` is past the bid time of the day whose gate closes next."""
+    day = planning.bid_day(pipeline.market, now)
+    due = gate_closure(pipeline.market, day) - pd.Timedelta(seconds=pipeline.config.bid_lead_s)
+    return pd.Timestamp(now) >= due
+
+
+def retry_bid(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any] | None:
+    """Bid again if the bid of the day whose gate closes next has failed and the gate is still
+    open; None when there is nothing to retry (no failed run: done, not tried yet, or gate closed)."""
+    day = planning.bid_day(pipeline.market, now)
+    with pipeline.sessions() as s:
+        run = repository.find_run(s, "bid", day.isoformat())
+    if run is None or run.status != "failed":
+        return None
+    log.warning("bid %s: retrying after a failure: %s", day, run.fallback_reason)
+    return bid_day(pipeline, now)
+
+
+def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any]) -> dict[str, Any]:
+    key = day.isoformat()
+    pipeline.ingest(now)
     with pipeline.sessions() as s:
         done = repository.run_done(s, "bid", key)
     if done:  # rewrite the file an outbox failure left missing
@@ -59,31 +104,14 @@ def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
         except OSError as exc:
             return {"day": key, "status": "skipped", "outbox_error": _outbox_failed(key, exc)}
         return {"day": key, "status": "skipped"}
-    started = _utcnow()
-    run = {"job": "bid", "period_key": key, "period_start": None, "started_at": started}
-    try:
-        index, da, _ = pipeline._day_prices(day)
-        forecast = [] if np.isfinite(da).all() else _persistence_forecast(pipeline, day, index)
-        if forecast:
-            da = np.array([f["da_price"] for f in forecast])
-        if injected_failure("bid"):
-            raise SolverError(f"injected solver failure ({INJECT_ENV})")
-        state = _day_start_state(pipeline, index)
-        result = pipeline._solve(day, da, state, 0, pipeline.config.bid_time_limit_s)
-    except Exception as exc:
-        log.error("bid %s failed: %s: %s", key, type(exc).__name__, exc)
-        status = solver_failure_status(exc)
-        with pipeline.sessions.begin() as s:
-            repository.record_failure(
-                s,
-                dict(
-                    run,
-                    finished_at=_utcnow(),
-                    solver_status=status,
-                    fallback_reason=f"{type(exc).__name__}: {exc}",
-                ),
-            )
-        return {"day": key, "status": "failed", "solver_status": status, "reason": str(exc)}
+    index, da, _ = pipeline._day_prices(day)
+    forecast = [] if np.isfinite(da).all() else _persistence_forecast(pipeline, day, index)
+    if forecast:
+        da = np.array([f["da_price"] for f in forecast])
+    if injected_failure("bid"):
+        raise SolverError(f"injected solver failure ({INJECT_ENV})")
+    state = _day_start_state(pipeline, index)
+    result = pipeline._solve(day, da, state, 0, pipeline.config.bid_time_limit_s)
     utc = index.tz_convert("UTC").to_pydatetime()
     soc = result.series.get("battery.soc_mwh")
     run.update(

@@ -35,6 +35,9 @@ class ServiceConfig:
         HiGHS time limit of a dispatch solve (s); None: a quarter of the period.
     bid_time_limit_s : float
         HiGHS time limit of the day-ahead solve (s).
+    inbox_settle_s : float
+        An inbox file without a ``<name>.ready`` marker is read once its size and modification
+        time have not changed for this long (s, wall time; README "Inbox files").
     clock : dict or None
         An accelerated clock (:meth:`vpp.service.clock.AcceleratedClock.to_dict`); None: wall time.
     """
@@ -49,6 +52,7 @@ class ServiceConfig:
     settle_delay_s: float = 1200.0
     solver_time_limit_s: float | None = None
     bid_time_limit_s: float = 120.0
+    inbox_settle_s: float = 5.0
     clock: dict[str, Any] | None = field(default=None)
 
     def to_dict(self) -> dict[str, Any]:

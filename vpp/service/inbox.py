@@ -4,19 +4,24 @@ A file's kind is told by its name: ``prices*`` (cleared prices, CONVENTIONS pric
 ``forecast*`` (a day-ahead price forecast, same format, ``da_price`` or ``price``) and
 ``telemetry*`` (CSV or Parquet: ``timestamp`` (period start), ``asset_id``, ``metered_mw`` (MW
 average over the period, positive = to the grid), optional ``soc_mwh`` (MWh at the period's end)).
-Files whose name starts with ``.`` are being written (atomic writers) and are left alone.
+``revision_prices*`` and ``revision_telemetry*`` change a day already settled (which the plain
+kinds may not): the day is then settled again and the revision recorded.
+
+When a file is complete, who may read it and where it goes afterwards are in
+:mod:`vpp.service.inbox_files` (the contract is in the README, "Inbox files"): one reader at a
+time, only regular files, a ``<name>.ready`` marker or an unchanged size and time for a while.
 
 A good file is parsed, handed to ``store`` (one database transaction per file) and moved to
-``processed/``; a bad one is moved to ``rejected/`` beside an ``<name>.error.txt`` that names the
-file, row, timestamp and field, and the service goes on. Re-reading a file is harmless: the
-writes are idempotent.
+``.vpp/processed/``; a bad one is moved to ``.vpp/rejected/`` beside an ``<name>.error.txt`` that
+names the file, row, timestamp and field, and the pass goes on with the next file, whatever went
+wrong. A file the database fails to store is kept for :data:`STORE_ATTEMPTS` passes, then rejected
+with the database's reason. Re-reading a file is harmless: the writes are idempotent.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,14 +35,28 @@ from market.prices import read_prices
 from market.table_checks import not_number_cells, not_number_text
 from market.tables import load_table
 from vpp.errors import InputError
+from vpp.service import inbox_files
+from vpp.service.inbox_files import shown
 
 log = logging.getLogger(__name__)
 
-KINDS = ("prices", "forecast", "telemetry")
+KINDS = ("prices", "forecast", "telemetry", "revision_prices", "revision_telemetry")
 """File kinds, by name prefix."""
 
 Store = Callable[[str, list[dict[str, Any]]], int]
 """``store(kind, rows) -> rows written``, one transaction."""
+
+Limits = Mapping[str, tuple[float, float, float | None]]
+"""Per asset id: lowest and highest metered power (MW) and highest state of charge (MWh, or None)."""
+
+STORE_ATTEMPTS = 3
+"""Passes a file the database fails to store is kept for before it is rejected."""
+
+LOCK_TIMEOUT_S = 60.0
+"""How long a pass waits for another reader of the inbox to finish (s)."""
+
+_store_failures: dict[tuple[str, int, int], int] = {}
+"""Failed store attempts per (path, size, mtime in ns), in this process."""
 
 
 @dataclass
@@ -47,6 +66,12 @@ class IngestReport:
     processed: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     rows: int = 0
+    waiting: list[str] = field(default_factory=list)
+    """Files not complete yet (read by a later pass)."""
+    retrying: list[str] = field(default_factory=list)
+    """Files the database failed to store this pass (kept for a later one)."""
+    busy: bool = False
+    """True when another reader held the inbox for the whole wait: nothing was read."""
 
 
 def kind_of(path: Path) -> str | None:
@@ -55,16 +80,22 @@ def kind_of(path: Path) -> str | None:
     return next((k for k in KINDS if name.startswith(k)), None)
 
 
-def pending(inbox: str | Path) -> list[Path]:
-    """Files waiting in ``inbox`` (not folders, not files being written), by name."""
-    folder = Path(inbox)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+def pending(inbox: str | Path, settle_s: float = 0.0) -> list[Path]:
+    """Complete regular files waiting in ``inbox``, by name (:func:`inbox_files.scan`)."""
+    return inbox_files.scan(inbox, settle_s).ready
 
 
-def process_inbox(inbox: str | Path, market: MarketSpec, asset_ids: set[str], store: Store) -> IngestReport:
-    """Parse, store and file away every pending inbox file.
+def process_inbox(
+    inbox: str | Path,
+    market: MarketSpec,
+    asset_ids: set[str],
+    store: Store,
+    *,
+    settle_s: float = 0.0,
+    limits: Limits | None = None,
+    lock_timeout_s: float = LOCK_TIMEOUT_S,
+) -> IngestReport:
+    """Parse, store and file away every complete inbox file, holding the inbox's reader lock.
 
     Parameters
     ----------
@@ -76,22 +107,96 @@ def process_inbox(inbox: str | Path, market: MarketSpec, asset_ids: set[str], st
         Assets telemetry may name.
     store : callable
         ``store(kind, rows)`` writes the rows of one file in one transaction.
+    settle_s : float
+        A file without a ``.ready`` marker is read once unchanged this long (s).
+    limits : mapping, optional
+        Physical range of each asset's telemetry (:data:`Limits`).
+    lock_timeout_s : float
+        Longest wait for another reader (s); then the pass reads nothing (``busy``).
     """
     report = IngestReport()
-    for path in pending(inbox):
-        try:
-            rows = parse_file(path, market, asset_ids)
-            report.rows += store(kind_of(path) or "", rows)
-        except (InputError, ValueError) as exc:
-            reject(path, exc)
-            report.rejected.append(path.name)
-            continue
-        _move(path, Path(inbox) / "processed")
-        report.processed.append(path.name)
+    if not Path(inbox).is_dir():
+        return report
+    with inbox_files.reader_lock(inbox, lock_timeout_s) as held:
+        if not held:
+            log.warning("inbox: another reader holds %s; this pass reads nothing", inbox)
+            report.busy = True
+            return report
+        found = inbox_files.scan(inbox, settle_s)
+        report.waiting = [p.name for p in found.waiting]
+        for path, reason in found.unreadable:
+            _file_away(path, reason, report)
+        for path in found.ready:
+            try:
+                _process_one(path, market, asset_ids, store, limits, report)
+            except Exception:  # one bad file never stops a pass (e.g. the quarantine failed)
+                log.exception("inbox: %s could not be filed away", shown(path.name))
+                report.retrying.append(path.name)
     return report
 
 
-def parse_file(path: Path, market: MarketSpec, asset_ids: set[str]) -> list[dict[str, Any]]:
+def _process_one(
+    path: Path, market: MarketSpec, asset_ids: set[str], store: Store, limits: Limits | None,
+    report: IngestReport,
+) -> None:
+    try:
+        info = path.stat(follow_symlinks=False)
+    except FileNotFoundError:  # taken meanwhile
+        return
+    inbox_files.consume_marker(path)
+    try:
+        rows = parse_file(path, market, asset_ids, limits)
+    except FileNotFoundError:
+        return
+    except Exception as exc:  # InputError, ValueError, OSError, or a reader's own bug
+        _file_away(path, _reason(exc, path), report)
+        return
+    try:
+        report.rows += store(kind_of(path) or "", rows)
+    except InputError as exc:  # the rows conflict with what is stored (a settled day)
+        _file_away(path, _reason(exc, path), report)
+        return
+    except Exception as exc:  # the database failed: try again next pass, a few times
+        key = (str(path), info.st_size, info.st_mtime_ns)
+        _store_failures[key] = failures = _store_failures.get(key, 0) + 1
+        reason = f"could not be stored ({failures} of {STORE_ATTEMPTS} attempts): {_short(exc)}"
+        if failures >= STORE_ATTEMPTS:
+            _store_failures.pop(key, None)
+            _file_away(path, reason, report)
+        else:
+            log.error("inbox: %s %s", shown(path.name), shown(reason))
+            report.retrying.append(path.name)
+        return
+    inbox_files.move_into(path, inbox_files.state_folder(path.parent, "processed"))
+    report.processed.append(path.name)
+
+
+def _file_away(path: Path, reason: str, report: IngestReport) -> None:
+    try:
+        reject(path, reason)
+    except FileNotFoundError:
+        return
+    report.rejected.append(path.name)
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    if isinstance(exc, InputError | ValueError):
+        text = str(exc)
+        return text if text.startswith(str(path)) else f"{path}: {text}"
+    return f"{path}: {_short(exc)}"
+
+
+def _short(exc: BaseException) -> str:
+    """``Type: first line`` of an error, at most 300 characters (a database error's SQL and
+    parameters, i.e. the file's rows, are left out)."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = str(inner).strip().splitlines()
+    return f"{type(inner).__name__}: {lines[0] if lines else ''}"[:300]
+
+
+def parse_file(
+    path: Path, market: MarketSpec, asset_ids: set[str], limits: Limits | None = None
+) -> list[dict[str, Any]]:
     """Rows of one inbox file, ready for the database (UTC datetimes).
 
     Raises
@@ -99,9 +204,9 @@ def parse_file(path: Path, market: MarketSpec, asset_ids: set[str]) -> list[dict
     InputError
         Unknown kind, or bad content (file, row, timestamp and field named).
     """
-    kind = kind_of(path)
+    kind = (kind_of(path) or "").removeprefix("revision_")
     if kind == "telemetry":
-        return parse_telemetry(path, market, asset_ids)
+        return parse_telemetry(path, market, asset_ids, limits)
     if kind in ("prices", "forecast"):
         frame = read_prices(path, market)
         copied = set(frame.attrs.get("copied_price_columns", []))
@@ -128,8 +233,14 @@ def _row_error(path: Path, raw: pd.DataFrame, i: int, message: str, field: str) 
     return InputError(message, file=path, row=i + 1, timestamp=raw["timestamp"].iloc[i], field=field)
 
 
-def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list[dict[str, Any]]:
-    """Telemetry rows of a file (see the module docstring for the columns)."""
+def parse_telemetry(
+    path: Path, market: MarketSpec, asset_ids: set[str], limits: Limits | None = None
+) -> list[dict[str, Any]]:
+    """Telemetry rows of a file (see the module docstring for the columns).
+
+    With ``limits``, a metered power outside the asset's physical range (MW) or a state of charge
+    outside ``[0, highest]`` (MWh) is rejected naming the asset, period and limit.
+    """
     raw = load_table(path)
     missing = [c for c in ("timestamp", "asset_id", "metered_mw") if c not in raw.columns]
     if missing:
@@ -167,6 +278,8 @@ def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list
         i = int(np.flatnonzero(key.duplicated().to_numpy())[0])
         raise _row_error(path, raw, i, "repeated (timestamp, asset_id)", "asset_id")
     soc = values.get("soc_mwh")
+    if limits:
+        _check_limits(path, raw, ids, values["metered_mw"], soc, limits)
     return [
         {
             "period_start": s.tz_convert("UTC").to_pydatetime(),
@@ -178,24 +291,83 @@ def parse_telemetry(path: Path, market: MarketSpec, asset_ids: set[str]) -> list
     ]
 
 
-def reject(path: Path, error: Exception) -> Path:
-    """Move ``path`` to ``rejected/`` and write ``<name>.error.txt`` beside it; log the reason."""
-    folder = path.parent / "rejected"
-    target = _move(path, folder)
-    when = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
-    message = str(error) if str(error).startswith(str(path)) else f"{path}: {error}"
-    (folder / f"{target.name}.error.txt").write_text(
-        f"file: {path.name}\nrejected at: {when}\nerror: {message}\n", encoding="utf-8"
-    )
-    log.warning("inbox: rejected %s: %s", path.name, message)
-    return target
+TELEMETRY_TOLERANCE = 0.05
+"""Share of an asset's rating a meter may read beyond it (measurement error, brief overload)."""
 
 
-def _move(path: Path, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    if target.exists():
-        stamp = pd.Timestamp.now(tz="UTC").strftime("%Y%m%dT%H%M%S%f")
-        target = folder / f"{path.stem}.{stamp}{path.suffix}"
-    shutil.move(str(path), target)
+def physical_limits(portfolio: Any) -> dict[str, tuple[float, float, float | None]]:
+    """The physical range of each asset's telemetry (:data:`Limits`), from its ratings.
+
+    Battery ``[-charge limit, discharge limit]`` MW and state of charge up to ``energy_mwh``; PV
+    ``[0, capacity_mw]``; generator ``[0, max_mw]``; heating ``[-rated_power_mw, 0]``; EV hub
+    ``[-chargers, chargers if v2g else 0]``; loads draw only. Every range is widened by
+    :data:`TELEMETRY_TOLERANCE` of its span and cut to the grid connection
+    ``[-import_limit_mw, export_limit_mw]`` (which also bounds the loads) widened alike.
+    """
+    grid = portfolio.grid
+    grid_low, grid_high = -grid.import_limit_mw, grid.export_limit_mw
+    out: dict[str, tuple[float, float, float | None]] = {}
+    for asset in portfolio.assets:
+        kind = getattr(asset, "type", "")
+        soc_top = None
+        if kind == "battery":
+            low, high, soc_top = -asset.charge_limit_mw, asset.discharge_limit_mw, asset.energy_mwh
+        elif kind == "pv":
+            low, high = 0.0, asset.capacity_mw
+        elif kind == "generator":
+            low, high = 0.0, asset.max_mw
+        elif kind == "heating":
+            low, high = -asset.rated_power_mw, 0.0
+        elif kind == "ev_hub":
+            chargers = sum(s.max_power_mw for s in asset.sessions) + (
+                asset.fleet.max_power_mw if asset.fleet is not None else 0.0
+            )
+            low, high = -chargers, chargers if asset.v2g else 0.0
+        else:  # fixed and flexible loads: no rating of their own
+            low, high = grid_low, 0.0
+        low, high = max(low, grid_low), min(high, grid_high)
+        slack = TELEMETRY_TOLERANCE * max(high - low, grid_high - grid_low if high == low else 0.0)
+        top = None if soc_top is None else soc_top * (1 + TELEMETRY_TOLERANCE)
+        out[asset.id] = (low - slack, high + slack, top)
+    return out
+
+
+def _check_limits(
+    path: Path, raw: pd.DataFrame, ids: pd.Series, metered: pd.Series, soc: pd.Series | None, limits: Limits
+) -> None:
+    """Raise for the first row whose power or state of charge is outside its asset's range."""
+    table = {a: limits.get(a, (-np.inf, np.inf, None)) for a in ids.unique()}
+    low = ids.map(lambda a: table[a][0]).to_numpy(dtype=float)
+    high = ids.map(lambda a: table[a][1]).to_numpy(dtype=float)
+    power = metered.to_numpy(dtype=float)
+    outside = (power < low) | (power > high)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise _row_error(
+            path, raw, i,
+            f"metered power {power[i]:g} MW of asset '{ids.iloc[i]}' is outside its physical range "
+            f"[{low[i]:g}, {high[i]:g}] MW",
+            "metered_mw",
+        )
+    if soc is None:
+        return
+    top = ids.map(lambda a: np.inf if table[a][2] is None else table[a][2]).to_numpy(dtype=float)
+    energy = soc.to_numpy(dtype=float)
+    outside = (energy < 0) | (energy > top)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        raise _row_error(
+            path, raw, i,
+            f"state of charge {energy[i]:g} MWh of asset '{ids.iloc[i]}' is outside [0, {top[i]:g}] MWh",
+            "soc_mwh",
+        )
+
+
+def reject(path: Path, error: Exception | str) -> Path:
+    """Move ``path`` to ``.vpp/rejected/`` and write ``<name>.error.txt`` beside it; log the reason
+    (names escaped: a name cannot forge a log line)."""
+    message = error if isinstance(error, str) else _reason(error, path)
+    target = inbox_files.move_into(path, inbox_files.state_folder(path.parent, "rejected"))
+    inbox_files.write_reason(target, path.name, message)
+    log.warning("inbox: rejected %s: %s", shown(path.name), shown(message))
     return target

@@ -74,8 +74,12 @@ def dispatch_job(settings: dict[str, Any]) -> Any:
 
 
 def ingest_job(settings: dict[str, Any]) -> Any:
-    """Ingestion of the inbox."""
-    return _run(settings, "ingest")
+    """Ingestion of the inbox, then a retry of the next day's bid if it failed (until the gate
+    closes: :func:`vpp.service.bidding.retry_bid`)."""
+    pipeline = pipeline_for(settings)
+    report = _call(pipeline, "ingest", pipeline.clock.now())
+    _call(pipeline, "retry_bid", pipeline.clock.now())
+    return report
 
 
 def settle_job(settings: dict[str, Any]) -> Any:

@@ -31,13 +31,11 @@ from optimizer.solver import PastPinning, PastPlan, SolveOptions
 from simulator.day_model import DayModels
 from vpp.errors import InputError, SolverError
 from vpp.portfolio_io import load_portfolio
-from vpp.service import bidding, inbox, outbox, planning, repository, settle
+from vpp.service import bidding, inbox, outbox, planning, repository, settle, storing
 from vpp.service.clock import make_clock
 from vpp.service.config import ServiceConfig
 from vpp.service.db import (
-    Forecast,
     Setpoint,
-    Telemetry,
     make_engine,
     session_factory,
 )
@@ -84,6 +82,7 @@ class Pipeline:
             self.loaded,
             SolveOptions(self.dispatch_time_limit_s, explain_infeasible=False, handoff="persistent"),
         )
+        self.telemetry_limits = inbox.physical_limits(self.loaded.portfolio)
         self._solve_lock = threading.Lock()
         self._plans: dict[dt.date, PastPlan] = {}
         """Per trading day, the plan in force: the last solve's values of every family variable."""
@@ -311,18 +310,24 @@ class Pipeline:
 
     # -- ingestion and settlement -----------------------------------------------------------
     def ingest(self, now: pd.Timestamp) -> inbox.IngestReport:
-        """Store every pending inbox file (prices, forecasts, telemetry); reject bad ones."""
+        """Store every complete inbox file (prices, forecasts, telemetry); reject bad ones.
+
+        One reader at a time (the inbox's lock: the ingest and bid jobs, other processes); a
+        settled day changes only through a revision file (:mod:`~vpp.service.storing`).
+        """
         ids = {a.id for a in self.loaded.portfolio.assets}
 
         def store(kind: str, rows: list[dict[str, Any]]) -> int:
-            with self.sessions.begin() as s:
-                if kind == "telemetry":
-                    return repository.insert_ignore(s, Telemetry, rows, ["period_start", "asset_id"])
-                if kind == "forecast":
-                    return repository.insert_ignore(s, Forecast, rows, ["period_start"])
-                return repository.upsert_prices(s, rows)
+            return storing.store_rows(self, kind, rows)
 
-        report = inbox.process_inbox(self.config.inbox, self.market, ids, store)
+        report = inbox.process_inbox(
+            self.config.inbox,
+            self.market,
+            ids,
+            store,
+            settle_s=self.config.inbox_settle_s,
+            limits=self.telemetry_limits,
+        )
         slot = planning.slot_at(self.market, pd.Timestamp(now))
         with self.sessions.begin() as s:
             repository.claim_run(
@@ -338,6 +343,7 @@ class Pipeline:
                         "processed": len(report.processed),
                         "rejected": report.rejected,
                         "rows": report.rows,
+                        **({"busy": True} if report.busy else {}),
                     },
                 },
             )
@@ -347,6 +353,11 @@ class Pipeline:
         """Settle the trading day before the one ``now - settle delay`` falls in."""
         return settle.settle_day(self, now)
 
+    def retry_bid(self, now: pd.Timestamp) -> dict[str, Any] | None:
+        """Bid again when the bid of the day whose gate closes next failed and the gate is still
+        open; None when there is nothing to retry."""
+        return bidding.retry_bid(self, now)
+
     def catch_up(self, now: pd.Timestamp) -> dict[str, Any]:
         """After a start or downtime: ingest, dispatch the current period, bid if it is due.
 
@@ -354,11 +365,7 @@ class Pipeline:
         """
         self.ingest(now)
         out: dict[str, Any] = {"dispatch": self.dispatch_period(now)}
-        day = planning.bid_day(self.market, now)
-        from market.calendar import gate_closure
-
-        due = gate_closure(self.market, day) - pd.Timedelta(seconds=self.config.bid_lead_s)
-        if pd.Timestamp(now) >= due:
+        if bidding.bid_due(self, now):
             out["bid"] = self.bid_day(now)
         return out
 

@@ -7,6 +7,8 @@ gateways would drop into the inbox.
 - after each period ends: ``prices_rt_<stamp>.csv`` (the RT prices of the day so far) and
   ``telemetry_<stamp>.csv``: each device followed the setpoint it read from the outbox JSON, so its
   metered power is the setpoint (MW) and its state of charge the planned end state (MWh).
+
+Each file is written atomically, then its ``<name>.ready`` marker (the inbox contract).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from market.presets import MarketSpec
 from market.prices import prices_for_day, read_prices
 from vpp.io_utils import write_csv_atomic
 from vpp.service import outbox, planning
+from vpp.service.inbox_files import mark_ready
 
 
 def _day_prices(path: str, market: MarketSpec, day: dt.date) -> pd.DataFrame:
@@ -38,8 +41,8 @@ def _cached_day_prices(path: str, market: MarketSpec, day: dt.date) -> pd.DataFr
 def publish_day_ahead(inbox: str | Path, prices_path: str, market: MarketSpec, day: dt.date) -> None:
     """Drop the day's DA price forecast and cleared DA prices into the inbox."""
     frame = _day_prices(str(prices_path), market, day)[["da_price"]]
-    write_csv_atomic(frame, Path(inbox) / f"forecast_{day}.csv", index=True)
-    write_csv_atomic(frame, Path(inbox) / f"prices_da_{day}.csv", index=True)
+    mark_ready(write_csv_atomic(frame, Path(inbox) / f"forecast_{day}.csv", index=True))
+    mark_ready(write_csv_atomic(frame, Path(inbox) / f"prices_da_{day}.csv", index=True))
 
 
 def gateway_job(settings: dict[str, Any], prices_path: str, day: str, last_day: str | None = None) -> None:
@@ -56,7 +59,7 @@ def gateway_job(settings: dict[str, Any], prices_path: str, day: str, last_day: 
     stamp = ended.start.strftime("%Y-%m-%dT%H-%M")
     inbox = Path(pipeline.config.inbox)
     rt = _day_prices(str(prices_path), market, ended.day)[["rt_price"]].iloc[: ended.k + 1]
-    write_csv_atomic(rt, inbox / f"prices_rt_{stamp}.csv", index=True)
+    mark_ready(write_csv_atomic(rt, inbox / f"prices_rt_{stamp}.csv", index=True))
     _, json_path = outbox.setpoint_paths(pipeline.config.outbox, ended.start)
     if not json_path.exists():  # nothing was sent: the devices report nothing
         return
@@ -70,7 +73,7 @@ def gateway_job(settings: dict[str, Any], prices_path: str, day: str, last_day: 
             "soc_mwh": [r["soc_end_mwh"] for r in sent],
         }
     )
-    write_csv_atomic(rows, inbox / f"telemetry_{stamp}.csv")
+    mark_ready(write_csv_atomic(rows, inbox / f"telemetry_{stamp}.csv"))
 
 
 def day_window(market: MarketSpec, day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -6,6 +6,10 @@ starts by claiming the run: ``INSERT ... ON CONFLICT DO NOTHING`` on the unique
 writes nothing else, so a rerun (or a second instance) never writes twice, and a crash before the
 commit leaves no row at all. Output rows are insert-or-ignore on their own unique keys as well.
 A failed run (status ``failed``) is replaced by a later successful one.
+
+Bulk writes go in chunks of at most :func:`max_parameters` bound values per statement (PostgreSQL
+allows 65,535, SQLite 32,766 in recent builds), so a file of any length is stored in one
+transaction: a year of 15-minute prices is 35,040 rows.
 """
 
 from __future__ import annotations
@@ -40,33 +44,70 @@ def _insert(session: Session, model: type[Base] | sa.Table) -> Any:
     return insert(model)
 
 
+def max_parameters(session: Session) -> int:
+    """Most bound values one statement may carry on this database (a safe margin below its limit)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        raw = session.connection().connection.dbapi_connection
+        try:
+            import sqlite3
+
+            return max(int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) - 100, 900)
+        except (AttributeError, sqlite3.Error):  # Python < 3.11: the old default limit
+            return 900
+    return 60_000
+
+
+def chunks(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, Any]]]:
+    """``rows`` cut so that each chunk binds at most :func:`max_parameters` values."""
+    if not rows:
+        return []
+    size = max(1, max_parameters(session) // max(1, len(rows[0])))
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
 def insert_ignore(
     session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
 ) -> int:
     """Insert ``rows``, skipping any whose unique ``keys`` already exist; return rows inserted."""
-    if not rows:
-        return 0
     table = model.__table__
-    stmt = _insert(session, table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
-    # RETURNING counts the rows really inserted (psycopg reports rowcount -1 here)
-    stmt = stmt.returning(table.c[keys[0]])
-    return len(session.connection().execute(stmt).all())
+    count = 0
+    for chunk in chunks(session, list(rows)):
+        stmt = _insert(session, table).values(list(chunk)).on_conflict_do_nothing(index_elements=list(keys))
+        # RETURNING counts the rows really inserted (psycopg reports rowcount -1 here)
+        stmt = stmt.returning(table.c[keys[0]])
+        count += len(session.connection().execute(stmt).all())
+    return count
+
+
+def upsert(
+    session: Session,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    columns: Sequence[str],
+) -> int:
+    """Insert ``rows``; where the unique ``keys`` exist, replace ``columns``; return rows written."""
+    table = model.__table__
+    count = 0
+    for chunk in chunks(session, list(rows)):
+        stmt = _insert(session, table).values(list(chunk))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
+        ).returning(table.c[keys[0]])
+        count += len(session.connection().execute(stmt).all())
+    return count
 
 
 def upsert_prices(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert or complete price rows: a value given (not None) replaces the stored one."""
-    if not rows:
-        return 0
     count = 0
-    for columns in ({"da_price"}, {"rt_price"}, {"da_price", "rt_price"}):
-        batch = [r for r in rows if {k for k in ("da_price", "rt_price") if r.get(k) is not None} == columns]
-        if not batch:
-            continue
-        stmt = _insert(session, Price.__table__).values(batch)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["period_start"], set_={c: getattr(stmt.excluded, c) for c in columns}
-        ).returning(Price.__table__.c.period_start)
-        count += len(session.connection().execute(stmt).all())
+    for columns in (("da_price",), ("rt_price",), ("da_price", "rt_price")):
+        batch = [
+            r for r in rows if tuple(k for k in ("da_price", "rt_price") if r.get(k) is not None) == columns
+        ]
+        if batch:
+            count += upsert(session, Price, batch, ["period_start"], columns)
     return count
 
 
@@ -87,8 +128,25 @@ def claim_run(session: Session, run: Mapping[str, Any]) -> bool:
 
 
 def record_failure(session: Session, run: Mapping[str, Any]) -> None:
-    """Record a failed run unless the key already has a run (failed runs are not retried here)."""
+    """Record a failed run unless the key already has a completed run; a failed run of the key is
+    updated with this failure's time and reason, and its ``attempts`` (in the detail) counted."""
     row = dict(run, status="failed")
+    detail = row.get("detail") if isinstance(row.get("detail"), dict) else {}
+    previous = find_run(session, row["job"], row["period_key"])
+    if previous is not None and previous.status == "failed":
+        before = json.loads(previous.detail or "{}")
+        detail = dict(detail, attempts=int(before.get("attempts", 1)) + 1)
+        session.execute(
+            sa.update(JobRun)
+            .where(JobRun.id == previous.id)
+            .values(
+                finished_at=row["finished_at"],
+                solver_status=row.get("solver_status"),
+                fallback_reason=row.get("fallback_reason"),
+                detail=json.dumps(detail, default=str, sort_keys=True),
+            )
+        )
+        return
     if isinstance(row.get("detail"), dict):
         row["detail"] = json.dumps(row["detail"], default=str, sort_keys=True)
     insert_ignore(session, JobRun, [row], ["job", "period_key"])

@@ -6,6 +6,10 @@ For each period ``t`` of day D (energy in MWh = MW x period hours):
 - ``q_actual[t]``: the sum over assets of the metered power (telemetry), or of the setpoint
   where an asset's telemetry is missing (counted in ``estimated``);
 - ``p_da[t]``, ``p_rt[t]``: cleared prices from the database (all required).
+
+A settled day is immutable (:mod:`vpp.service.storing`) unless revised explicitly: then
+:func:`resettle` replaces its settlement and statement and records a ``settle_revision`` run
+(``<day>#<n>``) with the revenue before and after.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from market.calendar import period_hours, trading_day_index, trading_day_of
 from market.settlement import settle_periods
 from market.statements import daily_statement
 from vpp.errors import InputError
 from vpp.service import repository
-from vpp.service.db import STATEMENT_TOTALS, Bid, Settlement, Statement
+from vpp.service.db import STATEMENT_TOTALS, Bid, JobRun, Settlement, Statement
 
 if TYPE_CHECKING:
     from vpp.service.pipeline import Pipeline
@@ -47,40 +52,93 @@ def settle_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
                     w, dict(run, finished_at=dt.datetime.now(dt.UTC), fallback_reason=str(exc))
                 )
             return {"day": key, "status": "failed", "reason": str(exc)}
-    result = settle_periods(frame["q_da_mwh"], frame["q_actual_mwh"], frame["p_da"], frame["p_rt"])
-    statement = daily_statement(result, market.timezone).iloc[0]
+    result, statement = _settle(market, frame)
     run.update(
         finished_at=dt.datetime.now(dt.UTC),
         status="ok",
         detail={"estimated_asset_periods": estimated, "revenue_yuan": float(statement["revenue"])},
     )
-    utc = result.index.tz_convert("UTC").to_pydatetime()
-    columns = ("q_da_mwh", "q_actual_mwh", "p_da", "p_rt", "da_revenue", "rt_revenue", "revenue")
     with pipeline.sessions.begin() as s:
         if not repository.claim_run(s, run):
             return {"day": key, "status": "skipped"}
-        repository.insert_ignore(
-            s,
-            Settlement,
-            [
-                {"trading_day": day, "period_start": t, **{c: float(result[c].iloc[i]) for c in columns}}
-                for i, t in enumerate(utc)
-            ],
-            ["period_start"],
-        )
-        repository.insert_ignore(
-            s,
-            Statement,
-            [
-                {
-                    "trading_day": day,
-                    "periods": int(statement["periods"]),
-                    **{c: float(statement[c]) for c in STATEMENT_TOTALS},
-                }
-            ],
-            ["trading_day"],
-        )
+        _write(s, day, result, statement)
     return {"day": key, "status": "ok", "revenue_yuan": float(statement["revenue"])}
+
+
+def resettle(session: Session, market: Any, day: dt.date, reason: str) -> dict[str, Any]:
+    """Settle ``day`` again from what is stored now, inside the caller's transaction, replacing its
+    settlement and statement; record the revision (``settle_revision`` run ``<day>#<n>``).
+
+    Raises
+    ------
+    InputError
+        Prices of the day are missing.
+    """
+    frame, estimated = _inputs(session, market, day)
+    result, statement = _settle(market, frame)
+    before = session.get(Statement, day)
+    old = None if before is None else float(before.revenue)
+    session.execute(sa.delete(Settlement).where(Settlement.trading_day == day))
+    session.execute(sa.delete(Statement).where(Statement.trading_day == day))
+    session.flush()
+    _write(session, day, result, statement)
+    done = session.scalar(
+        sa.select(sa.func.count()).select_from(JobRun).where(
+            JobRun.job == "settle_revision", JobRun.period_key.like(f"{day.isoformat()}#%")
+        )
+    )
+    now = dt.datetime.now(dt.UTC)
+    new = float(statement["revenue"])
+    repository.claim_run(
+        session,
+        {
+            "job": "settle_revision",
+            "period_key": f"{day.isoformat()}#{int(done or 0) + 1}",
+            "period_start": None,
+            "started_at": now,
+            "finished_at": now,
+            "status": "ok",
+            "detail": {
+                "reason": reason,
+                "revenue_yuan_before": old,
+                "revenue_yuan": new,
+                "estimated_asset_periods": estimated,
+            },
+        },
+    )
+    return {"day": day.isoformat(), "revenue_yuan_before": old, "revenue_yuan": new}
+
+
+def _settle(market: Any, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    result = settle_periods(frame["q_da_mwh"], frame["q_actual_mwh"], frame["p_da"], frame["p_rt"])
+    return result, daily_statement(result, market.timezone).iloc[0]
+
+
+def _write(session: Session, day: dt.date, result: pd.DataFrame, statement: pd.Series) -> None:
+    """Insert the settlement rows and the statement of ``day``."""
+    utc = result.index.tz_convert("UTC").to_pydatetime()
+    columns = ("q_da_mwh", "q_actual_mwh", "p_da", "p_rt", "da_revenue", "rt_revenue", "revenue")
+    repository.insert_ignore(
+        session,
+        Settlement,
+        [
+            {"trading_day": day, "period_start": t, **{c: float(result[c].iloc[i]) for c in columns}}
+            for i, t in enumerate(utc)
+        ],
+        ["period_start"],
+    )
+    repository.insert_ignore(
+        session,
+        Statement,
+        [
+            {
+                "trading_day": day,
+                "periods": int(statement["periods"]),
+                **{c: float(statement[c]) for c in STATEMENT_TOTALS},
+            }
+        ],
+        ["trading_day"],
+    )
 
 
 def _inputs(session: Any, market: Any, day: dt.date) -> tuple[pd.DataFrame, int]:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from market.calendar import trading_day_index
 from market.presets import MarketSpec
-from vpp.service import repository
+from vpp.service import alerts, repository
 from vpp.service.db import Bid, JobRun, Setpoint, Statement, session_factory
 
 
@@ -120,6 +120,7 @@ def service_status(engine: Engine, market: MarketSpec, now: pd.Timestamp | None 
             sa.select(sa.func.count()).select_from(JobRun).where(JobRun.status == "fallback")
         )
         out["gaps"] = _gaps(s, market, last_period)
+        out["alerts"] = alerts.service_alerts(s, market, now)
     return out
 
 

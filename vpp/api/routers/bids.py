@@ -135,6 +135,7 @@ def create_bid(request: Request, day: dt.date, principal: Operator, body: BidCre
             raise HTTPException(422, [{"loc": ["body", "forecast"], "field": "body.forecast",
                                        "msg": f"{len(body.forecast)} prices for {len(days.utc)} periods",
                                        "type": "value_error"}])
+        _check_bounds(market, days, body.forecast)
         with state.sessions.begin() as session:
             repository.insert_ignore(session, Forecast, [
                 {"trading_day": day, "period_start": t, "da_price": float(p),
@@ -146,6 +147,22 @@ def create_bid(request: Request, day: dt.date, principal: Operator, body: BidCre
     if result["status"] != "ok":
         raise conflict(f"the bid for {day} failed: {result.get('reason', result['status'])}")
     return read_bid(request, day, principal)
+
+
+def _check_bounds(market: MarketSpec, days: Day, forecast: list[float]) -> None:
+    """422 for the first forecast price outside the market's clearing bounds (period and bound named)."""
+    floor, cap = market.clear_price_floor, market.clear_price_cap
+    values = np.asarray(forecast, dtype=float)
+    low = values < floor if floor is not None else np.zeros(len(values), dtype=bool)
+    bad = low | (values > cap) | ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        side = (f"below the clearing price floor {floor:g}" if low[i]
+                else f"above the clearing price cap {cap:g}")
+        raise HTTPException(422, [{"loc": ["body", "forecast", i], "field": f"body.forecast[{i}]",
+                                   "msg": f"forecast {values[i]:g} {market.currency}/MWh for the period "
+                                          f"starting {local_iso(days.utc[i], market)} is {side}",
+                                   "type": "value_error"}])
 
 
 def _pipeline(request: Request, sha: str, path: str, time_limit_s: float) -> Pipeline:

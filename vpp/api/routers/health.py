@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 
 from vpp.api.app_version import version
 from vpp.api.auth import Reader
-from vpp.api.deps import api
+from vpp.api.deps import api, market_of
 from vpp.api.schemas import HealthOut, WhoAmI
+from vpp.service.alerts import service_alerts
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +21,11 @@ def health(request: Request) -> HealthOut:
     try:
         with api(request).engine.connect() as conn:
             revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        return HealthOut(status="ok", database="ok", schema_revision=revision, version=version())
+        with api(request).sessions() as session:  # a day whose gate closed without a bid
+            now = pd.Timestamp.now("UTC")
+            alerts = [a["message"] for a in service_alerts(session, market_of(request), now)]
+        return HealthOut(status="degraded" if alerts else "ok", database="ok", schema_revision=revision,
+                         version=version(), alerts=alerts)
     except Exception as exc:  # the probe reports, never raises
         return HealthOut(status="degraded", database=f"error: {type(exc).__name__}",
                          schema_revision=None, version=version())
