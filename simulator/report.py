@@ -299,13 +299,24 @@ def capture_keys(blocks: dict[str, dict[str, Any]]) -> list[str]:
     return list(keys)
 
 
-def reference_keys(summary: dict[str, Any]) -> list[str]:
-    """Top-level revenues of references: the passive position and every bound (``*_revenue_yuan``)."""
-    return [
-        k
-        for k, v in summary.items()
-        if k.endswith(BOUND_SUFFIX) and k not in NOT_REFERENCES and isinstance(v, int | float)
-    ]
+def references(summary: dict[str, Any]) -> dict[str, float]:
+    """Revenues of the references: the passive position and every bound (``*_revenue_yuan``).
+
+    Read from the top level of the summary and from its ``bounds`` block, when it has one (the
+    bounds block wins for a key in both).
+    """
+    out: dict[str, float] = {}
+    for source in (summary, summary.get("bounds") or {}):
+        if not isinstance(source, dict):
+            continue
+        for key, value in source.items():
+            if key.endswith(BOUND_SUFFIX) and key not in NOT_REFERENCES and _number(value):
+                out[key] = float(value)
+    return out
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _flat(block: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -356,28 +367,32 @@ def _headline(summary: dict[str, Any], lang: str) -> str:
         flat = _flat(block)
         cells = "".join(f"<td>{format_value(c, flat.get(c))}</td>" for c in columns)
         rows.append(f"<tr><th scope='row'>{_strategy(name, lang)}</th>{cells}</tr>")
-    references = []
-    passive = summary.get("passive_revenue_yuan")
-    for key in reference_keys(summary):
-        value = summary[key]
+    refs = references(summary)
+    passive = refs.get("passive_revenue_yuan")
+    gap_sources = {**summary, **(summary.get("bounds") if isinstance(summary.get("bounds"), dict) else {})}
+    reference_rows = []
+    for key, value in refs.items():
         over = "-" if passive is None else format_value("value_over_passive_yuan", value - passive)
-        gaps = [
-            f"{_key(g, lang)} {format_value(g, summary[g])}"
-            for g in summary
-            if g.startswith(key.removesuffix(BOUND_SUFFIX))
-            and "gap" in g
-            and isinstance(summary[g], int | float)
+        stem = key.removesuffix(BOUND_SUFFIX)
+        gaps = [  # a bound's proven optimality gap, where the summary has one (stem_..._gap...)
+            f"{_key(g, lang)} {format_value(g, v)}"
+            for g, v in gap_sources.items()
+            if g.startswith(stem) and "gap" in g and _number(v)
         ]
         note = f" <small>({'; '.join(gaps)})</small>" if gaps else ""
         blank = "".join("<td></td>" for _ in columns[2:])
-        references.append(
+        reference_rows.append(
             f"<tr class='reference'><th scope='row'>{_key(key, lang)}{note}</th>"
             f"<td>{format_value(key, value)}</td><td>{over}</td>{blank}</tr>"
         )
-    notes = "".join(
-        f"<li>{_t(k, lang)}</li>"
-        for k in ("def_value", "def_capture", "def_yuan_mwh", "def_passive", "def_perfect_foresight")
-    )
+    defined = [
+        k for k in ("def_value", "def_capture", "def_yuan_mwh", "def_passive", "def_perfect_foresight")
+    ]
+    defined += [f"def_{stem}" for stem in ("da_optimum", "rt_optimum") if f"{stem}{BOUND_SUFFIX}" in refs]
+    defined += [
+        f"def_{k}" for k in ("energy_shifting_yuan", "spread_yuan") if any(k in b for b in blocks.values())
+    ]
+    notes = "".join(f"<li>{_t(k, lang)}</li>" for k in defined)
     passive_notes = "".join(
         f"<li><b>{_t('passive_note', lang)}:</b> {html.escape(n)}</li>"
         for n in summary.get("passive_notes", [])
@@ -385,7 +400,7 @@ def _headline(summary: dict[str, Any], lang: str) -> str:
     return (
         f"<section><h2>{_t('headline', lang)}</h2><div class='headline'>"
         f"<div class='table-box'><table id='headline'><thead><tr><th>{_t('strategy', lang)}</th>{head}</tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody><tbody class='references'>{''.join(references)}</tbody>"
+        f"</thead><tbody>{''.join(rows)}</tbody><tbody class='references'>{''.join(reference_rows)}</tbody>"
         f"</table><p class='note'>{_t('headline_note', lang)}</p></div>"
         f"<div class='definitions'><h3>{_t('definitions', lang)}</h3><ul>{notes}{passive_notes}</ul></div>"
         "</div></section>"

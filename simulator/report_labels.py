@@ -53,6 +53,25 @@ TEXT: dict[str, tuple[str, str]] = {
         "Perfect foresight: the schedule with the realised day-ahead and real-time prices known in advance.",
         "完全预见：事先已知实际日前与实时电价时的最优计划。",
     ),
+    "def_da_optimum": (
+        "Physical day-ahead optimum: each day's best schedule at the realised day-ahead prices, "
+        "bid and delivered (no bet on the DA-RT spread).",
+        "物理日前最优：按实际日前电价求得的每日最优计划，按计划申报并交付（不押注日前-实时价差）。",
+    ),
+    "def_rt_optimum": (
+        "Physical real-time optimum: each day's best schedule at the realised real-time prices.",
+        "物理实时最优：按实际实时电价求得的每日最优计划。",
+    ),
+    "def_energy_shifting_yuan": (
+        "Energy shifting = delivered energy x DA price + contract - penalty - passive (yuan): "
+        "the physical value.",
+        "电量转移 = 实际电量 × 日前电价 + 合约 - 考核 - 被动收益（元）：物理调度的价值。",
+    ),
+    "def_spread_yuan": (
+        "DA-RT spread = (delivered - bid) x (RT price - DA price) (yuan): the value of deviating from the DA "
+        "position.",
+        "日前-实时价差 =（实际 - 申报）×（实时电价 - 日前电价）（元）：偏离日前头寸的价值。",
+    ),
     "passive_note": ("Passive baseline", "被动基线说明"),
     "charts": ("Revenue", "收益"),
     "cumulative": ("Cumulative revenue", "累计收益"),
@@ -108,7 +127,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "penalty_yuan": ("Deviation penalty (yuan)", "偏差考核（元）"),
     "energy_export_mwh": ("Energy exported (MWh)", "送出电量（MWh）"),
     "energy_import_mwh": ("Energy imported (MWh)", "购入电量（MWh）"),
-    "capture_ratio": ("Capture vs perfect foresight", "相对完全预见的捕获率"),
+    "capture_ratio": ("Capture vs full perfect foresight", "相对完全预见的捕获率"),
     "value_over_passive_yuan": ("Value over passive (yuan)", "超出被动收益（元）"),
     "yuan_per_mwh": ("yuan/MWh", "元/MWh"),
     "realtime_solves": ("Real-time solves", "实时求解次数"),
@@ -118,6 +137,12 @@ KEYS: dict[str, tuple[str, str]] = {
     "daily_revenue_cvar90_yuan": ("Daily revenue, CVaR 90 % (yuan)", "日收益 CVaR 90%（元）"),
     "value_of_stochastic_solution_yuan": ("Value of the stochastic solution (yuan)", "随机解价值（元）"),
     "perfect_foresight_revenue_yuan": ("Perfect foresight (yuan)", "完全预见（元）"),
+    "da_optimum_revenue_yuan": ("Physical DA optimum (yuan)", "物理日前最优（元）"),
+    "rt_optimum_revenue_yuan": ("Physical RT optimum (yuan)", "物理实时最优（元）"),
+    "capture_da_optimum": ("Capture vs physical DA optimum", "相对物理日前最优的捕获率"),
+    "capture_rt_optimum": ("Capture vs physical RT optimum", "相对物理实时最优的捕获率"),
+    "energy_shifting_yuan": ("Value from energy shifting (yuan)", "电量转移价值（元）"),
+    "spread_yuan": ("Value from the DA-RT spread (yuan)", "日前-实时价差价值（元）"),
     "passive_revenue_yuan": ("Passive position (yuan)", "被动头寸（元）"),
     "days": ("Days", "天数"),
     "periods": ("Periods", "时段数"),
@@ -136,6 +161,8 @@ STRATEGIES: dict[str, tuple[str, str]] = {
     "stochastic_curve": ("Stochastic, price-quantity curve", "随机规划（量价曲线）"),
     "stochastic_cvar": ("Stochastic with CVaR", "随机规划（CVaR）"),
     "passive": ("Passive position", "被动头寸"),
+    "da_optimum": ("Physical DA optimum", "物理日前最优"),
+    "rt_optimum": ("Physical RT optimum", "物理实时最优"),
 }
 """Strategy names -> (English, Chinese); unknown names are shown as they are."""
 

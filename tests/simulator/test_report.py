@@ -120,7 +120,7 @@ def test_headline_shows_every_bound_the_summary_holds(backtest) -> None:
         "Capture vs physical day-ahead",
         "Physical day-ahead optimum revenue (yuan)",
         "50.0%",
-        "Capture vs perfect foresight",
+        "Capture vs full perfect foresight",
         "Value over passive (yuan)",
         "yuan/MWh",
         "Passive position (yuan)",
@@ -129,6 +129,44 @@ def test_headline_shows_every_bound_the_summary_holds(backtest) -> None:
     ):
         assert text in headline, text
     assert "total_revenue_yuan" not in headline and ".00<" not in headline
+
+
+def test_bounds_block_captures_and_value_split_are_rendered(backtest) -> None:
+    """The shape of the summary with the physical bounds: a ``bounds`` block and per-strategy splits."""
+    result, loaded, _ = backtest
+    summary = json.loads(json.dumps(result.summary))
+    passive = summary["passive_revenue_yuan"]
+    summary["bounds"] = {
+        "da_optimum_revenue_yuan": passive + 1000.0,
+        "rt_optimum_revenue_yuan": passive + 4000.0,
+        "perfect_foresight_revenue_yuan": summary["perfect_foresight_revenue_yuan"],
+        "passive_revenue_yuan": passive,
+        "definitions": {"capture": "(revenue - passive) / ..."},
+    }
+    for block in summary["strategies"].values():
+        block.update(
+            capture_da_optimum=0.8126, capture_rt_optimum=0.25, energy_shifting_yuan=700.0, spread_yuan=-12.0
+        )
+    page = render_report(BacktestResult(result.strategies, result.run, result.settlements, summary), loaded)
+    headline = re.search(r"<table id='headline'>.*?</table>", page, re.S).group(0)
+    for text in (
+        "Capture vs physical DA optimum",
+        "Capture vs physical RT optimum",
+        "81.3%",
+        "25.0%",
+        "Physical DA optimum (yuan)",
+        "Physical RT optimum (yuan)",
+        ">1,000<",
+        ">4,000<",
+    ):
+        assert text in headline, text
+    assert "Physical day-ahead optimum: each day" in page  # its definition beside the table
+    full = re.search(r"<table id='full-table'>.*?</table>", page, re.S).group(0)
+    assert "Value from the DA-RT spread (yuan)" in full and ">-12<" in full and ">700<" in full
+    zh = render_report(
+        BacktestResult(result.strategies, result.run, result.settlements, summary), loaded, "zh"
+    )
+    assert ">相对物理日前最优的捕获率<" in zh and ">物理实时最优（元）<" in zh
 
 
 def test_cli_lang_zh_and_a_bad_language(tmp_path: Path) -> None:
