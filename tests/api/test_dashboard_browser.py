@@ -210,6 +210,13 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
         "!/[\\u4e00-\\u9fff]/.test(e.textContent) && e.textContent.trim() !== 'MW').map(e => e.textContent)"
     )
     assert untranslated == []
+    strategies = [
+        r.text
+        for r in browser.find_elements(
+            By.CSS_SELECTOR, "#backtest-table tbody th, #backtest-table tbody td:first-child"
+        )
+    ]
+    assert strategies == ["日前 + 实时", "仅日前", "规则策略"]
     browser.refresh()  # the choice is kept
     wait.until(_loaded)
     assert browser.find_element(By.ID, "lang").get_attribute("value") == "zh"

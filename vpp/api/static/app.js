@@ -232,7 +232,7 @@ async function loadBacktests() {
     status.textContent = t("job_done", { id: done.id, portfolio: summary.portfolio, first: summary.first_day,
       last: summary.last_day, bound: money(summary.perfect_foresight_revenue_yuan) });
   }
-  draw("chart-backtest", "bar", names, [
+  draw("chart-backtest", "bar", names.map(strategyName), [
     { label: t("ds_bt_revenue"), data: names.map((n) => blocks[n].total_revenue_yuan), backgroundColor: "#1f6feb" },
   ], t("axis_strategy"));
   const body = $("backtest-table").querySelector("tbody");
@@ -240,7 +240,7 @@ async function loadBacktests() {
     const row = document.createElement("tr");
     const ratio = blocks[n].capture_ratio;
     const capture = ratio === null || ratio === undefined ? "-" : `${(ratio * 100).toFixed(1)} %`;
-    for (const text of [n, money(blocks[n].total_revenue_yuan), capture]) {
+    for (const text of [strategyName(n), money(blocks[n].total_revenue_yuan), capture]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.appendChild(cell);

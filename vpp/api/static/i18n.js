@@ -86,6 +86,13 @@ const MESSAGES = {
     ds_bt_revenue: "revenue (yuan)",
     axis_day: "trading day",
     axis_strategy: "strategy",
+    strategy_perfect_foresight: "perfect foresight",
+    strategy_da_rt: "day-ahead + real-time",
+    strategy_da_only: "day-ahead only",
+    strategy_rule_based: "rule-based",
+    strategy_stochastic: "stochastic",
+    strategy_stochastic_curve: "stochastic, price-quantity curve",
+    strategy_stochastic_cvar: "stochastic with CVaR",
   },
   zh: {
     title: "虚拟电厂运行监控台",
@@ -168,6 +175,13 @@ const MESSAGES = {
     ds_bt_revenue: "收益（元）",
     axis_day: "交易日",
     axis_strategy: "策略",
+    strategy_perfect_foresight: "完全预见",
+    strategy_da_rt: "日前 + 实时",
+    strategy_da_only: "仅日前",
+    strategy_rule_based: "规则策略",
+    strategy_stochastic: "随机规划",
+    strategy_stochastic_curve: "随机规划（量价曲线）",
+    strategy_stochastic_cvar: "随机规划（CVaR）",
   },
 };
 
@@ -185,6 +199,12 @@ function t(key, vars = {}) {
 function setCurrency(currency) {
   moneyUnit = !currency || currency === "CNY" ? "yuan" : currency;
   translatePage();
+}
+
+/** A strategy's name in the current language (its own name when it has no label). */
+function strategyName(name) {
+  const key = `strategy_${name}`;
+  return key in MESSAGES.en ? t(key) : name;
 }
 
 /** Put the current language's labels into every element marked data-i18n / data-i18n-placeholder. */
