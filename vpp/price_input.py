@@ -68,6 +68,27 @@ def price_label(path: str | Path, market: MarketSpec, label: str | None) -> Peri
     return market.source_period_label
 
 
+def check_prices_options(tz: str | None, label: str | None) -> None:
+    """Check ``--prices-tz`` (an IANA zone) and ``--prices-label`` (``start`` or ``end``).
+
+    Raises
+    ------
+    InputError
+        Naming the option.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from vpp.errors import InputError
+
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"unknown IANA time zone {tz!r}", field="--prices-tz") from None
+    if label is not None and label not in ("start", "end"):
+        raise InputError(f"--prices-label must be 'start' or 'end', not {label!r}", field="--prices-label")
+
+
 def read_price_input(
     path: str | Path, market: MarketSpec, *, tz: str | None = None, label: str | None = None
 ) -> pd.DataFrame:
@@ -79,14 +100,7 @@ def read_price_input(
     InputError
         An unknown zone or label, or anything :func:`market.prices.read_prices` rejects.
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     from market.prices import read_prices
-    from vpp.errors import InputError
 
-    if tz is not None:
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"unknown IANA time zone {tz!r}", field="--prices-tz") from None
+    check_prices_options(tz, label)
     return read_prices(path, market, period_label=price_label(path, market, label), tz=tz)

@@ -159,3 +159,27 @@ def test_a_skipped_day_inside_a_requested_range_is_named(tmp_path):
         read_prices(path, "gansu", start=pd.Timestamp("2024-01-03").date(),
                     end=pd.Timestamp("2024-01-07").date())
     assert len(read_prices(path, "gansu", start=pd.Timestamp("2024-01-06").date())) == 3 * 96
+
+
+def test_service_replay_reads_the_file_in_the_stated_zone_and_label(tmp_path):
+    from market.presets import get_market
+    from vpp.service import replay
+
+    end_file, start_file = _two_shanxi_days(tmp_path)
+    utc_end = tmp_path / "utc_end.csv"  # the period-end file, written in naive UTC
+    frame = pd.read_csv(end_file)
+    frame["timestamp"] = (read_prices(end_file, "shanxi", period_label="end").index
+                          + pd.Timedelta(minutes=15)).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+    frame.to_csv(utc_end, index=False)
+    market = get_market("shanxi")
+    day = pd.Timestamp("2024-01-02").date()
+    replay.publish_day_ahead(tmp_path / "a", str(start_file), market, day)
+    replay.publish_day_ahead(tmp_path / "b", str(utc_end), market, day, prices_tz="UTC",
+                             prices_label="end")
+    want = (tmp_path / "a" / "forecast_2024-01-02.csv").read_text(encoding="utf-8")
+    assert (tmp_path / "b" / "forecast_2024-01-02.csv").read_text(encoding="utf-8") == want
+    assert want.splitlines()[1].startswith("2024-01-02T00:00:00+08:00")
+    bad = runner.invoke(app, ["run", "--portfolio", str(_portfolio(tmp_path, "shanxi")), "--simulate",
+                              "2024-01-02", "--prices", str(utc_end), "--prices-label", "middle",
+                              "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert bad.exit_code == 1 and "--prices-label must be 'start' or 'end'" in bad.output

@@ -13,6 +13,7 @@ import typer
 
 from vpp.console import handles_errors, stdout
 from vpp.errors import InputError
+from vpp.price_input import PricesTzOption, check_prices_options
 from vpp.service.config import DEFAULT_DB_URL, ServiceConfig
 
 
@@ -34,6 +35,10 @@ def run_command(
     ] = None,
     days: Annotated[int, typer.Option(min=1, help="Number of consecutive days to simulate.")] = 1,
     prices: Annotated[Path | None, typer.Option(help="Replay prices for --simulate (CSV/Parquet).")] = None,
+    prices_tz: PricesTzOption = None,
+    prices_label: Annotated[
+        str, typer.Option(help="Replay file rows labelled by period 'start' (CONVENTIONS) or 'end'.")
+    ] = "start",
     day_seconds: Annotated[float, typer.Option(help="Wall seconds per simulated day.")] = 30.0,
     until: Annotated[str | None, typer.Option(help="Stop the last simulated day at HH:MM.")] = None,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
@@ -70,7 +75,11 @@ def run_command(
         raise InputError(f"'{simulate}' is not a date YYYY-MM-DD", field="--simulate") from None
     from vpp.service.simulate import simulate_days
 
-    summary = simulate_days(config, day, days, str(prices), day_seconds=day_seconds, until=until)
+    check_prices_options(prices_tz, prices_label)
+    summary = simulate_days(
+        config, day, days, str(prices), day_seconds=day_seconds, until=until, prices_tz=prices_tz,
+        prices_label=prices_label,
+    )
     print(json.dumps(summary, indent=1), flush=True)
 
 

@@ -28,26 +28,50 @@ from vpp.service import outbox, planning
 from vpp.service.inbox_files import mark_ready
 
 
-def _day_prices(path: str, market: MarketSpec, day: dt.date) -> pd.DataFrame:
-    return _cached_day_prices(path, market, day)
+def _day_prices(
+    path: str, market: MarketSpec, day: dt.date, tz: str | None = None, label: str = "start"
+) -> pd.DataFrame:
+    return _cached_day_prices(path, market, day, tz, label)
 
 
 @lru_cache(maxsize=4)
-def _cached_day_prices(path: str, market: MarketSpec, day: dt.date) -> pd.DataFrame:
+def _cached_day_prices(
+    path: str, market: MarketSpec, day: dt.date, tz: str | None, label: str
+) -> pd.DataFrame:
     # keyed by the whole (frozen, hashable) spec: a user market file may reuse a preset's name
-    return prices_for_day(read_prices(path, market), market, day)
+    frame = read_prices(path, market, period_label=label, tz=tz)  # type: ignore[arg-type]
+    return prices_for_day(frame, market, day)
 
 
-def publish_day_ahead(inbox: str | Path, prices_path: str, market: MarketSpec, day: dt.date) -> None:
-    """Drop the day's DA price forecast and cleared DA prices into the inbox."""
-    frame = _day_prices(str(prices_path), market, day)[["da_price"]]
+def publish_day_ahead(
+    inbox: str | Path,
+    prices_path: str,
+    market: MarketSpec,
+    day: dt.date,
+    *,
+    prices_tz: str | None = None,
+    prices_label: str = "start",
+) -> None:
+    """Drop the day's DA price forecast and cleared DA prices into the inbox.
+
+    ``prices_tz`` is the zone of naive timestamps in the replay file (default the market's) and
+    ``prices_label`` how it labels periods (default ``start``, the CONVENTIONS format).
+    """
+    frame = _day_prices(str(prices_path), market, day, prices_tz, prices_label)[["da_price"]]
     mark_ready(write_csv_atomic(frame, Path(inbox) / f"forecast_{day}.csv", index=True))
     mark_ready(write_csv_atomic(frame, Path(inbox) / f"prices_da_{day}.csv", index=True))
 
 
-def gateway_job(settings: dict[str, Any], prices_path: str, day: str, last_day: str | None = None) -> None:
+def gateway_job(
+    settings: dict[str, Any],
+    prices_path: str,
+    day: str,
+    last_day: str | None = None,
+    prices_tz: str | None = None,
+    prices_label: str = "start",
+) -> None:
     """Report the period that just ended, if it is in trading days ``day``..``last_day``: its RT
-    price and the devices' telemetry."""
+    price and the devices' telemetry (replay file read as :func:`publish_day_ahead` reads it)."""
     from vpp.service.jobs import pipeline_for
 
     pipeline = pipeline_for(settings)
@@ -58,7 +82,8 @@ def gateway_job(settings: dict[str, Any], prices_path: str, day: str, last_day: 
         return
     stamp = ended.start.strftime("%Y-%m-%dT%H-%M")
     inbox = Path(pipeline.config.inbox)
-    rt = _day_prices(str(prices_path), market, ended.day)[["rt_price"]].iloc[: ended.k + 1]
+    rt = _day_prices(str(prices_path), market, ended.day, prices_tz, prices_label)[["rt_price"]]
+    rt = rt.iloc[: ended.k + 1]
     mark_ready(write_csv_atomic(rt, inbox / f"prices_rt_{stamp}.csv", index=True))
     _, json_path = outbox.setpoint_paths(pipeline.config.outbox, ended.start)
     if not json_path.exists():  # nothing was sent: the devices report nothing

@@ -65,6 +65,8 @@ def simulate_days(
     *,
     day_seconds: float = 30.0,
     until: str | None = None,
+    prices_tz: str | None = None,
+    prices_label: str = "start",
 ) -> dict[str, Any]:
     """Run ``days`` consecutive trading days from ``first_day`` through the scheduler.
 
@@ -82,6 +84,9 @@ def simulate_days(
         Wall seconds for 24 simulated hours.
     until : str, optional
         ``HH:MM``: stop the simulation at this time of the last day (a partial day, not settled).
+    prices_tz, prices_label : optional
+        Zone of naive timestamps in the replay file (default the market's) and how it labels
+        periods (default ``start``, the CONVENTIONS format; ``end`` for exchange files).
 
     Returns
     -------
@@ -118,7 +123,9 @@ def simulate_days(
     pipeline = Pipeline(config, engine)
     jobs.register(pipeline)
     for day in window:
-        replay.publish_day_ahead(config.inbox, prices_path, market, day)
+        replay.publish_day_ahead(
+            config.inbox, prices_path, market, day, prices_tz=prices_tz, prices_label=prices_label
+        )
     gateway = SimulatedTrigger(
         IntervalTrigger(
             seconds=market.period_hours * 3600.0,
@@ -137,6 +144,8 @@ def simulate_days(
                 "prices_path": str(prices_path),
                 "day": window[0].isoformat(),
                 "last_day": window[-1].isoformat(),
+                "prices_tz": prices_tz,
+                "prices_label": prices_label,
             },
         )
     }
