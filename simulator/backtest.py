@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,10 +75,15 @@ def run_backtest(
     forecast: str = "persistence",
     options: SolveOptions | None = None,
     progress: bool | None = None,
+    on_day: Callable[[dt.date], None] | None = None,
 ) -> BacktestResult:
-    """Replay ``days`` for ``strategies`` (plus the perfect-foresight bound), settle and summarise."""
+    """Replay ``days`` for ``strategies`` (plus the perfect-foresight bound), settle and summarise.
+
+    ``on_day`` is called with each day once replayed (:func:`simulator.replay.replay`).
+    """
     names, to_run = strategies_to_run(strategies)
-    run = replay(loaded, prices, days, to_run, forecast=forecast, options=options, progress=progress)
+    run = replay(loaded, prices, days, to_run, forecast=forecast, options=options, progress=progress,
+                 on_day=on_day)
     return summarise(loaded, prices, days, names, run)
 
 

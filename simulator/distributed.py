@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -41,10 +43,28 @@ def replay_task(
     strategy: str,
     forecast: str,
     options: SolveOptions | None,
+    on_day: Callable[[dt.date], None] | str | None = None,
 ) -> BacktestRun:
-    """One task: replay ``days`` for the single strategy named ``strategy`` (runs on a worker)."""
+    """One task: replay ``days`` for the single strategy named ``strategy`` (runs on a worker).
+
+    ``on_day`` is called after each day; a string is a Dask event topic instead, to which the
+    worker logs each day (the client's progress bar subscribes to it, :func:`map_tasks`).
+    """
+    if isinstance(on_day, str):
+        on_day = _worker_reporter(on_day)
     return replay(loaded, prices, days, get_strategies([strategy]), forecast=forecast, options=options,
-                  progress=False)
+                  progress=False, on_day=on_day)
+
+
+def _worker_reporter(topic: str) -> Callable[[dt.date], None] | None:
+    """A callback logging each day to ``topic`` on the current Dask worker (None outside one)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    return lambda day: worker.log_event(topic, str(day))
 
 
 def merge_runs(runs: Sequence[BacktestRun], seconds: float | None = None) -> BacktestRun:
@@ -100,21 +120,60 @@ def map_tasks(
     function: Callable[..., Any],
     calls: Sequence[tuple[Any, ...]],
     shared: dict[str, Any] | None = None,
+    *,
+    on_step: Callable[[], None] | None = None,
+    steps_per_call: int = 0,
 ) -> list[Any]:
     """``[function(*call, **shared) for call in calls]`` on ``client`` (results in order), or here.
 
     ``shared`` keyword arguments are the same for every call; DataFrames among them (the prices)
     are sent to every worker once (``scatter``), the rest travel with each task.
+
+    Progress: with ``steps_per_call`` > 0, ``function`` takes an ``on_day`` keyword and reports
+    each of its steps (days) through it; ``on_step`` is then called once per step of every call,
+    from the workers through a Dask event topic. With ``steps_per_call`` 0, ``on_step`` is called
+    once per finished call.
     """
     shared = dict(shared or {})
+    per_day = on_step is not None and steps_per_call > 0
     if client is None:
-        return [function(*call, **shared) for call in calls]
+        results = []
+        for call in calls:
+            extra = {"on_day": lambda _day: on_step()} if per_day else {}
+            results.append(function(*call, **shared, **extra))
+            if on_step is not None and not per_day:
+                on_step()
+        return results
     remote = {
         name: client.scatter(value, broadcast=True) if isinstance(value, pd.DataFrame) else value
         for name, value in shared.items()
     }
-    futures = [client.submit(function, *call, **remote, pure=False) for call in calls]
-    return client.gather(futures)
+    topic = f"vpp-progress-{uuid.uuid4().hex}"
+    if per_day:
+        client.subscribe_topic(topic, lambda _event: on_step())
+        remote["on_day"] = topic
+    try:
+        futures = [client.submit(function, *call, **remote, pure=False) for call in calls]
+        if on_step is not None and not per_day:
+            from dask.distributed import as_completed
+
+            for _ in as_completed(futures):
+                on_step()
+        return client.gather(futures)
+    finally:
+        if per_day:
+            client.unsubscribe_topic(topic)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int, show: bool | None = None) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on stderr (by default only on a terminal); yields its advance-by-one."""
+    from rich.progress import Progress
+
+    show = sys.stderr.isatty() if show is None else show
+    with Progress(disable=not show, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.update(task, advance=1)
 
 
 def run_backtest_distributed(
@@ -128,6 +187,7 @@ def run_backtest_distributed(
     workers: int | None = None,
     scheduler: str | None = None,
     client: Any = None,
+    progress: bool | None = None,
 ) -> BacktestResult:
     """:func:`simulator.backtest.run_backtest` with one Dask task per strategy (bound included).
 
@@ -141,14 +201,17 @@ def run_backtest_distributed(
         Address of an existing scheduler, ``tcp://HOST:PORT`` (wins over ``workers``).
     client : dask.distributed.Client, optional
         An open client to use instead (neither ``workers`` nor ``scheduler`` then).
+    progress : bool, optional
+        A progress bar over strategy-days on stderr; default: only when stderr is a terminal.
     """
     names, to_run = strategies_to_run(strategies)
     start = time.perf_counter()
     calls = [(loaded, s.name) for s in to_run]
 
     def go(c: Any) -> list[BacktestRun]:
-        return map_tasks(c, _task, calls, {"prices": prices, "days": days, "forecast": forecast,
-                                            "options": options})
+        with progress_bar("backtest (strategy-days)", len(calls) * len(days), progress) as step:
+            return map_tasks(c, _task, calls, {"prices": prices, "days": days, "forecast": forecast,
+                                                "options": options}, on_step=step, steps_per_call=len(days))
 
     if client is not None:
         runs = go(client)
@@ -167,5 +230,6 @@ def _task(
     days: list[dt.date],
     forecast: str,
     options: SolveOptions | None,
+    on_day: Callable[[dt.date], None] | str | None = None,
 ) -> BacktestRun:
-    return replay_task(loaded, prices, days, strategy, forecast, options)
+    return replay_task(loaded, prices, days, strategy, forecast, options, on_day)

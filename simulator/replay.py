@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,6 +92,7 @@ def replay(
     progress: bool | None = None,
     initial_state: State | None = None,
     resolve_tolerance_yuan_per_mwh: float | None = None,
+    on_day: Callable[[dt.date], None] | None = None,
 ) -> BacktestRun:
     """Replay ``days`` for every strategy.
 
@@ -116,6 +117,9 @@ def replay(
         State at the start of the first day (default: the portfolio's).
     resolve_tolerance_yuan_per_mwh : float, optional
         Overrides every strategy's re-solve tolerance (see :class:`Strategy`).
+    on_day : callable, optional
+        Called with each trading day once it is replayed for every strategy (progress of API
+        jobs and parallel runs).
     """
     days = list(days)
     market = loaded.market
@@ -141,6 +145,8 @@ def replay(
                     forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history,
                 )
             bar.update(task, advance=1, description=f"backtest {day}")
+            if on_day is not None:
+                on_day(day)
     return BacktestRun(
         days=days,
         records=records,

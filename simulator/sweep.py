@@ -27,6 +27,7 @@ import html
 import itertools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ import yaml
 
 from optimizer.solver import SolveOptions
 from simulator.backtest import BacktestResult, strategies_to_run, summarise
-from simulator.distributed import dask_client, map_tasks, merge_runs, replay_task
+from simulator.distributed import dask_client, map_tasks, merge_runs, progress_bar, replay_task
 from simulator.replay import BacktestRun
 from vpp.errors import InputError
 from vpp.io_utils import write_csv_atomic, write_text_atomic
@@ -159,6 +160,7 @@ def run_sweep(
     options: SolveOptions | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    progress: bool | None = None,
 ) -> SweepResult:
     """Backtest every variant for ``strategies`` (plus the bound): one task per variant and strategy.
 
@@ -172,15 +174,21 @@ def run_sweep(
         As :func:`simulator.backtest.run_backtest`.
     workers, scheduler
         As :func:`simulator.distributed.dask_client` (neither: run here, serially).
+    progress : bool, optional
+        A progress bar over variant-strategy-days on stderr; default: only on a terminal.
     """
     start = time.perf_counter()
     names, to_run = strategies_to_run(strategies)
     assignments = variants(params)
     loaded = {variant_name(a): load_variant(portfolio, a) for a in assignments}  # validate before any work
     calls = [(name, s.name) for name in loaded for s in to_run]
-    with dask_client(workers, scheduler) as client:
+    with (
+        dask_client(workers, scheduler) as client,
+        progress_bar("sweep (variant-strategy-days)", len(calls) * len(days), progress) as step,
+    ):
         runs = map_tasks(client, _variant_task, [(loaded[n], s) for n, s in calls],
-                         {"prices": prices, "days": days, "forecast": forecast, "options": options})
+                         {"prices": prices, "days": days, "forecast": forecast, "options": options},
+                         on_step=step, steps_per_call=len(days))
     by_variant: dict[str, list[BacktestRun]] = {}
     for (name, _), run in zip(calls, runs, strict=True):
         by_variant.setdefault(name, []).append(run)
@@ -206,9 +214,9 @@ def run_sweep(
 
 def _variant_task(
     loaded: LoadedPortfolio, strategy: str, *, prices: pd.DataFrame, days: list[dt.date], forecast: str,
-    options: SolveOptions | None,
+    options: SolveOptions | None, on_day: Callable[[dt.date], None] | str | None = None,
 ) -> BacktestRun:
-    return replay_task(loaded, prices, days, strategy, forecast, options)
+    return replay_task(loaded, prices, days, strategy, forecast, options, on_day)
 
 
 def write_sweep(

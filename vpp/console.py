@@ -66,3 +66,70 @@ def _show(caught: list[warnings.WarningMessage]) -> None:
                 print_warning(str(w.message))
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+
+
+def fit_table(title: str, header: list[str], rows: list[list[str]], *, width: int | None = None) -> list:
+    """Rich tables showing ``rows`` whole within ``width`` columns (default: the stdout console's).
+
+    Rich shrinks a table that is too wide by wrapping or cutting cells (``14,2…``). Here no
+    figure is ever cut: when the table fits it is printed as is (figures never wrapped); when it
+    does not, it is transposed (one row per figure, one column per row of ``rows``, the first
+    column of ``rows`` as the column headers), split into several tables if the transposed one is
+    still too wide. A pipe gets 80 columns (rich's default; ``COLUMNS`` overrides).
+
+    Parameters
+    ----------
+    title : str
+    header : list of str
+        Column names; the first names the rows (e.g. "strategy").
+    rows : list of list of str
+        Formatted cells, one list per row, as long as ``header``.
+    width : int, optional
+        Columns available.
+
+    Returns
+    -------
+    list of rich.table.Table
+        One table, or more when transposed and split; print each.
+    """
+    from rich import box
+    from rich.table import Table
+
+    width = stdout.width if width is None else width
+
+    def needed(columns: list[list[str]]) -> int:
+        # heavy box: 3 characters per column (padding and rule) plus the left border
+        return 1 + sum(3 + max(len(cell) for cell in column) for column in columns)
+
+    columns = [[name, *(row[i] for row in rows)] for i, name in enumerate(header)]
+    if needed(columns) <= width:
+        table = Table(title=title, box=box.HEAVY_HEAD)
+        for i, name in enumerate(header):
+            table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        return [table]
+    labels = [header[0], *header[1:]]
+    label_width = max(len(x) for x in labels)
+    tables, chunk = [], []
+    for row in rows:
+        trial = [*chunk, row]
+        cols = [[labels[0], *labels[1:]], *[list(r) for r in trial]]
+        if chunk and needed(cols) > width:
+            tables.append(chunk)
+            chunk = [row]
+        else:
+            chunk = trial
+    if chunk:
+        tables.append(chunk)
+    out = []
+    for k, part in enumerate(tables):
+        suffix = f" ({k + 1}/{len(tables)})" if len(tables) > 1 else ""
+        table = Table(title=title + suffix, box=box.HEAVY_HEAD)
+        table.add_column(header[0], justify="left", min_width=min(label_width, 24))
+        for row in part:
+            table.add_column(row[0], justify="right", no_wrap=True)
+        for i, name in enumerate(header[1:], start=1):
+            table.add_row(name, *(row[i] for row in part))
+        out.append(table)
+    return out

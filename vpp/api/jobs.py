@@ -90,8 +90,15 @@ class BacktestRunner:
             days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
             self._update(job_id, progress=0.1, message=f"replaying {len(days)} day(s)")
             options = SolveOptions(time_limit_s=float(params["time_limit_s"]), explain_infeasible=False)
+            replayed: list[dt.date] = []
+
+            def on_day(day: dt.date) -> None:  # progress per day: 0.1 .. 0.9 while replaying
+                replayed.append(day)
+                self._update(job_id, progress=round(0.1 + 0.8 * len(replayed) / len(days), 4),
+                             message=f"replayed {len(replayed)} of {len(days)} day(s), last {day}")
+
             result = run_backtest(loaded, prices, days, list(params["strategies"]),
-                                  forecast=params["forecast"], options=options, progress=False)
+                                  forecast=params["forecast"], options=options, progress=False, on_day=on_day)
             self._update(job_id, progress=0.9, message="settling")
             daily = {}
             for name, frame in result.settlements.items():

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from vpp.console import handles_errors, stdout
+from vpp.console import fit_table, handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.price_input import PricesLabelOption, PricesTzOption
@@ -52,6 +52,9 @@ def backtest_command(
     ] = None,
     prices_tz: PricesTzOption = None,
     prices_label: PricesLabelOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary (summary.json) as JSON, no table or progress.")
+    ] = False,
 ) -> None:
     """Backtest strategies on historical prices: DA bid at the gate closure, real-time re-dispatch,
     two-settlement revenue.
@@ -82,15 +85,17 @@ def backtest_command(
 
         result = run_backtest_distributed(
             loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
-            workers=workers or None, scheduler=scheduler,
+            workers=workers or None, scheduler=scheduler, progress=False if quiet or as_json else None,
         )
     else:
         result = run_backtest(
             loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
-            progress=False if quiet else None,
+            progress=False if quiet or as_json else None,
         )
     written = write_backtest(result, out, loaded, lang=lang)
-    if not quiet:
+    if as_json:
+        print(json.dumps({**result.summary, "files": [str(p) for p in written]}, indent=1, default=str))
+    elif not quiet:
         _print_summary(result.summary)
         stdout.print(f"wrote {len(written)} files to {out}")
 
@@ -107,14 +112,13 @@ def _money(value: float | None) -> str:
 
 
 def _print_summary(summary: dict) -> None:
-    table = Table(title=f"{summary['portfolio']}: backtest {summary['first_day']} to {summary['last_day']}")
     money = summary.get("money_unit", "yuan")
-    for column in ("strategy", f"revenue ({money})", "DA", "RT", "over passive", "capture", f"{money}/MWh",
-                   "daily sd", "worst day", "RT solves"):
-        table.add_column(column, justify="right")
+    header = ["strategy", f"revenue ({money})", "DA", "RT", "over passive", "capture", f"{money}/MWh",
+              "daily sd", "worst day", "RT solves"]
+    rows = []
     for name, block in summary["strategies"].items():
         ratio = block["capture_ratio"]
-        table.add_row(
+        rows.append([
             name,
             f"{block['total_revenue_yuan']:,.2f}",
             f"{block['da_revenue_yuan']:,.2f}",
@@ -125,8 +129,10 @@ def _print_summary(summary: dict) -> None:
             _money(block.get("daily_revenue_std_yuan")),
             _money(block.get("daily_revenue_min_yuan")),
             str(block["realtime_solves"]),
-        )
-    stdout.print(table)
+        ])
+    title = f"{summary['portfolio']}: backtest {summary['first_day']} to {summary['last_day']}"
+    for table in fit_table(title, header, rows):
+        stdout.print(table)
     stdout.print(f"passive position (no flexibility used): {summary['passive_revenue_yuan']:,.2f} {money}; "
                  "capture = (revenue - passive) / (perfect foresight - passive)")
     for note in summary.get("passive_notes", []):

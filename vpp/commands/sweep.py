@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from vpp.console import handles_errors, stdout
+from vpp.console import fit_table, handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.price_input import PricesLabelOption, PricesTzOption
@@ -37,7 +37,8 @@ def sweep_command(
     ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/sweep"),
     time_limit: Annotated[float, typer.Option(help="HiGHS time limit per solve (s).")] = 60.0,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No summary table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No summary table or progress bar.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the sweep table as JSON records.")] = False,
     prices_tz: PricesTzOption = None,
     prices_label: PricesLabelOption = None,
 ) -> None:
@@ -67,23 +68,26 @@ def sweep_command(
     check_days_complete(frame, loaded.market, days)
     options = SolveOptions(time_limit_s=time_limit, explain_infeasible=False)
     result = run_sweep(portfolio, params, frame, days, strategy.split(","), forecast=forecast,
-                       options=options, workers=workers or None, scheduler=scheduler)
+                       options=options, workers=workers or None, scheduler=scheduler,
+                       progress=False if quiet or as_json else None)
+    money = loaded.market.money_unit
     written = write_sweep(
-        result, out, title=f"Sweep of {loaded.portfolio.name}, {first} to {last}",
-        money=loaded.market.money_unit,
+        result, out, title=f"Sweep of {loaded.portfolio.name}, {first} to {last}", money=money,
     )
-    if not quiet:
-        table = Table(title=f"sweep: {len(result.results)} variants, {result.seconds:.1f} s")
-        money = loaded.market.money_unit
-        columns = ("variant", "strategy", f"revenue ({money})", "over passive", "capture", f"{money}/MWh")
-        for column in columns:
-            table.add_column(column, justify="right")
-        for row in result.table.itertuples():
-            table.add_row(
-                str(row.variant), str(row.strategy), f"{row.total_revenue_yuan:,.2f}",
-                f"{row.value_over_passive_yuan:,.2f}",
-                "-" if pd.isna(row.capture_ratio) else f"{row.capture_ratio:.3f}",
-                "-" if pd.isna(row.yuan_per_mwh) else f"{row.yuan_per_mwh:,.2f}",
-            )
-        stdout.print(table)
+    if as_json:
+        rows = json.loads(result.table.to_json(orient="records"))
+        print(json.dumps({"variants": len(result.results), "seconds": round(result.seconds, 2), "rows": rows,
+                          "files": [str(p) for p in written]}, indent=1))
+    elif not quiet:
+        header = ["variant / strategy", f"revenue ({money})", "over passive", "capture", f"{money}/MWh"]
+        rows = [
+            [f"{row.variant} / {row.strategy}", f"{row.total_revenue_yuan:,.2f}",
+             f"{row.value_over_passive_yuan:,.2f}",
+             "-" if pd.isna(row.capture_ratio) else f"{row.capture_ratio:.3f}",
+             "-" if pd.isna(row.yuan_per_mwh) else f"{row.yuan_per_mwh:,.2f}"]
+            for row in result.table.itertuples()
+        ]
+        title = f"sweep: {len(result.results)} variants, {result.seconds:.1f} s"
+        for table in fit_table(title, header, rows):
+            stdout.print(table)
         stdout.print(f"wrote {len(written)} files to {out}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -40,6 +41,9 @@ def validate_command(
             "profiles, or today in the market zone.",
         ),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print assets, grid and the per-period envelope as JSON.")
+    ] = False,
 ) -> None:
     """Validate PORTFOLIO; print its assets, grid limits and the day's flexibility envelope."""
     from market.calendar import period_hours, trading_day_index
@@ -50,6 +54,10 @@ def validate_command(
     trading_day = day.date() if day is not None else default_day(loaded)
     index = trading_day_index(loaded.market, trading_day)
     envelope = flexibility_envelope(loaded, index)
+    if as_json:
+        dt_h = period_hours(index, loaded.market)
+        print(json.dumps(_as_json(loaded, envelope, trading_day, dt_h), indent=1))
+        return
     stdout.print(_asset_table(loaded))
     stdout.print(_connection_table(loaded))
     stdout.print(_envelope_table(envelope, loaded.market.period_minutes, trading_day))
@@ -63,21 +71,58 @@ def validate_command(
 # Asset summary
 
 
-def _asset_table(loaded: LoadedPortfolio) -> Table:
-    """One row per asset type: count, total power (MW), total energy (MWh), notes."""
+def _asset_rows(loaded: LoadedPortfolio) -> list[tuple[str, int, float, float | None, str]]:
+    """One row per asset type present: type, count, total power (MW), total energy (MWh), notes."""
     from vpp.assets import ASSET_TYPES
 
     p = loaded.portfolio
-    table = Table(title=f"Portfolio {p.name!r}: {len(p.assets)} assets")
-    for header in ("type", "count", "power MW", "energy MWh", "notes"):
-        table.add_column(header, justify="left" if header in ("type", "notes") else "right")
+    rows = []
     for asset_type in ASSET_TYPES:
         specs = p.assets_of(asset_type)
         if specs:
             power, energy, notes = _SUMMARIES.get(asset_type, _other)(specs, loaded)
-            energy_text = "" if energy is None else f"{energy:.2f}"
-            table.add_row(asset_type, str(len(specs)), f"{power:.2f}", energy_text, notes)
+            rows.append((asset_type, len(specs), power, energy, notes))
+    return rows
+
+
+def _asset_table(loaded: LoadedPortfolio) -> Table:
+    """One row per asset type: count, total power (MW), total energy (MWh), notes."""
+    p = loaded.portfolio
+    table = Table(title=f"Portfolio {p.name!r}: {len(p.assets)} assets")
+    for header in ("type", "count", "power MW", "energy MWh", "notes"):
+        table.add_column(header, justify="left" if header in ("type", "notes") else "right",
+                         no_wrap=header != "notes")
+    for asset_type, count, power, energy, notes in _asset_rows(loaded):
+        energy_text = "" if energy is None else f"{energy:.2f}"
+        table.add_row(asset_type, str(count), f"{power:.2f}", energy_text, notes)
     return table
+
+
+def _as_json(loaded: LoadedPortfolio, envelope: Envelope, day: dt.date, dt_h: np.ndarray) -> dict:
+    """What the tables show, as plain data: assets by type, grid, the per-period envelope (MW)."""
+    from market.calendar import format_timestamps
+
+    p, market = loaded.portfolio, loaded.market
+    frame = envelope.per_period
+    periods = frame.round(6).assign(timestamp=format_timestamps(frame.index))
+    return {
+        "valid": True,
+        "portfolio": p.name,
+        "file": str(loaded.path),
+        "market": {"name": market.name, "timezone": market.timezone, "period_minutes": market.period_minutes},
+        "grid": {"import_limit_mw": p.grid.import_limit_mw, "export_limit_mw": p.grid.export_limit_mw},
+        "group_limits": {name: {"import_limit_mw": g.import_limit_mw, "export_limit_mw": g.export_limit_mw}
+                         for name, g in p.group_limits.items()},
+        "assets": [{"type": t, "count": n, "power_mw": round(pw, 6),
+                    "energy_mwh": None if e is None else round(e, 6), "notes": notes}
+                   for t, n, pw, e, notes in _asset_rows(loaded)],
+        "day": day.isoformat(),
+        "baseline_net_energy_mwh": round(float(frame["baseline_mw"].to_numpy() @ dt_h), 6),
+        "adjustable_mw": round(envelope.adjustable_mw, 6),
+        "shiftable_energy_mwh": round(envelope.shiftable_energy_mwh, 6),
+        "conflicts": list(envelope.conflicts),
+        "envelope": periods[["timestamp", *frame.columns]].to_dict(orient="records"),
+    }
 
 
 def _peak(loaded: LoadedPortfolio, ref: float | list[float] | str) -> float:
