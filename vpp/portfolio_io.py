@@ -117,7 +117,7 @@ def load_portfolio_text(
 
 def _load(data: dict[str, Any], path: Path, profile_root: Path | None) -> LoadedPortfolio:
     portfolio = parse_portfolio(data, file=path)
-    market = _get_market(portfolio.market, path, data.get("market"))
+    market = _get_market(portfolio.market, path, profile_root)
     zone = portfolio.timezone or market.timezone
     try:
         ZoneInfo(zone)
@@ -335,10 +335,21 @@ def default_day(loaded: LoadedPortfolio) -> dt.date:
     )
 
 
-def _get_market(ref: str | MarketSpec, path: Path, raw: Any) -> MarketSpec:
-    """The portfolio's market: a preset, a market file relative to ``path`` or the inline spec."""
+def _get_market(ref: str | MarketSpec, path: Path, root: Path | None) -> MarketSpec:
+    """The portfolio's market: a preset, a market file relative to ``path`` or the inline spec.
+
+    With ``root`` (a portfolio from an untrusted sender, the API) a market file must lie inside
+    ``root`` (:func:`confined_profile_file`'s rules), and its errors name it as given.
+    """
     if isinstance(ref, MarketSpec):
         return ref
+    if is_market_path(ref) and root is not None:
+        real = confined_profile_file(str(ref), root, "market", path, kind="market")
+        try:
+            return load_market(real)
+        except InputError as exc:
+            where = f"market file '{ref}'" + (f", field '{exc.field}'" if exc.field else "")
+            raise InputError(f"{where}: {exc.message}", file=path, field="market") from None
     if is_market_path(ref):
         return load_market(ref, base_dir=path.parent)  # its errors name the market file
     try:
@@ -379,13 +390,14 @@ def _read_profile_files(
     return pd.concat(frames, axis=1, join="outer", sort=True)
 
 
-def confined_profile_file(name: str, root: Path, where: str, path: Path) -> Path:
-    """The real path of profile file ``name`` inside ``root``, or an ``InputError``.
+def confined_profile_file(name: str, root: Path, where: str, path: Path, kind: str = "profile") -> Path:
+    """The real path of ``kind`` file ``name`` (a profile or a market file) inside ``root``, or an
+    ``InputError``.
 
     ``name`` must be relative, without ``..``; the file it reaches (after every symbolic link)
     must be a regular file inside ``root``. Messages name ``name`` as given, never the target.
     """
-    rule = "profile files must be named relative to the service's data folder"
+    rule = f"{kind} files must be named relative to the service's data folder"
     pure = PurePosixPath(name)
     if "\x00" in name or not name.strip():
         raise InputError(f"{where}: '{name!r}' is not a file name", file=path)
@@ -397,7 +409,7 @@ def confined_profile_file(name: str, root: Path, where: str, path: Path) -> Path
     try:
         real = (base / pure).resolve(strict=True)
     except (FileNotFoundError, NotADirectoryError):
-        raise InputError(f"{where}: profile file '{name}' not found in the data folder",
+        raise InputError(f"{where}: {kind} file '{name}' not found in the data folder",
                          file=path) from None
     except (OSError, RuntimeError) as exc:  # a symbolic link loop, a name too long
         raise InputError(f"{where}: cannot open '{name}': {type(exc).__name__}", file=path) from None
