@@ -147,6 +147,33 @@ def test_a_year_of_prices_is_stored_in_seconds(pipe: Pipeline):
     assert _count(pipe, Price) == 35_040 and seconds < 30, seconds
 
 
+def test_bulk_writes_store_the_same_keys_as_row_writes(pipe: Pipeline):
+    from vpp.service import repository
+
+    stamps = pd.date_range("2024-01-01", periods=2500, freq="15min", tz="Asia/Shanghai")
+    rows = [
+        {
+            "period_start": t.tz_convert("UTC").to_pydatetime(),
+            "asset_id": "bess-1",
+            "metered_mw": 0.5,
+            "soc_mwh": None,
+        }
+        for t in stamps
+    ]
+    with pipe.sessions.begin() as s:
+        assert repository.insert_ignore(s, Telemetry, rows, ["period_start", "asset_id"]) == 2500  # bulk
+        assert repository.insert_ignore(s, Telemetry, rows[:3], ["period_start", "asset_id"]) == 0  # row way
+        assert repository.insert_ignore(s, Telemetry, rows, ["period_start", "asset_id"]) == 0
+        changed = [dict(r, metered_mw=-0.25) for r in rows]
+        assert repository.upsert(s, Telemetry, changed, ["period_start", "asset_id"], ["metered_mw"]) == 2500
+    with pipe.sessions() as s:
+        stored = repository.telemetry_between(
+            s, rows[0]["period_start"], rows[-1]["period_start"] + dt.timedelta(1)
+        )
+    assert len(stored) == 2500 and {t.metered_mw for t in stored} == {-0.25}
+    assert sorted(t.period_start for t in stored) == [r["period_start"] for r in rows]
+
+
 def test_a_file_the_database_fails_to_store_is_rejected_after_three_passes(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -7,15 +7,17 @@ writes nothing else, so a rerun (or a second instance) never writes twice, and a
 commit leaves no row at all. Output rows are insert-or-ignore on their own unique keys as well.
 A failed run (status ``failed``) is replaced by a later successful one.
 
-Bulk writes go in chunks of at most :func:`max_parameters` bound values per statement (PostgreSQL
-allows 65,535, SQLite 32,766 in recent builds), so a file of any length is stored in one
-transaction: a year of 15-minute prices is 35,040 rows.
+Bulk writes are executemany INSERTs that SQLAlchemy sends as batches of multi-row statements
+("insertmanyvalues", 1,000 rows each), never one statement for all rows (PostgreSQL allows 65,535
+bound values, SQLite 32,766), so a file of any length is stored in one transaction: a year of
+15-minute prices is 35,040 rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -44,40 +46,18 @@ def _insert(session: Session, model: type[Base] | sa.Table) -> Any:
     return insert(model)
 
 
-def max_parameters(session: Session) -> int:
-    """Most bound values one statement may carry on this database (a safe margin below its limit)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite":
-        raw = session.connection().connection.dbapi_connection
-        try:
-            import sqlite3
-
-            return max(int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) - 100, 900)
-        except (AttributeError, sqlite3.Error):  # Python < 3.11: the old default limit
-            return 900
-    return 60_000
-
-
-def chunks(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Mapping[str, Any]]]:
-    """``rows`` cut so that each chunk binds at most :func:`max_parameters` values."""
-    if not rows:
-        return []
-    size = max(1, max_parameters(session) // max(1, len(rows[0])))
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
 def insert_ignore(
     session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], keys: Sequence[str]
 ) -> int:
     """Insert ``rows``, skipping any whose unique ``keys`` already exist; return rows inserted."""
+    if not rows:
+        return 0
     table = model.__table__
-    count = 0
-    for chunk in chunks(session, list(rows)):
-        stmt = _insert(session, table).values(list(chunk)).on_conflict_do_nothing(index_elements=list(keys))
-        # RETURNING counts the rows really inserted (psycopg reports rowcount -1 here)
-        stmt = stmt.returning(table.c[keys[0]])
-        count += len(session.connection().execute(stmt).all())
-    return count
+    if len(rows) >= BULK_ROWS:
+        return _bulk_write(session, table, rows, keys, None)
+    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=list(keys))
+    # RETURNING counts the rows really inserted (psycopg reports rowcount -1 here)
+    return _execute_many(session, stmt.returning(table.c[keys[0]]), rows)
 
 
 def upsert(
@@ -88,15 +68,82 @@ def upsert(
     columns: Sequence[str],
 ) -> int:
     """Insert ``rows``; where the unique ``keys`` exist, replace ``columns``; return rows written."""
+    if not rows:
+        return 0
     table = model.__table__
-    count = 0
-    for chunk in chunks(session, list(rows)):
-        stmt = _insert(session, table).values(list(chunk))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
-        ).returning(table.c[keys[0]])
-        count += len(session.connection().execute(stmt).all())
-    return count
+    if len(rows) >= BULK_ROWS:
+        return _bulk_write(session, table, rows, keys, columns)
+    stmt = _insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: getattr(stmt.excluded, c) for c in columns}
+    )
+    return _execute_many(session, stmt.returning(table.c[keys[0]]), rows)
+
+
+def _execute_many(session: Session, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Run ``stmt`` (an INSERT ... RETURNING) for every row; return the rows it returned.
+
+    SQLAlchemy's "insertmanyvalues" sends the rows in batches of multi-row INSERTs, each well
+    below the database's bound-parameter limit, so a file of any length is one transaction."""
+    result = session.connection().execute(stmt, [dict(r) for r in rows])
+    return len(result.all())
+
+
+BULK_ROWS = 2000
+"""From this many rows a write goes the bulk way: COPY into a staging table on PostgreSQL, the
+driver's executemany on SQLite (:func:`_bulk_write`)."""
+
+
+def _bulk_write(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    columns: Sequence[str] | None,
+) -> int:
+    """Insert many ``rows`` in the caller's transaction; on a ``keys`` conflict replace ``columns``
+    (None: skip the row). Values go through the column types' bind processing (UTC instants).
+
+    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT ... SELECT ... ON CONFLICT``.
+    SQLite: one prepared ``INSERT ... ON CONFLICT`` run by the driver's ``executemany``.
+    Returns the rows inserted or updated.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0].keys())
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    values = [
+        tuple(
+            v if proc is None else proc(v) for v, proc in zip((r[n] for n in names), processors, strict=True)
+        )
+        for r in rows
+    ]
+    quote = dialect.identifier_preparer.quote
+    cols = ", ".join(quote(n) for n in names)
+    conflict = f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO " + (
+        "NOTHING"
+        if columns is None
+        else "UPDATE SET " + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns)
+    )
+    target = quote(table.name)
+    if dialect.name == "postgresql":
+        stage = quote(f"_stage_{table.name}_{uuid.uuid4().hex[:8]}")
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {target} WITH NO DATA"
+        )
+        cursor = connection.connection.dbapi_connection.cursor()
+        with cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        result = connection.exec_driver_sql(
+            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} {conflict}"
+        )
+        count = result.rowcount
+        connection.exec_driver_sql(f"DROP TABLE {stage}")
+        return int(count)
+    marks = ", ".join("?" for _ in names)
+    result = connection.exec_driver_sql(f"INSERT INTO {target} ({cols}) VALUES ({marks}) {conflict}", values)
+    return int(result.rowcount)
 
 
 def upsert_prices(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
