@@ -48,17 +48,18 @@ class BacktestRunner:
         self.data_dir = data_dir
         self.prices_path = prices
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="backtest")
-        self._prices: dict[str, pd.DataFrame] = {}
+        self._prices: dict[Any, pd.DataFrame] = {}  # keyed by the (hashable) MarketSpec
         self._lock = threading.Lock()
 
     def prices(self, market: Any) -> pd.DataFrame:
-        """The realised prices for backtests in ``market`` (read once)."""
-        from market.prices import read_prices
+        """The realised prices for backtests in ``market`` (read once per market), labelled as the
+        market publishes them unless they are the bundled prices (``vpp.price_input``)."""
+        from vpp.price_input import read_price_input
 
         with self._lock:
-            if market.name not in self._prices:
-                self._prices[market.name] = read_prices(self.prices_path, market)
-            return self._prices[market.name]
+            if market not in self._prices:  # the whole spec: a user market may reuse a preset's name
+                self._prices[market] = read_price_input(self.prices_path, market)
+            return self._prices[market]
 
     def submit(self, params: dict[str, Any], by: str) -> int:
         """Record a queued job and start it; return its id."""
