@@ -93,8 +93,8 @@ def simulate_days(
     dict
         One day: :func:`vpp.service.status.day_summary`; several: the same keys summed over the
         days (``missed_periods`` concatenated, ``revenue_yuan`` over the settled days) plus
-        ``days`` (each day's summary) and ``settled_days``; both with ``wall_seconds``, ``speed``
-        and ``resumed_at``.
+        ``days`` (each day's summary) and ``settled_days``; both with ``currency`` (of the money
+        figures), ``wall_seconds``, ``speed`` and ``resumed_at``.
     """
     if days < 1:
         raise ValueError(f"days must be >= 1, got {days}")
@@ -160,6 +160,7 @@ def simulate_days(
     engine.dispose()
     summary = per_day[0] if days == 1 else _combined(per_day)
     summary.update(
+        currency=market.currency,  # of revenue_yuan (the suffix means the market's currency)
         wall_seconds=round(time.perf_counter() - started, 2),
         speed=round(speed, 1),
         resumed_at=resume["resumed_at"],
