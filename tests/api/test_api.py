@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from vpp.cli import app as cli
+from vpp.service.lease import SchedulerLeaseHolder
 
 from .conftest import as_operator, as_reader, make_client
 from .seed import PORTFOLIO
@@ -33,8 +37,51 @@ VALIDATE = ("POST", "/api/portfolio/validate", {"content": PORTFOLIO.read_text()
 
 
 def test_health_needs_no_key_and_reports_the_schema(client: TestClient) -> None:
-    body = client.get("/api/health").json()
-    assert body["status"] == "ok" and body["schema_revision"] == "0002"
+    response = client.get("/api/health")  # a database no scheduler ever ran on: unhealthy
+    body = response.json()
+    assert response.status_code == 503 and body["status"] == "unhealthy" and body["schema_revision"] == "0003"
+    assert body["database"] == "ok" and any("lease" in p for p in body["problems"])
+
+
+def _simulated_clock_at(moment: str) -> dict:
+    """An accelerated-clock dict whose simulated now is ``moment`` (speed 1)."""
+    return {"segments": [[time.time(), pd.Timestamp(moment).timestamp()]], "speed": 1.0}
+
+
+def test_health_is_503_unless_a_scheduler_holds_the_lease_and_dispatches(any_seeded, tmp_path) -> None:
+    """Issue 12 item 11: 503 when the lease is not held, the last dispatch is more than two periods
+    old, or the database is unreachable; 200 otherwise. The seeded day's last period starts at
+    23:45 (+08:00)."""
+    url, _ = any_seeded
+    with make_client(url, tmp_path) as client:
+        engine = client.app.state.api.engine
+        at = _simulated_clock_at("2024-01-03T00:10+08:00")
+        lease = SchedulerLeaseHolder(engine, "simulation", clock=at)
+        lease.acquire()
+        fresh = client.get("/api/health")
+        assert fresh.status_code == 200, fresh.json()
+        body = fresh.json()
+        assert body["status"] == "ok" and body["problems"] == [] and body["lease"]["held"]
+        assert body["lease"]["pid"] == os.getpid() and body["dispatch"]["overdue_periods"] == 0
+        lease.record_clock(_simulated_clock_at("2024-01-03T00:16+08:00"))  # 00:00 passed undispatched
+        stale = client.get("/api/health")
+        assert stale.status_code == 503 and stale.json()["dispatch"]["overdue_periods"] == 1
+        assert any("more than 2 periods ago" in p for p in stale.json()["problems"])
+        lease.record_clock(_simulated_clock_at("2024-01-03T00:10+08:00"))
+        assert client.get("/api/health").status_code == 200
+        lease.release()
+        released = client.get("/api/health")
+        assert released.status_code == 503 and not released.json()["lease"]["held"]
+        assert any("no scheduler holds the lease" in p for p in released.json()["problems"])
+        client.app.state.api.engine = sa.create_engine(
+            "sqlite:////nonexistent-folder/vpp.db"
+            if url.startswith("sqlite")
+            else "postgresql+psycopg://vpp:vpp@127.0.0.1:1/vpp",
+        )
+        down = client.get("/api/health")
+        assert down.status_code == 503 and down.json()["database"].startswith("error")
+        assert any("unreachable" in p for p in down.json()["problems"])
+        client.app.state.api.engine = engine
 
 
 def test_openapi_documents_every_endpoint(client: TestClient) -> None:

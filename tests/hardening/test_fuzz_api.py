@@ -74,12 +74,12 @@ def _fuzz_operation(strategy, label: str, key: str, counts: dict, statuses: dict
         counts[label] = counts.get(label, 0) + 1
         response = case.call(headers={"X-API-Key": key})
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not (label == "GET /api/health" and response.status_code == 503):
             errors.append(
                 f"{label} {case.path_parameters} {case.query} {str(case.body)[:300]}: "
                 f"{response.status_code} {response.text[:300]}"
             )
-        assert response.status_code < 500, errors[-1]
+        assert not errors, errors[-1]  # /api/health answers 503 when the service is unhealthy (by design)
 
     run()
 

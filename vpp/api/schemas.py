@@ -7,7 +7,7 @@ response that carries them (CNY = yuan; fields named ``*_yuan`` hold that curren
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -248,11 +248,16 @@ class BacktestResults(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "degraded"]
+    """``/api/health``: 200 with ``status: ok``, else 503 with ``status: unhealthy`` and why."""
+
+    status: Literal["ok", "unhealthy"]
+    problems: list[str] = []
     database: str
     schema_revision: str | None
     version: str
-    alerts: list[str] = []
+    lease: dict[str, Any] | None = None
+    dispatch: dict[str, Any] | None = None
+    alerts: list[dict[str, Any]] = []
 
 
 class WhoAmI(BaseModel):

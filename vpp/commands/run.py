@@ -41,6 +41,14 @@ def run_command(
     ] = "start",
     day_seconds: Annotated[float, typer.Option(help="Wall seconds per simulated day.")] = 30.0,
     until: Annotated[str | None, typer.Option(help="Stop the last simulated day at HH:MM.")] = None,
+    standby: Annotated[
+        bool,
+        typer.Option(
+            "--standby",
+            help="If another vpp run holds this database, wait and take over when it stops or dies "
+            "(default: refuse).",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
 ) -> None:
     """Start the dispatch service: day-ahead bid before gate closure, dispatch every period,
@@ -49,6 +57,10 @@ def run_command(
     With --simulate DAY --prices FILE [--days N], drive the real scheduler through N consecutive
     trading days on an accelerated clock against replayed prices and telemetry, then print a JSON
     summary. Run it again on the same database after a crash and it resumes where it stopped.
+
+    One database has one active scheduler: a second vpp run (service or simulation) on a database
+    another one holds refuses with the holder's host and pid, or with --standby waits and takes
+    over as soon as the holder stops or dies.
     """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServiceConfig(
@@ -65,7 +77,7 @@ def run_command(
         from vpp.service.scheduler import serve
 
         stdout.print(f"vpp service: {portfolio} on {_safe(db)}; Ctrl-C to stop")
-        serve(config)
+        serve(config, standby=standby)
         return
     if prices is None:
         raise InputError("--simulate needs --prices (the replayed price file)", field="--prices")
@@ -78,7 +90,7 @@ def run_command(
     check_prices_options(prices_tz, prices_label)
     summary = simulate_days(
         config, day, days, str(prices), day_seconds=day_seconds, until=until, prices_tz=prices_tz,
-        prices_label=prices_label,
+        prices_label=prices_label, standby=standby,
     )
     print(json.dumps(summary, indent=1), flush=True)
 

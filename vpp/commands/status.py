@@ -45,6 +45,22 @@ def status_command(
             str(info.get("next_run", "-")),
         )
     stdout.print(table)
+    lease = status.get("lease")
+    if lease is None:
+        stdout.print("lease: no scheduler has ever run on this database", markup=False)
+    else:
+        state = "held" if lease["held"] else "NOT HELD (last holder)"
+        stdout.print(
+            f"lease: {state} by vpp run ({lease['mode']}) on {lease['host']}, pid {lease['pid']}, "
+            f"since {lease['acquired_at']}, heartbeat {lease['heartbeat_at']}",
+            markup=False,
+        )
+    gap = status["dispatch_gap"]
+    if gap["overdue_periods"]:
+        stdout.print(
+            f"[bold red]dispatch gap:[/] {gap['overdue_periods']} period(s) passed undispatched since "
+            f"{gap['since']} (last dispatched {gap['last_dispatched']})"
+        )
     for row in status["last_setpoints"]:
         stdout.print(
             f"setpoint {row['period_start']} {row['asset_id']}: {row['setpoint_mw']:.3f} MW ({row['source']})"

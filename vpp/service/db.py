@@ -192,6 +192,21 @@ class JobRun(Base):
     detail: Mapped[str | None] = mapped_column(sa.Text)  # JSON
 
 
+class SchedulerLease(Base):
+    """Who holds the scheduler lease (:mod:`vpp.service.lease`): one row, renewed by a heartbeat."""
+
+    __tablename__ = "scheduler_lease"
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(sa.String(64))  # a random id per process
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int] = mapped_column(sa.Integer)
+    mode: Mapped[str] = mapped_column(sa.String(20))  # service or simulation
+    clock: Mapped[str | None] = mapped_column(sa.Text)  # JSON of a simulation's accelerated clock
+    acquired_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and cross-thread use.
 
@@ -239,6 +254,8 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if revision == "head" and _at_head(engine, config):
+        return  # the common case takes no lock: a running service's writes are never held up
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # pysqlite opens no transaction for DDL by itself: take the write lock explicitly
@@ -248,6 +265,16 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
         connection.commit()
+
+
+def _at_head(engine: Engine, config: Any) -> bool:
+    """True when the database's Alembic revision is the packaged head (read without a lock)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == head
 
 
 # The operator API's tables share this metadata (migration 0002); imported last: they need Base.

@@ -42,12 +42,19 @@ JOB_FUNCTIONS = {
 """Job id -> function reference (what the job store keeps)."""
 
 
-def build_scheduler(engine: Engine, config: ServiceConfig, market: MarketSpec) -> BackgroundScheduler:
-    """A BackgroundScheduler with its job store in ``engine``'s database (not started)."""
+JOB_TABLES = {"service": "apscheduler_jobs", "simulation": "apscheduler_simulation_jobs"}
+"""Job store table per kind of ``vpp run``: a simulation never reads or replaces the service's jobs."""
+
+
+def build_scheduler(
+    engine: Engine, config: ServiceConfig, market: MarketSpec, mode: str = "service"
+) -> BackgroundScheduler:
+    """A BackgroundScheduler with its job store in ``engine``'s database, table
+    ``JOB_TABLES[mode]`` (not started)."""
     clock = make_clock(config.clock)
     period_wall_s = market.period_hours * 3600.0 / clock.speed
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLES[mode])},
         executors={"default": ThreadPoolExecutor(4)},
         job_defaults={
             "coalesce": True,
@@ -153,6 +160,24 @@ def settle_instant(config: ServiceConfig, market: MarketSpec, day: dt.date) -> p
     return trading_day_index(market, day)[-1] + market.period + pd.Timedelta(seconds=config.settle_delay_s)
 
 
+def start_with_jobs(
+    scheduler: BackgroundScheduler,
+    config: ServiceConfig,
+    market: MarketSpec,
+    window: tuple[dt.date, dt.date] | None = None,
+    extra: dict[str, tuple[str, BaseTrigger, dict[str, Any]]] | None = None,
+) -> None:
+    """Start ``scheduler`` with exactly this run's jobs (call while holding the scheduler lease).
+
+    The scheduler starts paused, every job a previous run left in its store is removed (a job of
+    other settings or paths must never fire here), this run's jobs are added, then it resumes.
+    """
+    scheduler.start(paused=True)
+    scheduler.remove_all_jobs()
+    add_jobs(scheduler, config, market, window, extra)
+    scheduler.resume()
+
+
 def add_jobs(
     scheduler: BackgroundScheduler,
     config: ServiceConfig,
@@ -175,38 +200,57 @@ def add_jobs(
         scheduler.add_job(func, trigger=trigger, id=name, name=name, kwargs=kwargs, replace_existing=True)
 
 
-def serve(config: ServiceConfig, *, stop_after_s: float | None = None) -> None:
-    """Run the service until interrupted: upgrade the schema, start the scheduler, catch up.
+def serve(config: ServiceConfig, *, standby: bool = False, stop_after_s: float | None = None) -> None:
+    """Run the service until interrupted: upgrade the schema, take the lease, start the scheduler.
 
     Parameters
     ----------
     config : ServiceConfig
         Settings (wall clock).
+    standby : bool
+        When another ``vpp run`` holds the database's scheduler lease, wait and take over when it
+        stops or dies (default: refuse with :class:`~vpp.service.lease.LeaseHeldError`).
     stop_after_s : float, optional
         Stop after this many seconds (tests); default: run until SIGINT or SIGTERM.
+
+    Raises
+    ------
+    LeaseHeldError
+        Another process holds the lease and ``standby`` is False.
+    LeaseLostError
+        The lease was lost while running (the scheduler is stopped first).
     """
     import signal
     import threading
 
     from vpp.service import jobs, outbox
     from vpp.service.db import make_engine, upgrade_schema
+    from vpp.service.lease import LeaseLostError, SchedulerLeaseHolder
     from vpp.service.pipeline import Pipeline
 
     config = config.with_paths_resolved()
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
-    outbox.sweep(config.outbox)
-    pipeline = Pipeline(config, engine)
-    jobs.register(pipeline)
-    scheduler = build_scheduler(engine, config, pipeline.market)
-    add_jobs(scheduler, config, pipeline.market)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    scheduler.start()
-    pipeline.catch_up(pipeline.clock.now())
+    lease = SchedulerLeaseHolder(engine, "service")
     try:
-        stop.wait(stop_after_s)
+        if not lease.acquire(standby=standby, stop=stop):
+            return
+        lease.start_heartbeat(on_lost=lambda _reason: stop.set())
+        outbox.sweep(config.outbox)
+        pipeline = Pipeline(config, engine)
+        jobs.register(pipeline)
+        scheduler = build_scheduler(engine, config, pipeline.market)
+        start_with_jobs(scheduler, config, pipeline.market)
+        try:
+            pipeline.catch_up(pipeline.clock.now())
+            stop.wait(stop_after_s)
+        finally:
+            scheduler.shutdown(wait=True)
+        if lease.lost.is_set():
+            raise LeaseLostError("the scheduler lease was lost (see the log); this service stopped")
     finally:
-        scheduler.shutdown(wait=True)
+        lease.release()
         engine.dispose()

@@ -31,8 +31,9 @@ from vpp.service import jobs, outbox, replay, repository
 from vpp.service.clock import AcceleratedClock, SimulatedTrigger
 from vpp.service.config import ServiceConfig
 from vpp.service.db import make_engine, session_factory, upgrade_schema
+from vpp.service.lease import LeaseLostError, SchedulerLeaseHolder
 from vpp.service.pipeline import Pipeline
-from vpp.service.scheduler import add_jobs, bid_instant, build_scheduler, settle_instant
+from vpp.service.scheduler import bid_instant, build_scheduler, settle_instant, start_with_jobs
 from vpp.service.status import day_summary
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,13 @@ def simulate_days(
     until: str | None = None,
     prices_tz: str | None = None,
     prices_label: str = "start",
+    standby: bool = False,
 ) -> dict[str, Any]:
     """Run ``days`` consecutive trading days from ``first_day`` through the scheduler.
+
+    The run holds the database's scheduler lease (:mod:`vpp.service.lease`) from before it reads
+    where to resume until it stops, and keeps its jobs in their own job store table, so it never
+    runs next to, nor replaces the jobs of, another ``vpp run`` on the same database.
 
     Parameters
     ----------
@@ -87,6 +93,9 @@ def simulate_days(
     prices_tz, prices_label : optional
         Zone of naive timestamps in the replay file (default the market's) and how it labels
         periods (default ``start``, the CONVENTIONS format; ``end`` for exchange files).
+    standby : bool
+        When another ``vpp run`` holds the lease, wait and take over when it stops or dies
+        (default: raise :class:`~vpp.service.lease.LeaseHeldError`).
 
     Returns
     -------
@@ -103,6 +112,33 @@ def simulate_days(
     market = load_portfolio(config.portfolio).market
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
+    lease = SchedulerLeaseHolder(engine, "simulation")
+    try:
+        lease.acquire(standby=standby)
+        return _simulate_holding_lease(
+            config, engine, lease, market, first_day, days, prices_path, day_seconds, until, started,
+            prices_tz, prices_label,
+        )
+    finally:
+        lease.release()
+        engine.dispose()
+
+
+def _simulate_holding_lease(
+    config: ServiceConfig,
+    engine: Any,
+    lease: SchedulerLeaseHolder,
+    market: Any,
+    first_day: dt.date,
+    days: int,
+    prices_path: str,
+    day_seconds: float,
+    until: str | None,
+    started: float,
+    prices_tz: str | None,
+    prices_label: str,
+) -> dict[str, Any]:
+    """:func:`simulate_days` once the lease is held."""
     outbox.sweep(config.outbox)
     speed = 86400.0 / day_seconds
     period = market.period
@@ -120,6 +156,8 @@ def simulate_days(
     segments.append((wall, resume["sim_start"].timestamp()))
     clock = AcceleratedClock(tuple(segments), speed)
     config = dataclasses.replace(config, clock=clock.to_dict())
+    lease.record_clock(clock.to_dict())
+    lease.start_heartbeat()
     pipeline = Pipeline(config, engine)
     jobs.register(pipeline)
     for day in window:
@@ -134,7 +172,7 @@ def simulate_days(
         ),
         clock,
     )
-    scheduler = build_scheduler(engine, config, market)
+    scheduler = build_scheduler(engine, config, market, "simulation")
     extra = {
         "gateway": (
             "vpp.service.replay:gateway_job",
@@ -149,15 +187,15 @@ def simulate_days(
             },
         )
     }
-    add_jobs(scheduler, config, market, (window[0], window[-1]), extra)
-    scheduler.start()
+    start_with_jobs(scheduler, config, market, (window[0], window[-1]), extra)
     try:
-        while clock.now() < end:
+        while clock.now() < end and not lease.lost.is_set():
             time.sleep(0.05)
     finally:
         scheduler.shutdown(wait=True)
+    if lease.lost.is_set():
+        raise LeaseLostError("the scheduler lease was lost (see the log); the simulation stopped")
     per_day = [day_summary(engine, market, day) for day in window]
-    engine.dispose()
     summary = per_day[0] if days == 1 else _combined(per_day)
     summary.update(
         currency=market.currency,  # of revenue_yuan (the suffix means the market's currency)
