@@ -83,6 +83,11 @@ class Portfolio(BaseModel):
         default_factory=RevenueShare, description="Operator/user revenue split parameters."
     )
     assets: list[AnyAsset] = Field(min_length=1, description="The VPP's resources.")
+    bid_approval: bool = Field(
+        default=False,
+        description="The service writes each day-ahead bid file to its outbox only once an operator "
+        "approved the bid (POST /api/bids/{day}/approve); unapproved at gate closure raises an alert.",
+    )
 
     @model_validator(mode="after")
     def _check_ids_and_groups(self) -> Portfolio:

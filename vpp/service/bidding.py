@@ -9,13 +9,18 @@ solve, the database) records a ``failed`` run with its reason and writes nothing
 retries it every period until the gate closes (:func:`retry_bid`), and a day whose gate closed with
 no bid is an alert (:mod:`vpp.service.alerts`). The bid file is written after the commit;
 an outbox failure (full disk) is logged and returned, and the file is rewritten from the database
-by a rerun or a later dispatch pass (:func:`rewrite_bid_file`).
+by a rerun or a later dispatch pass (:func:`rewrite_bid_file`). When the portfolio asks for approval
+(``bid_approval: true``) the file is written only once the bid is approved
+(``POST /api/bids/{day}/approve``): by the API at once into its own outbox, by the service's next
+dispatch pass into the service's; a bid still unapproved at its gate closure is an alert
+(:func:`vpp.service.status.alerts`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,11 +119,15 @@ def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any
     result = pipeline._solve(day, da, state, 0, pipeline.config.bid_time_limit_s)
     utc = index.tz_convert("UTC").to_pydatetime()
     soc = result.series.get("battery.soc_mwh")
+    approval = bool(pipeline.loaded.portfolio.bid_approval)
     run.update(
         finished_at=_utcnow(),
         status="ok",
         solver_status=result.stats.status,
-        detail={"expected_revenue_yuan": round(result.terms_yuan["revenue"], 2)},
+        detail={
+            "expected_revenue_yuan": round(result.terms_yuan["revenue"], 2),
+            **({"approval_required": True} if approval else {}),
+        },
     )
     with pipeline.sessions.begin() as s:
         if not repository.claim_run(s, run):
@@ -156,6 +165,9 @@ def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any
             ["period_start", "asset_id"],
         )
     out = {"day": key, "status": "ok", "solver_status": result.stats.status}
+    if approval:  # the file waits for POST /api/bids/{day}/approve (written by a later pass)
+        log.warning("bid %s awaits approval: its bid file is written once approved", key)
+        return dict(out, awaiting_approval=True)
     try:
         outbox.write_bid(pipeline.config.outbox, key, result.net_mw.round(6))
     except OSError as exc:  # committed: a rerun or a later dispatch pass rewrites the file
@@ -169,12 +181,25 @@ def _outbox_failed(key: str, exc: OSError) -> str:
 
 
 def rewrite_bid_file(pipeline: Pipeline, day: dt.date) -> bool:
-    """Rewrite the bid file of ``day`` from the database when the bid is done and the file missing.
+    """Rewrite the bid file of ``day`` from the database when the bid is done and the file missing
+    (:func:`write_stored_bid` into the service's outbox)."""
+    return write_stored_bid(pipeline.sessions, pipeline.market, pipeline.config.outbox, day)
+
+
+def write_stored_bid(sessions: Any, market: Any, outbox_dir: str | Path, day: dt.date) -> bool:
+    """Write the stored bid of ``day`` to ``outbox_dir`` when it is missing there and may be sent.
+
+    A bid may be sent when its run is done and, if its portfolio asked for approval
+    (``bid_approval``, recorded in the run), once it is approved.
 
     Parameters
     ----------
-    pipeline : Pipeline
-        The service pipeline (outbox folder, market, database).
+    sessions : sessionmaker
+        Sessions of the service database.
+    market : MarketSpec
+        The market (trading day periods, zone).
+    outbox_dir : str or Path
+        The outbox folder.
     day : datetime.date
         The trading day.
 
@@ -188,19 +213,24 @@ def rewrite_bid_file(pipeline: Pipeline, day: dt.date) -> bool:
     OSError
         The outbox is not writable.
     """
+    from vpp.service.api_tables import BidApproval
+
     key = day.isoformat()
-    if outbox.bid_path(pipeline.config.outbox, key).exists():
+    if outbox.bid_path(outbox_dir, key).exists():
         return False
-    with pipeline.sessions() as s:
-        if not repository.run_done(s, "bid", key):
+    with sessions() as s:
+        run = repository.find_run(s, "bid", key)
+        if run is None or run.status == "failed":
+            return False
+        if json.loads(run.detail or "{}").get("approval_required") and s.get(BidApproval, day) is None:
             return False
         stored = dict(s.execute(sa.select(Bid.period_start, Bid.net_mw).where(Bid.trading_day == day)).all())
-    index = trading_day_index(pipeline.market, day)
+    index = trading_day_index(market, day)
     utc = index.tz_convert("UTC").to_pydatetime()
     if not stored or any(t not in stored for t in utc):
         return False
     net = pd.Series([stored[t] for t in utc], index=index.rename("timestamp"), dtype=float)
-    outbox.write_bid(pipeline.config.outbox, key, net)
+    outbox.write_bid(outbox_dir, key, net)
     return True
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import logging
 from typing import Annotated, Literal
 
 import numpy as np
@@ -20,13 +21,14 @@ from vpp.api.auth import Operator, Reader
 from vpp.api.deps import api, conflict, market_of, not_found
 from vpp.api.schemas import BidCreate, BidOut, BidPeriod, BidSummary
 from vpp.api.store import Day, local_iso
-from vpp.service import repository
+from vpp.service import bidding, repository
 from vpp.service.api_tables import BidApproval
 from vpp.service.config import ServiceConfig
 from vpp.service.db import Bid, Forecast, Setpoint, Statement
 from vpp.service.pipeline import Pipeline
 
 router = APIRouter(prefix="/bids", tags=["bids"])
+log = logging.getLogger(__name__)
 
 
 def _energy(net: np.ndarray, dt_h: np.ndarray) -> tuple[float, float]:
@@ -198,7 +200,11 @@ def export_bid(
 
 @router.post("/{day}/approve", response_model=BidOut)
 def approve_bid(request: Request, day: dt.date, principal: Operator) -> BidOut:
-    """Approve the bid of ``day`` for submission (operators only; once)."""
+    """Approve the bid of ``day`` for submission (operators only; once).
+
+    When the bid's portfolio asks for approval, its bid file is written now to the API's outbox
+    (``<data-dir>/outbox``); the service writes it to its own outbox at its next dispatch pass.
+    """
     state = api(request)
     with state.sessions.begin() as session:
         if session.scalar(sa.select(Bid.id).where(Bid.trading_day == day).limit(1)) is None:
@@ -208,4 +214,10 @@ def approve_bid(request: Request, day: dt.date, principal: Operator) -> BidOut:
         ], ["trading_day"])
     if not inserted:
         raise conflict(f"the bid for {day} is already approved")
+    # a bid whose portfolio asks for approval gets its bid file now (the service's outbox: at its
+    # next dispatch pass); an outbox failure leaves the approval recorded (a later pass rewrites)
+    try:
+        bidding.write_stored_bid(state.sessions, market_of(request), state.data_dir / "outbox", day)
+    except OSError as exc:
+        log.error("bid %s approved, bid file not written: %s", day, exc)
     return read_bid(request, day, principal)
