@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -34,8 +35,15 @@ def fresh_postgres_url() -> Iterator[str]:
     try:
         yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for attempt in range(10):  # FORCE cannot end an autovacuum worker (PostgreSQL 15): retry
+            try:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except sa.exc.ProgrammingError:
+                if attempt == 9:
+                    raise
+                time.sleep(1.0)
         admin.dispose()
 
 
