@@ -130,6 +130,7 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
     """The series the charts draw (JSON-ready): times in the market zone, money in yuan, MW, MWh.
 
     Keys: ``zone`` (axis label), ``days``, ``time`` (period starts ``YYYY-MM-DD HH:MM``, local),
+    ``clock`` (``HH:MM`` per period, unique within a day: :func:`clock_labels`),
     ``day_slices`` (day -> [first, end) index into ``time``), ``cumulative`` and ``passive_cumulative``
     (yuan), ``daily`` (strategy -> yuan per day, with ``passive``), ``schedule`` (strategy -> bid,
     actual, forecast MW/yuan), ``prices`` (DA, RT), ``soc`` (strategy -> battery -> MWh),
@@ -148,6 +149,7 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
         "zone": zone_label(local),
         "days": days,
         "time": list(local.strftime("%Y-%m-%d %H:%M")),
+        "clock": clock_labels(local),
         "day_slices": slices,
         "strategies": names,
         "cumulative": {n: _round(result.settlements[n]["revenue"].cumsum(), 2) for n in names},
@@ -171,6 +173,19 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
         data["soc"][name] = _soc(assets, fleet.index)
         data["attribution"][name] = asset_attribution(fleet, assets, result.settlements[name])
     return data
+
+
+def clock_labels(local: pd.DatetimeIndex) -> list[str]:
+    """Wall-clock ``HH:MM`` of each period start, with its UTC offset on a day whose offset changes.
+
+    On the day clocks go back the hour repeats (02:00 +02:00, then 02:00 +01:00): the offset keeps
+    the labels of a day unique, so a day's chart runs forward.
+    """
+    dates = np.array([str(d) for d in local.date])
+    offsets = np.array([f"{o[:3]}:{o[3:]}" for o in local.strftime("%z")])
+    changing = {d for d in np.unique(dates) if len(set(offsets[dates == d])) > 1}
+    clock = local.strftime("%H:%M")
+    return [f"{c} {o}" if d in changing else c for c, o, d in zip(clock, offsets, dates, strict=True)]
 
 
 def zone_label(local: pd.DatetimeIndex) -> str:

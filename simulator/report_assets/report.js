@@ -58,10 +58,16 @@ function picked() {
   return [document.getElementById("pick-strategy").value, document.getElementById("pick-day").value];
 }
 
+/** One day's x axis: wall-clock labels as categories, so a day whose clocks go back still runs forward. */
+function dayAxis(day, extra = {}) {
+  return Object.assign({ title: { text: `${L("axis_time")}, ${day}` }, type: "category", nticks: 13,
+    automargin: true }, extra);
+}
+
 function drawSchedule() {
   const [name, day] = picked();
   const [a, b] = REPORT.day_slices[day];
-  const x = REPORT.time.slice(a, b);
+  const x = REPORT.clock.slice(a, b);
   const s = REPORT.schedule[name];
   const step = (y, label, c, dash, axis) => ({ x, y: y.slice(a, b), name: label, type: "scatter", mode: "lines",
     line: { shape: "hv", color: c, dash: dash || "solid", width: 1.6 }, yaxis: axis });
@@ -74,7 +80,7 @@ function drawSchedule() {
   ];
   plot("chart-schedule", traces, layout(`${L("prices_schedule")}: ${sname(name)}, ${day}`, L("axis_time"),
     L("axis_price"), {
-      xaxis: { title: { text: L("axis_time") }, anchor: "y2", automargin: true },
+      xaxis: dayAxis(day, { anchor: "y2" }),
       yaxis: { title: { text: L("axis_price") }, domain: [0.56, 1], automargin: true },
       yaxis2: { title: { text: L("axis_mw") }, domain: [0, 0.46], automargin: true, zeroline: true },
     }));
@@ -83,7 +89,7 @@ function drawSchedule() {
 function drawSoc() {
   const [name, day] = picked();
   const [a, b] = REPORT.day_slices[day];
-  const x = REPORT.time.slice(a, b);
+  const x = REPORT.clock.slice(a, b);
   const soc = REPORT.soc[name] || {};
   const assets = Object.keys(soc);
   const traces = assets.map((asset, i) => ({ x, y: soc[asset].slice(a, b), name: asset, type: "scatter",
@@ -93,7 +99,7 @@ function drawSoc() {
     traces.push({ x, y: total, name: L("trace_total"), type: "scatter", mode: "lines",
       line: { color: "#111827", width: 2 } });
   }
-  const lay = layout(`${L("soc")}: ${sname(name)}, ${day}`, L("axis_time"), L("axis_mwh"));
+  const lay = layout(`${L("soc")}: ${sname(name)}, ${day}`, L("axis_time"), L("axis_mwh"), { xaxis: dayAxis(day) });
   if (!assets.length) {
     lay.annotations = [{ text: L("no_batteries"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }];
   }

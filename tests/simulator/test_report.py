@@ -21,6 +21,7 @@ from vpp.examples_paths import DEFAULT_PRICES
 from vpp.portfolio_io import LoadedPortfolio, load_portfolio
 
 DAYS = [dt.date(2024, 4, 15), dt.date(2024, 4, 16)]
+ROOT = Path(__file__).resolve().parents[2]
 LEGEND_OFF_THE_PLOT = """
 const chart = arguments[0], legend = chart.querySelector(".legend");
 if (!legend) return true;
@@ -81,6 +82,30 @@ def test_keys_added_to_the_summary_get_readable_labels_in_both_languages() -> No
 def test_zone_label_names_every_offset() -> None:
     index = pd.date_range("2024-03-10 00:00", periods=4, freq="h", tz="America/New_York")
     assert zone_label(index) == "America/New_York, UTC-05:00/UTC-04:00"
+
+
+def test_day_whose_clocks_go_back_runs_forward(tmp_path: Path) -> None:
+    """25 periods on 2023-10-29 in Berlin: 02:00 twice, told apart by their offsets."""
+    path = tmp_path / "eu.yaml"
+    path.write_text(
+        f"name: eu\nmarket: generic\ngrid: {{import_limit_mw: 5, export_limit_mw: 5}}\n"
+        f"assets:\n  - {_battery('bess-a', 1.0)}\n",
+        encoding="utf-8",
+    )
+    loaded = load_portfolio(path)
+    naive = pd.read_csv(ROOT / "tests" / "data" / "de_lu_2023-10-29_hourly_naive.csv")["price"].tolist()
+    values = naive[:3] + naive[2:]  # the file has one 02:00; the day has two hours that start at 02:00
+    starts = pd.date_range("2023-10-28 22:00", periods=25, freq="h", tz="UTC").tz_convert("Europe/Berlin")
+    csv = tmp_path / "de_lu.csv"  # each timestamp with its offset
+    pd.DataFrame({"timestamp": [t.isoformat() for t in starts], "price": values}).to_csv(csv, index=False)
+    prices = read_prices(csv, loaded.market)
+    result = run_backtest(loaded, prices, [dt.date(2023, 10, 29)], ["da_only"], progress=False)
+    data = report_data(result, loaded)
+    assert len(data["clock"]) == 25 == len(set(data["clock"]))
+    assert data["clock"][2:4] == ["02:00 +02:00", "02:00 +01:00"]
+    assert data["zone"] == "Europe/Berlin, UTC+02:00/UTC+01:00"
+    page = render_report(result, loaded)
+    assert "(EUR)" in page and " yuan" not in page
 
 
 def test_asset_attribution_reconciles_to_the_settlement(backtest) -> None:
@@ -232,9 +257,9 @@ def test_report_in_headless_chromium(backtest, chromium: Callable) -> None:
         "return document.getElementById('chart-soc').data.map(t => [t.name, t.x[0]])"
     )
     assert soc == [
-        ["bess-a", "2024-04-16 00:00"],
-        ["bess-b", "2024-04-16 00:00"],
-        ["total", "2024-04-16 00:00"],
+        ["bess-a", "00:00"],
+        ["bess-b", "00:00"],
+        ["total", "00:00"],
     ]
     assert not browser.find_element(By.ID, "full-table").is_displayed()  # collapsed below
     browser.find_element(By.CSS_SELECTOR, "#all-figures summary").click()
