@@ -5,6 +5,7 @@ column where there is one). Checks on the values: :mod:`market.table_checks`."""
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,12 +43,7 @@ def load_table(path: str | Path) -> pd.DataFrame:
         if kind in PARQUET_SUFFIXES:
             raw = _read_parquet(path)
         elif kind in CSV_SUFFIXES:
-            raw = pd.read_csv(
-                path,
-                dtype={"timestamp": "string"},
-                skip_blank_lines=False,
-                encoding="utf-8-sig",
-            )
+            raw = _read_csv(path)
         else:
             raise InputError(f"unsupported file type {path.suffix!r}: use .csv or .parquet", file=path)
     except InputError:
@@ -66,6 +62,25 @@ def load_table(path: str | Path) -> pd.DataFrame:
     if raw.empty:
         raise InputError("file has no data rows", file=path)
     return raw
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Read a CSV file as written: a header name given twice is an error (pandas would rename the
+    second ``da_price.1``), and so is a first data row longer than the header (pandas would take
+    its first field as the row label and shift every column)."""
+    header = pd.read_csv(path, header=None, nrows=1, dtype="string", encoding="utf-8-sig",
+                         keep_default_na=False).iloc[0]
+    _reject_repeated_columns([str(name).strip() for name in header], path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(path, dtype={"timestamp": "string"}, skip_blank_lines=False,
+                               encoding="utf-8-sig", index_col=False)
+        except pd.errors.ParserWarning:
+            first = pd.read_csv(path, header=None, skiprows=1, nrows=1, dtype="string",
+                                encoding="utf-8-sig").shape[1]
+            raise InputError(f"{first} fields where the header has {len(header)}", file=path,
+                             row=1) from None
 
 
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")

@@ -33,7 +33,11 @@ from optimizer.solver import SolveOptions
 from simulator.backtest import BacktestResult, strategies_to_run, summarise
 from simulator.replay import BacktestRun, replay
 from simulator.strategies import get_strategies
+from vpp.errors import InputError
 from vpp.portfolio_io import LoadedPortfolio
+
+CONNECT_TIMEOUT_S = 10
+"""Seconds to wait for a Dask scheduler named by address before giving up."""
 
 
 def replay_task(
@@ -104,7 +108,12 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler {scheduler}: {exc}",
+                             field="--scheduler") from None
+        with client:
             yield client
         return
     with (

@@ -9,35 +9,42 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from vpp.errors import InputWarning, VppError
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-stdout = Console(highlight=False)
-"""Console for results (tables, summaries); resolves ``sys.stdout`` at print time."""
+stdout = Console(highlight=False, markup=False)
+"""Console for results (tables, summaries); resolves ``sys.stdout`` at print time.
 
-stderr = Console(stderr=True, highlight=False)
-"""Console for errors and warnings; resolves ``sys.stderr`` at print time."""
+No console markup: text is printed as it is, so names from user files (a portfolio called
+``[/]``, an asset ``[bold]``) can never be read as rich markup. Style with ``style=`` or
+:class:`rich.text.Text` instead.
+"""
+
+stderr = Console(stderr=True, highlight=False, markup=False)
+"""Console for errors and warnings; resolves ``sys.stderr`` at print time (no markup either)."""
 
 
 def print_error(message: str) -> None:
-    """Print ``error: <message>`` in red to stderr, unwrapped and without markup interpretation."""
-    stderr.print(f"[bold red]error:[/] [red]{escape(message)}[/]", soft_wrap=True)
+    """Print ``error: <message>`` in red to stderr, unwrapped, the message as plain text."""
+    stderr.print(Text.assemble(("error:", "bold red"), " ", (message, "red")), soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
     """Print ``warning: <message>`` in yellow to stderr."""
-    stderr.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)
+    stderr.print(Text.assemble(("warning:", "bold yellow"), " ", message), soft_wrap=True)
 
 
 def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Decorate a CLI command so that a :class:`vpp.errors.VppError` exits with code 1, no traceback.
 
-    The error's message is printed as ``error: <message>`` to stderr. Any other exception is a bug
-    and keeps its traceback. ``functools.wraps`` keeps the signature, so typer still sees the
+    The error's message is printed as ``error: <message>`` to stderr. So is a file-system error on
+    a named path (an ``OSError`` with a ``filename``: ``--out`` in a read-only folder, under a file,
+    onto a folder), which is the user's to fix too. Any other exception is a bug and keeps its
+    traceback. ``functools.wraps`` keeps the signature, so typer still sees the
     command's arguments and options.
     """
 
@@ -49,6 +56,11 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
                 return command(*args, **kwargs)
             except VppError as exc:
                 print_error(str(exc))
+                raise typer.Exit(code=1) from None
+            except OSError as exc:
+                if exc.filename is None:
+                    raise
+                print_error(describe_os_error(exc))
                 raise typer.Exit(code=1) from None
             finally:
                 _show(caught)
@@ -133,3 +145,11 @@ def fit_table(title: str, header: list[str], rows: list[list[str]], *, width: in
             table.add_row(name, *(row[i] for row in part))
         out.append(table)
     return out
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``<path>: <reason>`` for a file-system error on a named path (``exc.filename`` set)."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.filename2 is not None:
+        return f"{exc.filename} -> {exc.filename2}: {reason}"
+    return f"{exc.filename}: {reason}"

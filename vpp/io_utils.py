@@ -7,7 +7,9 @@ user must be able to read the outbox.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -38,8 +40,16 @@ def process_umask() -> int:
 
 
 def write_text_atomic(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` so that readers see either the old file or the whole new one."""
+    """Write ``text`` to ``path`` so that readers see either the old file or the whole new one.
+
+    Raises
+    ------
+    OSError
+        With ``filename`` set: ``path`` exists and is not a regular file (a folder, a symbolic
+        link, a FIFO or a device: never replaced), or the folder cannot be made or written.
+    """
     path = Path(path)
+    refuse_special_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
@@ -53,6 +63,21 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def refuse_special_file(path: Path) -> None:
+    """Raise ``FileExistsError`` (or ``IsADirectoryError``) when ``path`` exists and is not a
+    regular file: a rename would replace the folder entry of a symbolic link, FIFO or device."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder; name a file", str(path))
+    kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file (a FIFO, socket or device)"
+    raise FileExistsError(errno.EEXIST, f"exists and is {kind}; it is not replaced", str(path))
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> Path:

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from optimizer.result import ScheduleResult
+from vpp.io_utils import refuse_special_file
 
 
 def plot_schedule(
@@ -25,6 +26,7 @@ def plot_schedule(
     The file is written to a temporary name and renamed, so a reader never sees a partial plot.
     """
     path = Path(path)
+    refuse_special_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     index = result.index
     fig, axes = plt.subplots(3, 1, figsize=(11, 8.5), sharex=True, constrained_layout=True)

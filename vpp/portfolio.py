@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from market.presets import MarketSpec
 from vpp.assets import AnyAsset, AssetSpec
+from vpp.assets.base import StrictNumbers
 
 
-class GridConnection(BaseModel):
+class GridConnection(StrictNumbers):
     """Limits of the VPP's connection to the grid (MW, positive magnitudes)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -19,7 +20,7 @@ class GridConnection(BaseModel):
     export_limit_mw: float = Field(ge=0, description="Most power delivered to the grid (MW).")
 
 
-class RevenueShare(BaseModel):
+class RevenueShare(StrictNumbers):
     """Shanxi "time-of-use price + dividend" split between the VPP operator and its users.
 
     Users pay ``retail_price_yuan_per_mwh`` (a constant or a 24-value hourly time-of-use curve) for
@@ -38,7 +39,7 @@ class RevenueShare(BaseModel):
     operating_fee_yuan_per_day: float = Field(default=0.0, ge=0, description="Operator's fee.")
 
 
-class Contract(BaseModel):
+class Contract(StrictNumbers):
     """A medium/long-term contract for difference: a constant quantity at a fixed price."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -49,7 +50,7 @@ class Contract(BaseModel):
     price_yuan_per_mwh: float = Field(description="Contract price (yuan/MWh).")
 
 
-class Portfolio(BaseModel):
+class Portfolio(StrictNumbers):
     """A VPP portfolio as read from its YAML or JSON file.
 
     Profile references (column names) resolve against ``profiles``: CSV or Parquet files, with

@@ -28,7 +28,14 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 Efficiency = Annotated[float, Field(gt=0, le=1)]
 
 
-class AssetSpec(BaseModel):
+class StrictNumbers(BaseModel):
+    """A model validated in pydantic's strict mode: a number field takes an int or a float, never
+    ``true``/``false`` (lax mode reads them as 1.0 / 0.0) or a quoted ``"1.5"``."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class AssetSpec(StrictNumbers):
     """Fields shared by every asset.
 
     Attributes

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, Strict, model_validator
 
 from vpp.assets.base import (
     AssetSpec,
@@ -14,10 +14,14 @@ from vpp.assets.base import (
     NonNegativeFloat,
     PositiveFloat,
     ProfileRef,
+    StrictNumbers,
 )
 
+Moment = Annotated[dt.datetime, Strict(False)] | Annotated[dt.time, Strict(False)]
+"""A timestamp or a time of day, parsed from text (``"07:30"``) although the model is strict."""
 
-class EvSession(BaseModel):
+
+class EvSession(StrictNumbers):
     """One vehicle's stay at the hub.
 
     ``arrival`` and ``departure`` are either full timestamps (one-off session) or times of day
@@ -28,8 +32,8 @@ class EvSession(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    arrival: dt.datetime | dt.time = Field(description="Plug-in time (timestamp or daily time).")
-    departure: dt.datetime | dt.time = Field(description="Plug-out time (timestamp or daily time).")
+    arrival: Moment = Field(description="Plug-in time (timestamp or daily time).")
+    departure: Moment = Field(description="Plug-out time (timestamp or daily time).")
     energy_mwh: NonNegativeFloat = Field(description="Energy to deliver by departure (MWh).")
     max_power_mw: PositiveFloat = Field(description="Charger power limit (MW).")
 
@@ -46,7 +50,7 @@ class EvSession(BaseModel):
         return self
 
 
-class EvFleet(BaseModel):
+class EvFleet(StrictNumbers):
     """An aggregate fleet: a charging-power envelope and a daily energy need.
 
     ``available_mw[t] = max_power_mw * availability[t]``; the fleet must draw ``daily_energy_mwh``

@@ -67,11 +67,16 @@ def backtest_command(
     from optimizer.solver import SolveOptions
     from simulator.backtest import run_backtest, write_backtest
     from simulator.report_labels import LANGUAGES
+    from vpp import option_checks as check
     from vpp.portfolio_io import load_portfolio
     from vpp.price_input import read_price_input
 
     if lang not in LANGUAGES:
         raise InputError(f"'{lang}' is not a report language ({', '.join(LANGUAGES)})", field="--lang")
+    check.positive_seconds(time_limit)
+    check.workers(workers)
+    check.scheduler(scheduler)
+    check.output_folder(out)
     loaded = load_portfolio(portfolio)
     first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
     if last < first:
@@ -136,7 +141,7 @@ def _print_summary(summary: dict) -> None:
     stdout.print(f"passive position (no flexibility used): {summary['passive_revenue_yuan']:,.2f} {money}; "
                  "capture = (revenue - passive) / (perfect foresight - passive)")
     for note in summary.get("passive_notes", []):
-        stdout.print(f"[yellow]passive baseline: {note}[/yellow]")
+        stdout.print(f"passive baseline: {note}", style="yellow")
     vss = summary["strategies"].get("stochastic", {}).get("value_of_stochastic_solution_yuan")
     if vss is not None:
         stdout.print(f"value of the stochastic solution (stochastic - da_rt): {vss:,.2f} {money}")

@@ -84,6 +84,7 @@ def bid_command(
     from market.bids import QuantityBid, validate_quantity_bid, write_bid_csv
     from market.calendar import gate_closure, next_trading_day
     from optimizer.solver import SolveOptions
+    from vpp import option_checks as check
     from vpp.day_ahead import plan_day_ahead
     from vpp.io_utils import write_csv_atomic
     from vpp.plots import plot_schedule
@@ -93,6 +94,12 @@ def bid_command(
     if price_kind not in ("auto", "forecast", "realised"):
         raise InputError(f"unknown price kind '{price_kind}'; known: auto, forecast, realised",
                          field="--price-kind")
+    check.positive_seconds(time_limit)
+    check.mip_gap(mip_gap)
+    check.handoff(handoff)
+    check.seed(seed)
+    check.scenarios(scenarios)
+    check.output_file(out)
     loaded = load_portfolio(portfolio)
     now = pd.Timestamp.now(tz=loaded.market.timezone)
     trading_day = next_trading_day(loaded.market, now) if day is None else _parse_day(day)

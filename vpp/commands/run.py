@@ -62,6 +62,11 @@ def run_command(
     another one holds refuses with the holder's host and pid, or with --standby waits and takes
     over as soon as the holder stops or dies.
     """
+    from vpp import option_checks as check
+
+    if time_limit is not None:
+        check.positive_seconds(time_limit)
+    check.positive_seconds(day_seconds, "--day-seconds")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServiceConfig(
         db_url=db,

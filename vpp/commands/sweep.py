@@ -52,9 +52,14 @@ def sweep_command(
     from market.prices import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.sweep import parse_param, run_sweep, write_sweep
+    from vpp import option_checks as check
     from vpp.portfolio_io import load_portfolio
     from vpp.price_input import read_price_input
 
+    check.positive_seconds(time_limit)
+    check.workers(workers)
+    check.scheduler(scheduler)
+    check.output_folder(out)
     params = [parse_param(p) for p in param]
     loaded = load_portfolio(portfolio)
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from vpp.console import handles_errors, print_warning, stdout
 
@@ -64,7 +64,7 @@ def validate_command(
     _print_totals(envelope, period_hours(index, loaded.market))
     for conflict in envelope.conflicts:
         print_warning(conflict)
-    stdout.print(f"[green]ok[/]: {escape(str(loaded.path))} is a valid portfolio", soft_wrap=True)
+    stdout.print(Text.assemble(("ok", "green"), f": {loaded.path} is a valid portfolio"), soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------------------------
