@@ -62,13 +62,16 @@ def no_hang() -> Iterator[None]:
     signal.signal(signal.SIGALRM, previous)
 
 
-BID = ["bid", "--no-plot", "--day", "2024-04-16", "--allow-late", "--out", "{tmp}/out/bid.csv"]
+MINIMAL_PATH = str(EXAMPLES_DIR / "minimal.yaml")
+BID_DAY = ["bid", "--no-plot", "--day", "2024-04-16", "--allow-late", "--prices", str(DEFAULT_PRICES)]
+BID_ON = [*BID_DAY, "--portfolio", MINIMAL_PATH]  # add --out
+BID = [*BID_ON, "--out", "{tmp}/out/bid.csv"]
 BACKTEST = ["backtest", "--start", "2024-04-15", "--end", "2024-04-15", "--quiet", "--strategy", "da_only"]
 CASES = {
     # name: (arguments, exit code, words the output must hold)
     "markup name and id": (["validate", "{tmp}/markup.yaml"], 0, ["Portfolio '[/]'"]),
     "markup name in bid": (
-        ["bid", "--no-plot", "--portfolio", "{tmp}/markup.yaml", "--out", "{tmp}/out/m.csv"],
+        [*BID_DAY, "--portfolio", "{tmp}/markup.yaml", "--out", "{tmp}/out/m.csv"],
         0,
         ["[/]: day-ahead bid"],
     ),
@@ -87,20 +90,20 @@ CASES = {
         1,
         ["row 1: 7 fields where the header has 6"],
     ),
-    "--out onto a folder": (["bid", "--no-plot", "--out", "{tmp}/folder"], 1, ["is a folder"]),
+    "--out onto a folder": ([*BID_ON, "--out", "{tmp}/folder"], 1, ["is a folder"]),
     "--out under a file": (
-        ["bid", "--no-plot", "--out", "{tmp}/file/bid.csv"],
+        [*BID_ON, "--out", "{tmp}/file/bid.csv"],
         1,
         ["is a file, not a folder"],
     ),
-    "--out in /proc": (["bid", "--no-plot", "--out", "/proc/vpp-bid.csv"], 1, ["cannot write in /proc"]),
+    "--out in /proc": ([*BID_ON, "--out", "/proc/vpp-bid.csv"], 1, ["cannot write in /proc"]),
     "--out onto a symlink": (
-        ["bid", "--no-plot", "--out", "{tmp}/link.csv"],
+        [*BID_ON, "--out", "{tmp}/link.csv"],
         1,
         ["symbolic link", "not replaced"],
     ),
     "--out onto a special file": (
-        ["bid", "--no-plot", "--out", "{tmp}/special.csv"],
+        [*BID_ON, "--out", "{tmp}/special.csv"],
         1,
         ["not a regular file"],
     ),
