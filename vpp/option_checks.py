@@ -91,23 +91,21 @@ def output_file(path: Path, option: str = "--out") -> Path:
 
 
 def output_folder(path: Path, option: str = "--out") -> Path:
-    """A folder to write files in: made if missing, and writable."""
+    """A folder to write files in: one that can be made (or exists) and is writable."""
     _writable_folder(path, option)
     return path
 
 
 def _writable_folder(folder: Path, option: str) -> None:
-    for parent in (folder, *folder.parents):
-        if parent.exists() or parent.is_symlink():
-            if not parent.is_dir():
-                tail = "" if parent == folder else f", so {folder} cannot be made"
-                raise InputError(f"{parent} is a file, not a folder{tail}", field=option)
-            break
+    """The nearest existing folder on the way to ``folder`` is a folder and takes a new file
+    (tried with a temporary file, removed at once); nothing is created."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), Path("."))
+    if not existing.is_dir():
+        tail = "" if existing == folder else f", so {folder} cannot be made"
+        raise InputError(f"{existing} is a file, not a folder{tail}", field=option)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
-        raise InputError(
-            f"cannot write in {folder}: {exc.strerror or type(exc).__name__}", field=option
-        ) from None
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"cannot write in {existing}: {reason}", field=option) from None
