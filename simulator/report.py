@@ -279,6 +279,13 @@ def _strategy(name: str, lang: str) -> str:
 
 def format_value(key: str, value: object) -> str:
     """A figure as an analyst reads it: yuan to the yuan, ratios in %, integers without decimals."""
+    text = _format(key, value)
+    if text.startswith("-") and text != "-" and not text.strip("-0.,%"):  # -0.3 yuan is "0", not "-0"
+        return text[1:]
+    return text
+
+
+def _format(key: str, value: object) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):

@@ -21,7 +21,7 @@ function layout(title, xTitle, yTitle, extra = {}) {
     margin: { l: 72, r: 24, t: 70, b: 40 },
     legend: { orientation: "h", x: 0, xanchor: "left", y: 1.01, yanchor: "bottom" },
     hovermode: "x unified",
-    xaxis: { title: { text: xTitle }, automargin: true },
+    xaxis: { title: { text: xTitle }, automargin: true, tickformat: "%H:%M<br>%Y-%m-%d" },  // no month names
     yaxis: { title: { text: yTitle }, automargin: true, zeroline: true },
     font: { family: "system-ui, 'PingFang SC', 'Microsoft YaHei', sans-serif", size: 12 },
   }, extra);

@@ -66,6 +66,7 @@ def test_figures_print_as_an_analyst_reads_them() -> None:
     assert format_value("capture_ratio", 0.358373) == "35.8%"
     assert format_value("yuan_per_mwh", -118.1494) == "-118.1"
     assert format_value("capture_ratio", None) == "-"
+    assert format_value("x_yuan", -0.3) == "0" and format_value("capture_ratio", -0.00001) == "0.0%"
 
 
 def test_keys_added_to_the_summary_get_readable_labels_in_both_languages() -> None:
