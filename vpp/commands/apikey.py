@@ -7,20 +7,17 @@ from typing import Annotated
 
 import typer
 
+from vpp.commands.options import DbOption
 from vpp.console import handles_errors, stderr, stdout
-from vpp.service.config import DEFAULT_DB_URL
 
 app = typer.Typer(help="API keys of the operator interface (vpp serve).", no_args_is_help=True)
-
-DbOption = Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")]
-
 
 @app.command("create")
 @handles_errors
 def create_command(
     name: Annotated[str, typer.Option(help="Who or what uses the key (unique).")],
     role: Annotated[str, typer.Option(help="read (look only) or operator (may change things).")] = "read",
-    db: DbOption = DEFAULT_DB_URL,
+    db: DbOption = None,
 ) -> None:
     """Create a key and print it once (stdout: the key alone; stderr: how to use it).
 
@@ -28,7 +25,9 @@ def create_command(
     """
     from vpp.api.auth import HEADER, create_key
     from vpp.service.db import make_engine, session_factory, upgrade_schema
+    from vpp.settings import database_url
 
+    db = database_url(db)
     engine = make_engine(db)
     upgrade_schema(engine)
     with session_factory(engine).begin() as session:
@@ -48,7 +47,7 @@ def create_command(
 @app.command("list")
 @handles_errors
 def list_command(
-    db: DbOption = DEFAULT_DB_URL,
+    db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the keys: name, role, first characters, when created and when revoked (never the key)."""
@@ -56,7 +55,9 @@ def list_command(
 
     from vpp.api.auth import list_keys
     from vpp.service.db import make_engine, session_factory, upgrade_schema
+    from vpp.settings import database_url
 
+    db = database_url(db)
     engine = make_engine(db)
     upgrade_schema(engine)
     with session_factory(engine)() as session:
@@ -88,12 +89,14 @@ def list_command(
 @handles_errors
 def revoke_command(
     name: Annotated[str, typer.Option(help="Name of the key to revoke (see vpp apikey list).")],
-    db: DbOption = DEFAULT_DB_URL,
+    db: DbOption = None,
 ) -> None:
     """Revoke a key: its requests get 401 from now on (the row stays, marked revoked)."""
     from vpp.api.auth import revoke_key
     from vpp.service.db import make_engine, session_factory, upgrade_schema
+    from vpp.settings import database_url
 
+    db = database_url(db)
     engine = make_engine(db)
     upgrade_schema(engine)
     with session_factory(engine).begin() as session:

@@ -8,16 +8,17 @@ from typing import Annotated
 
 import typer
 
+from vpp.commands.options import DbOption
 from vpp.console import handles_errors
 from vpp.errors import InputError
-from vpp.service.config import DEFAULT_DB_URL, ServiceConfig
+from vpp.service.config import ServiceConfig
 
 
 @handles_errors
 def dispatch_command(
     at: Annotated[str, typer.Option(help="Instant to dispatch at (ISO 8601; without offset: market zone).")],
     portfolio: Annotated[Path, typer.Option(help="Portfolio file (YAML or JSON).")],
-    db: Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")] = DEFAULT_DB_URL,
+    db: DbOption = None,
     inbox: Annotated[Path, typer.Option(help="Inbox folder (ingested first).")] = Path("inbox"),
     outbox: Annotated[Path, typer.Option(help="Outbox folder for the setpoint files.")] = Path("outbox"),
     lead: Annotated[float, typer.Option(help="Dispatch lead (s): the period containing AT + lead.")] = 0.0,
@@ -30,7 +31,9 @@ def dispatch_command(
 
     from vpp.service.db import make_engine, upgrade_schema
     from vpp.service.pipeline import Pipeline
+    from vpp.settings import database_url
 
+    db = database_url(db)
     config = ServiceConfig(
         db_url=db, portfolio=str(portfolio), inbox=str(inbox), outbox=str(outbox), dispatch_lead_s=lead
     ).with_paths_resolved()

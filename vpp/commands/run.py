@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -14,19 +13,32 @@ import typer
 from vpp.console import handles_errors, stdout
 from vpp.errors import InputError
 from vpp.price_input import PricesTzOption, check_prices_options
-from vpp.service.config import DEFAULT_DB_URL, ServiceConfig
+from vpp.service.config import ServiceConfig
+
+SET = "VPP_* environment, settings file, or the README default"
 
 
 @handles_errors
 def run_command(
     portfolio: Annotated[Path, typer.Option(help="Portfolio file (YAML or JSON).")],
-    db: Annotated[str, typer.Option(help="SQLAlchemy database URL (SQLite or PostgreSQL).")] = DEFAULT_DB_URL,
-    inbox: Annotated[Path, typer.Option(help="Folder where price and telemetry files arrive.")] = Path(
-        "inbox"
-    ),
-    outbox: Annotated[Path, typer.Option(help="Folder for setpoint and bid files.")] = Path("outbox"),
-    dispatch_lead: Annotated[float, typer.Option(help="Dispatch this long before each period (s).")] = 60.0,
-    bid_lead: Annotated[float, typer.Option(help="Bid this long before the gate closure (s).")] = 1800.0,
+    db: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy database URL, best without password (VPP_DB_PASSWORD).",
+                     show_default=SET),
+    ] = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option(help="Folder where price and telemetry files arrive (created).", show_default=SET),
+    ] = None,
+    outbox: Annotated[
+        Path | None, typer.Option(help="Folder for setpoint and bid files (created).", show_default=SET)
+    ] = None,
+    dispatch_lead: Annotated[
+        float | None, typer.Option(help="Dispatch this long before each period (s).", show_default=SET)
+    ] = None,
+    bid_lead: Annotated[
+        float | None, typer.Option(help="Bid this long before the gate closure (s).", show_default=SET)
+    ] = None,
     time_limit: Annotated[
         float | None, typer.Option(help="Dispatch solver time limit (s); default a quarter period.")
     ] = None,
@@ -49,7 +61,10 @@ def run_command(
             "(default: refuse).",
         ),
     ] = False,
-    log_level: Annotated[str, typer.Option(help="Logging level.")] = "WARNING",
+    log_level: Annotated[str | None, typer.Option(help="Logging level.", show_default=SET)] = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="Logs on stderr: json (an object a line) or text.", show_default=SET)
+    ] = None,
 ) -> None:
     """Start the dispatch service: day-ahead bid before gate closure, dispatch every period,
     ingestion of the inbox and daily settlement, with the schema upgraded to the latest version.
@@ -61,27 +76,50 @@ def run_command(
     One database has one active scheduler: a second vpp run (service or simulation) on a database
     another one holds refuses with the holder's host and pid, or with --standby waits and takes
     over as soon as the holder stops or dies.
+
+    Settings not given as options come from VPP_* environment variables or the settings file
+    (README, "Settings"). The inbox and outbox folders are created; the service prints where it
+    looks. Logs go to stderr as JSON lines with the job, trading day and period (market zone).
     """
     from vpp import option_checks as check
 
     if time_limit is not None:
         check.positive_seconds(time_limit)
     check.positive_seconds(day_seconds, "--day-seconds")
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = ServiceConfig(
-        db_url=db,
-        portfolio=str(portfolio),
-        inbox=str(inbox),
-        outbox=str(outbox),
-        dispatch_lead_s=dispatch_lead,
-        bid_lead_s=bid_lead,
-        solver_time_limit_s=time_limit,
+    from vpp.logs import configure_logging
+    from vpp.portfolio_io import load_portfolio
+    from vpp.settings import database_url, load_settings
+
+    db_url = database_url(db)
+    settings = load_settings(
+        inbox=inbox, outbox=outbox, dispatch_lead_s=dispatch_lead, bid_lead_s=bid_lead,
+        dispatch_time_limit_s=time_limit, log_level=log_level, log_format=log_format,
     )
-    config = dataclasses.replace(config, ingest_lead_s=max(config.ingest_lead_s, 2 * dispatch_lead))
+    market = load_portfolio(portfolio).market
+    configure_logging(settings.log_level, settings.log_format, market.timezone)
+    for folder in (settings.inbox, settings.outbox):
+        folder.mkdir(parents=True, exist_ok=True)
+    config = ServiceConfig(
+        db_url=db_url,
+        portfolio=str(portfolio),
+        inbox=str(settings.inbox),
+        outbox=str(settings.outbox),
+        dispatch_lead_s=settings.dispatch_lead_s,
+        bid_lead_s=settings.bid_lead_s,
+        solver_time_limit_s=settings.dispatch_time_limit_s,
+        bid_time_limit_s=settings.bid_time_limit_s,
+    )
+    lead = settings.dispatch_lead_s
+    config = dataclasses.replace(config, ingest_lead_s=max(config.ingest_lead_s, 2 * lead))
     if simulate is None:
         from vpp.service.scheduler import serve
 
-        stdout.print(f"vpp service: {portfolio} on {_safe(db)}; Ctrl-C to stop")
+        stdout.print(
+            f"vpp service: {portfolio} ({market.name}, {market.timezone}) on {_safe(db_url)}\n"
+            f"  inbox  {settings.inbox.resolve()}  (prices, forecasts, telemetry; README: inbox)\n"
+            f"  outbox {settings.outbox.resolve()}  (setpoints, bids)\n"
+            "Ctrl-C to stop", soft_wrap=True,
+        )
         serve(config, standby=standby)
         return
     if prices is None:

@@ -7,21 +7,23 @@ from typing import Annotated
 
 import typer
 
+from vpp.commands.options import DbOption
 from vpp.console import handles_errors, stdout
-from vpp.service.config import DEFAULT_DB_URL
 
 
 @handles_errors
 def serve_command(
-    db: Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")] = DEFAULT_DB_URL,
+    db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     portfolio: Annotated[
         Path | None, typer.Option(help="Portfolio file made current when the database holds none.")
     ] = None,
-    data_dir: Annotated[Path, typer.Option(help="Folder for portfolio bodies and API bid files.")] = Path(
-        "vpp-api"
-    ),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder for portfolio bodies and API bid files.",
+                     show_default="VPP_DATA_DIR, the settings file, or vpp-api"),
+    ] = None,
     prices: Annotated[
         Path | None, typer.Option(help="Price history for backtests (default: bundled).")
     ] = None,
@@ -37,8 +39,10 @@ def serve_command(
     import uvicorn
 
     from vpp.api.app import create_app
+    from vpp.settings import database_url, load_settings
 
-    app = create_app(db, data_dir=data_dir, portfolio=portfolio, prices=prices,
+    data_dir = load_settings(data_dir=data_dir).data_dir
+    app = create_app(database_url(db), data_dir=data_dir, portfolio=portfolio, prices=prices,
                      max_request_bytes=max_request_bytes)
     stdout.print(f"vpp serve: http://{host}:{port}/ (API docs /docs); Ctrl-C to stop")
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())

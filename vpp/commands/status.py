@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from vpp.console import handles_errors, stdout
-from vpp.service.config import DEFAULT_DB_URL
+from vpp.commands.options import DbOption
+from vpp.console import fit_table, handles_errors, stdout
 
 
 @handles_errors
 def status_command(
-    db: Annotated[str, typer.Option(help="SQLAlchemy database URL of the service.")] = DEFAULT_DB_URL,
+    db: DbOption = None,
     market: Annotated[
         str, typer.Option(help="Market preset name or market YAML file (zone and period).")
     ] = "shanxi",
@@ -24,27 +24,25 @@ def status_command(
     from market.presets import load_market
     from vpp.service.db import make_engine, upgrade_schema
     from vpp.service.status import service_status
+    from vpp.settings import database_url
 
+    db = database_url(db)
     engine = make_engine(db)
     upgrade_schema(engine)
-    status = service_status(engine, load_market(market))
+    spec = load_market(market)
+    status = in_market_zone(service_status(engine, spec), spec.timezone)
     engine.dispose()
     if as_json:
         print(json.dumps(status, indent=1, default=str))
         return
-    table = Table(title="vpp service")
-    for column in ("job", "last period", "status", "finished", "next run"):
-        table.add_column(column)
+    rows = []
     for job, info in status["jobs"].items():
         last = info.get("last_run") or {}
-        table.add_row(
-            job,
-            str(last.get("period", "-")),
-            str(last.get("status", "-")),
-            str(last.get("finished_at", "-")),
-            str(info.get("next_run", "-")),
-        )
-    stdout.print(table)
+        rows.append([job, *(_short(last.get(k)) for k in ("period", "status", "finished_at")),
+                     _short(info.get("next_run"))])
+    header = ["job", "last period", "status", "finished", "next run"]
+    for table in fit_table(f"vpp service (times {spec.timezone})", header, rows):
+        stdout.print(table)
     lease = status.get("lease")
     if lease is None:
         stdout.print("lease: no scheduler has ever run on this database", markup=False)
@@ -71,3 +69,35 @@ def status_command(
     stdout.print(f"gaps: {len(status['gaps'])}" + (f" (first {status['gaps'][0]})" if status["gaps"] else ""))
     for alert in status.get("alerts", []):
         stdout.print(f"ALERT {alert['kind']}: {alert['message']}", markup=False)
+
+
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def in_market_zone(value: Any, timezone: str) -> Any:
+    """``value`` with every instant in ``timezone`` (ISO 8601, offset marked, whole seconds) and every
+    float rounded to 6 decimals (no ``-1.0000000000000002``), through dicts and lists."""
+    import datetime as dt
+
+    import pandas as pd
+
+    if isinstance(value, dict):
+        return {k: in_market_zone(v, timezone) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [in_market_zone(v, timezone) for v in value]
+    if isinstance(value, float):
+        return round(value, 6) + 0.0  # + 0.0: no -0.0
+    if isinstance(value, str) and _ISO_INSTANT.match(value):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.datetime):
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_localize("UTC") if stamp.tz is None else stamp  # the database stores UTC
+        return stamp.tz_convert(timezone).floor("s").isoformat()
+    return value
+
+
+def _short(value: Any) -> str:
+    """An instant as ``YYYY-MM-DD HH:MM`` (its zone is in the title), anything else as text."""
+    if isinstance(value, str) and _ISO_INSTANT.match(value):
+        return value[:16].replace("T", " ")
+    return "-" if value is None else str(value)

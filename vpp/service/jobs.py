@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from vpp.logs import job_context
 from vpp.service.config import ServiceConfig
 from vpp.service.pipeline import Pipeline
 
@@ -41,11 +42,29 @@ def _run(settings: dict[str, Any], method: str) -> Any:
 
 
 def _call(pipeline: Pipeline, method: str, now: pd.Timestamp) -> Any:
-    try:
-        return getattr(pipeline, method)(now)
-    except Exception:
-        log.exception("job %s at %s failed", method, now)
-        raise
+    with job_context(*_context(pipeline, method, now)):
+        try:
+            return getattr(pipeline, method)(now)
+        except Exception:
+            log.exception("job %s at %s failed", method, now)
+            raise
+
+
+def _context(pipeline: Pipeline, method: str, now: pd.Timestamp) -> tuple[str, Any, Any, Any]:
+    """Job name, trading day, period (market zone) and clock instant for the log lines of a call."""
+    from vpp.service import planning
+
+    market = pipeline.market
+    local = pd.Timestamp(now).tz_convert(market.timezone)
+    if method == "dispatch_period":
+        slot = planning.dispatch_slot(market, now, pipeline.config.dispatch_lead_s)
+        return "dispatch", slot.day, slot.start, local
+    if method in ("bid_day", "retry_bid"):
+        return method.replace("_day", ""), planning.bid_day(market, now), None, local
+    slot = planning.slot_at(market, now)
+    if method == "settle_day":
+        return "settle", None, None, local
+    return method, slot.day, slot.start, local
 
 
 def bid_job(settings: dict[str, Any]) -> Any:
