@@ -26,6 +26,8 @@ class RawSolution:
     objective: float
     mip_gap: float | None
     seconds: float
+    bound: float | None = None
+    """Proven bound of the objective (times ``sense``): the MIP dual bound, or the LP optimum."""
 
 
 def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
@@ -71,17 +73,33 @@ def _compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int
     return highs, {id(v): i for i, v in enumerate(columns)}
 
 
-def apply_options(highs: highspy.Highs, options: SolveOptions) -> None:
-    """Set the time limit (per solve), MIP gap, threads and extra options of ``highs``."""
-    # HiGHS checks ``time_limit`` against the run clock of the instance, which accumulates over
-    # every run (highspy 1.16): a persistent model would stop re-solving once its HiGHS time
-    # summed to the limit (about 60 s into a long backtest). The limit is per solve here.
-    highs.setOptionValue("time_limit", float(highs.getRunTime()) + float(options.time_limit_s))
+def apply_options(
+    highs: highspy.Highs, options: SolveOptions, *, time_limit_s: float | None = None, mip: bool | None = None
+) -> None:
+    """Set the time limit (per run), MIP gap, threads and extra options of ``highs``.
+
+    HiGHS (1.16) checks ``time_limit`` of an LP against the run clock of the instance, which
+    accumulates over every run, but a MIP's against the time of the current run. So a persistent
+    model's LP gets ``run clock + limit`` (else it would stop re-solving once its HiGHS time summed
+    to the limit) and a MIP gets ``limit`` itself (``run clock + limit`` would double the limit
+    with every re-solve). ``mip`` says whether the model has integer columns (None: ask HiGHS);
+    ``time_limit_s`` overrides ``options.time_limit_s`` (e.g. what is left of a solve's budget).
+    """
+    limit = float(options.time_limit_s if time_limit_s is None else time_limit_s)
+    if mip is None:
+        mip = has_integers(highs)
+    highs.setOptionValue("time_limit", limit if mip else float(highs.getRunTime()) + limit)
     highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     if options.threads is not None:
         highs.setOptionValue("threads", int(options.threads))
     for name, value in options.highs_options:
         highs.setOptionValue(name, value)
+
+
+def has_integers(highs: highspy.Highs) -> bool:
+    """True when the model in ``highs`` has an integer column (copies the model: not for hot loops)."""
+    integrality = highs.getLp().integrality_
+    return any(kind != highspy.HighsVarType.kContinuous for kind in integrality)
 
 
 def read_highs(
@@ -104,7 +122,12 @@ def read_highs(
     else:
         status = "no_solution"
     col_value = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else np.zeros(0)
-    gap = float(info.mip_gap) if info.mip_node_count >= 0 and np.isfinite(info.mip_gap) else None
+    is_mip = info.mip_node_count >= 0
+    gap = float(info.mip_gap) if is_mip and np.isfinite(info.mip_gap) else None
+    if is_mip:
+        bound = sense * float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+    else:
+        bound = sense * float(info.objective_function_value) if status == "optimal" else None
     return RawSolution(
         col_value=col_value,
         column_of=column_of,
@@ -113,4 +136,5 @@ def read_highs(
         objective=sense * float(info.objective_function_value),
         mip_gap=gap,
         seconds=seconds,
+        bound=bound,
     )

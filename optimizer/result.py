@@ -26,6 +26,12 @@ class SolveStats:
         ``persistent`` or ``compiled``.
     n_variables, n_constraints, n_binaries : int
         Size of the model HiGHS solved.
+    objective_yuan, bound_yuan : float or None
+        The solution's objective and HiGHS's proven bound of the optimum (yuan; the MIP dual
+        bound, or the LP optimum): the optimum lies between them. None when unknown.
+    exclusive_rounds : int
+        Solves it took to reach a schedule without simultaneous charge and discharge
+        (:mod:`optimizer.exclusive`): 1 when the first solve had none.
     """
 
     status: str
@@ -38,6 +44,9 @@ class SolveStats:
     n_variables: int
     n_constraints: int
     n_binaries: int
+    objective_yuan: float | None = None
+    bound_yuan: float | None = None
+    exclusive_rounds: int = 1
 
     @property
     def total_seconds(self) -> float:

@@ -13,6 +13,7 @@ Two hand-offs of the same Pyomo model to HiGHS (``shared/PERFORMANCE.md`` measur
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -24,6 +25,7 @@ from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from optimizer.exclusive import Exclusivity
 from optimizer.families import FAMILIES
 from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
 from optimizer.model import build_model, family_blocks
@@ -84,6 +86,11 @@ class ModelSolver:
         self._family_vars: FamilyVars | None = None
         self._past: PastRequest | None = None
         self._overrides: BoundOverrides | None = None
+        self._exclusivity: Exclusivity | None = None
+        self._built_integers: int | None = None
+        self.relaxed = False
+        """Solve without the lazy binaries of :mod:`optimizer.exclusive`: storage may charge and
+        discharge at once (the LP relaxation of that rule, an upper bound). Set by :meth:`set_prices`."""
         self.scan_params = True
         """Before each re-solve, find changed Params by comparing values (safe default). Callers
         that report every change (``set_prices``, ``restart``, ``mark_params_changed``) may turn
@@ -99,20 +106,14 @@ class ModelSolver:
     def set_prices(self, price: Sequence[float] | np.ndarray, *, allow_relaxed: bool = False) -> None:
         """Replace the objective's prices (yuan/MWh), one per period.
 
-        A negative price in a period without battery binaries lets a battery charge and discharge
-        at once (the LP relaxation): refused unless ``allow_relaxed`` (e.g. for an upper bound).
+        Every solve keeps storage from charging and discharging at once (binaries added where a
+        solve shows it, :mod:`optimizer.exclusive`) unless ``allow_relaxed``: then the following
+        solves are the relaxation of that rule (an upper bound, for perfect foresight only).
         """
         values = np.asarray(price, dtype=float)
         if values.shape != (self.problem.n_periods,):
             raise ValueError(f"{values.size} prices for {self.problem.n_periods} periods")
-        battery = self.problem.families.get("battery")
-        if battery is not None and not allow_relaxed:
-            uncovered = np.setdiff1d(np.flatnonzero(values < 0), battery.binary_periods)
-            if uncovered.size:
-                raise ValueError(
-                    f"negative prices in periods {uncovered.tolist()} need battery binaries the model "
-                    "was not built with: prepare the problem with those prices and rebuild"
-                )
+        self.relaxed = bool(allow_relaxed)
         old = self.problem.price
         changed = []
         for t in np.flatnonzero(values != old).tolist():
@@ -285,21 +286,74 @@ class ModelSolver:
         SolverError
             HiGHS stopped without a usable solution.
         """
-        if self.handoff == "compiled":
-            raw, handoff_s = self._solve_compiled()
-        else:
-            raw, handoff_s = self._solve_persistent()
-        self._solves += 1
-        if raw.status == "infeasible":
-            self._raise_infeasible()
-        if raw.status == "no_solution":
-            raise SolverError(
-                f"HiGHS stopped without a solution: {raw.termination} "
-                f"(time limit {self.options.time_limit_s} s)"
-            )
-        return self._arrays(raw, handoff_s)
+        start = time.monotonic()
+        budget = float(self.options.time_limit_s)
+        exclusivity = None if self.relaxed else self._exclusive()
+        rounds, handoff_total, highs_total = 0, 0.0, 0.0
+        while True:
+            left = max(budget - (time.monotonic() - start), 0.0)
+            if self.handoff == "compiled":
+                raw, handoff_s = self._solve_compiled(left)
+            else:
+                raw, handoff_s = self._solve_persistent(left)
+            rounds += 1
+            handoff_total += handoff_s
+            highs_total += raw.seconds
+            self._solves += 1
+            if raw.status == "infeasible":
+                self._raise_infeasible()
+            if raw.status == "no_solution":
+                raise SolverError(
+                    f"HiGHS stopped without a solution: {raw.termination} "
+                    f"(time limit {self.options.time_limit_s} s)"
+                )
+            if exclusivity is None:
+                break
+            found = exclusivity.simultaneous(self._value_reader(raw))
+            if not any(f.size for f in found):
+                break
+            if time.monotonic() - start >= budget:
+                raise SolverError(
+                    f"time limit {self.options.time_limit_s} s reached before storage stopped charging "
+                    "and discharging at once"
+                )
+            rows = exclusivity.add(exclusivity.escalate(found, rounds))
+            if self._persistent is not None and self.handoff != "compiled":
+                self._persistent.add_constraints(rows)
+        raw = dataclasses.replace(raw, seconds=highs_total)
+        return self._arrays(raw, handoff_total, rounds)
 
-    def _solve_persistent(self) -> tuple[RawSolution, float]:
+    def _exclusive(self) -> Exclusivity | None:
+        """The model's two-way flows (built once); None when no family has any."""
+        if self._exclusivity is None:
+            pairs = []
+            for name, block in family_blocks(self.model):
+                module = FAMILIES[name]
+                if hasattr(module, "two_way"):
+                    pairs.extend((block, pair) for pair in module.two_way(block, self.problem.families[name]))
+            self._exclusivity = Exclusivity(pairs)
+        return self._exclusivity if self._exclusivity.pairs else None
+
+    def _is_mip(self) -> bool:
+        """True when the model has binaries (built with it or added lazily)."""
+        if self._built_integers is None:
+            self._built_integers = sum(
+                1 for v in self.model.component_data_objects(pyo.Var) if v.is_binary() or v.is_integer()
+            )
+        lazy = self._exclusivity.n_binaries if self._exclusivity is not None else 0
+        return self._built_integers + lazy > 0
+
+    def _value_reader(self, raw: RawSolution):
+        """``values(vars) -> solution values`` of a list of VarData in ``raw``."""
+
+        def values(variables: list) -> np.ndarray:
+            cols = np.fromiter((raw.column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
+            out = raw.col_value[np.maximum(cols, 0)] if raw.col_value.size else np.zeros(cols.size)
+            return np.where(cols >= 0, out, 0.0)
+
+        return values
+
+    def _solve_persistent(self, time_limit_s: float) -> tuple[RawSolution, float]:
         """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""
         handoff_s = 0.0
         if self._persistent is None:
@@ -320,7 +374,8 @@ class ModelSolver:
             self._push_param_changes()
         self._apply_past()
         highs = self._persistent._solver_model
-        apply_options(highs, self.options)
+        mip = self._is_mip()
+        apply_options(highs, self.options, time_limit_s=time_limit_s, mip=mip)
         if not self.options.warm_start:
             highs.clearSolver()
         start = time.perf_counter()
@@ -328,7 +383,7 @@ class ModelSolver:
         if self.options.warm_start and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             # From a stale basis after pinned bounds HiGHS sometimes ends with status Unknown: cold retry.
             highs.clearSolver()
-            apply_options(highs, self.options)
+            apply_options(highs, self.options, time_limit_s=time_limit_s, mip=mip)
             highs.run()
         elapsed = time.perf_counter() - start
         raw = read_highs(highs, self._persistent._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
@@ -419,13 +474,13 @@ class ModelSolver:
             np.asarray(rows, dtype=np.int64),
         )
 
-    def _solve_compiled(self) -> tuple[RawSolution, float]:
+    def _solve_compiled(self, time_limit_s: float) -> tuple[RawSolution, float]:
         start = time.perf_counter()
         try:
             highs, column_of = compile_to_highs(self.model)
         except InfeasibleConstraintException:  # a constraint without variables cannot hold
             return RawSolution(np.zeros(0), {}, "infeasible", "Infeasible", float("nan"), None, 0.0), 0.0
-        apply_options(highs, self.options)
+        apply_options(highs, self.options, time_limit_s=time_limit_s, mip=self._is_mip())
         handoff_s = time.perf_counter() - start
         start = time.perf_counter()
         highs.run()
@@ -459,7 +514,7 @@ class ModelSolver:
             self._cols[key] = cols
         return cols
 
-    def _arrays(self, raw: RawSolution, handoff_s: float) -> ScheduleArrays:
+    def _arrays(self, raw: RawSolution, handoff_s: float, rounds: int = 1) -> ScheduleArrays:
         problem = self.problem
 
         def values(component: pyo.Component) -> np.ndarray:
@@ -484,17 +539,23 @@ class ModelSolver:
                 series[f"{name}.{key}"] = arr
             for key, cost in sched.costs_yuan.items():
                 costs[key] = costs.get(key, 0.0) + cost
+        self._is_mip()  # counts the binaries built with the model
+        lazy = self._exclusivity.n_binaries if self._exclusivity else 0
+        n_binaries = int(self._built_integers or 0) + lazy
         stats = SolveStats(
             status=raw.status,
             termination=raw.termination,
-            mip_gap=raw.mip_gap if layout.n_binaries else None,
+            mip_gap=raw.mip_gap if n_binaries else None,
             build_seconds=self.build_seconds if self._solves <= 1 else 0.0,
             handoff_seconds=handoff_s,
             solve_seconds=raw.seconds,
             handoff=self.handoff,
             n_variables=len(raw.col_value),
             n_constraints=layout.n_constraints,
-            n_binaries=layout.n_binaries,
+            n_binaries=n_binaries,
+            objective_yuan=raw.objective if np.isfinite(raw.objective) else None,
+            bound_yuan=raw.bound,
+            exclusive_rounds=rounds,
         )
         return ScheduleArrays(
             index=problem.index,
@@ -524,7 +585,6 @@ class _Layout:
             name: np.array([at[a] for a in ids], dtype=np.int64) for name, ids in self.family_ids.items()
         }
         self.positions = {name: {a: i for i, a in enumerate(ids)} for name, ids in self.family_ids.items()}
-        self.n_binaries = sum(1 for v in model.component_data_objects(pyo.Var) if v.is_binary())
         self.n_constraints = model.nconstraints()
 
 

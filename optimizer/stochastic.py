@@ -21,8 +21,9 @@ which is feasible: per-period limits are convex; with the ordering, a battery's 
 (each of a virtual battery's two steps)
 ``eta_c c dt - d dt / eta_d`` of ``u`` lies between those of ``lo`` and ``hi`` in every period, so
 by induction ``soc_hi[t] <= soc_u[t] <= soc_lo[t]`` (bounds, final energy and the cycle budget
-hold); PV has no inter-period constraint; other families keep one schedule. Battery binaries are
-not built (LP; markets without negative prices).
+hold); PV has no inter-period constraint; other families keep one schedule. Storage never charges
+and discharges at once in any copy: binaries are added where a solve does
+(:mod:`optimizer.exclusive`), and the model re-solved.
 
 Scenario profit (yuan), period lengths ``dt[t]`` (h)::
 
@@ -47,6 +48,7 @@ from typing import Literal
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.exclusive import Exclusivity
 from optimizer.families import FAMILIES
 from optimizer.highs_bridge import apply_options, compile_to_highs
 from optimizer.model import block_name, define_fleet_balance, define_group_limits, family_blocks
@@ -284,19 +286,33 @@ def solve_stochastic(
     start = time.perf_counter()
     m = build_stochastic_model(problem, scenarios, options)
     build_s = time.perf_counter() - start
-    start = time.perf_counter()
-    highs, column_of = compile_to_highs(m)
-    apply_options(highs, options.solve)
-    handoff_s = time.perf_counter() - start
-    start = time.perf_counter()
-    highs.run()
-    solve_s = time.perf_counter() - start
-    status = highs.modelStatusToString(highs.getModelStatus())
-    if status in ("Infeasible", "Primal infeasible or unbounded"):
-        raise InfeasibleError("the stochastic model is infeasible: the fleet cannot meet its constraints")
-    if highs.getInfo().primal_solution_status != 2:
-        raise SolverError(f"HiGHS stopped without a solution: {status}")
-    col = np.asarray(highs.getSolution().col_value)
+    exclusivity = _exclusivity(m, problem)
+    handoff_s = solve_s = 0.0
+    rounds = 0
+    deadline = time.monotonic() + float(options.solve.time_limit_s)
+    while True:
+        start = time.perf_counter()
+        highs, column_of = compile_to_highs(m)
+        left = max(deadline - time.monotonic(), 0.0)
+        apply_options(highs, options.solve, time_limit_s=left, mip=exclusivity.n_binaries > 0)
+        handoff_s += time.perf_counter() - start
+        start = time.perf_counter()
+        highs.run()
+        rounds += 1
+        solve_s += time.perf_counter() - start
+        status = highs.modelStatusToString(highs.getModelStatus())
+        if status in ("Infeasible", "Primal infeasible or unbounded"):
+            raise InfeasibleError("the stochastic model is infeasible: the fleet cannot meet its constraints")
+        if highs.getInfo().primal_solution_status != 2:
+            raise SolverError(f"HiGHS stopped without a solution: {status}")
+        solution = np.asarray(highs.getSolution().col_value)
+        found = exclusivity.simultaneous(_reader(solution, column_of))
+        if not any(f.size for f in found):
+            break
+        if time.monotonic() >= deadline:
+            raise SolverError("time limit reached before storage stopped charging and discharging at once")
+        exclusivity.add(exclusivity.escalate(found, rounds))
+    col = solution
     for v in m.component_data_objects(pyo.Var, descend_into=True):
         j = column_of.get(id(v))
         if j is not None:
@@ -327,6 +343,29 @@ def solve_stochastic(
         n_variables=highs.getNumCol(),
         n_constraints=highs.getNumRow(),
     )
+
+
+def _exclusivity(m: pyo.ConcreteModel, problem: Problem) -> Exclusivity:
+    """The two-way flows of every fleet copy of ``m`` (see :mod:`optimizer.exclusive`)."""
+    lo, hi = m._copies
+    copies = [lo] if lo is hi else [lo, hi]
+    pairs = []
+    for copy in [*copies, *m.rt_blocks]:
+        for family, blk in family_blocks(copy):
+            module = FAMILIES[family]
+            if hasattr(module, "two_way"):
+                pairs.extend((blk, pair) for pair in module.two_way(blk, problem.families[family]))
+    return Exclusivity(pairs)
+
+
+def _reader(solution: np.ndarray, column_of: dict[int, int]):
+    """``values(vars) -> solution values`` of a list of VarData."""
+
+    def values(variables: list) -> np.ndarray:
+        cols = np.fromiter((column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
+        return np.where(cols >= 0, solution[np.maximum(cols, 0)], 0.0)
+
+    return values
 
 
 def _asset_nets(copy: pyo.Block, n_t: int) -> dict[str, np.ndarray]:

@@ -7,12 +7,10 @@ and initial state (``restart``) instead of rebuilding. It rebuilds only when the
 changes: another number or length of periods (a daylight-saving day), other assets, a family
 parameter that is not a mutable Param, or other battery binary periods.
 
-Battery binaries (no simultaneous charge and discharge) are created where the problem's price is
-negative. A backtest's prices change every re-solve, so the structure is decided per market once:
-in a market that allows negative prices every period gets the binary (harmless when the price is
-positive), otherwise none does. So a re-solve never needs a rebuild because of a price sign (a
-negative price in a market without them, i.e. the perfect-foresight spread, is solved as the LP
-relaxation: see :func:`_set_prices`).
+Storage never charges and discharges at once: the solver adds binaries where a solve does
+(:mod:`optimizer.exclusive`) and keeps them for later re-solves, so the structure never depends on
+the price. Only perfect foresight solves the relaxation of that rule (``relaxed=True``: an upper
+bound).
 
 Within a day a real-time step re-solves periods ``k..T-1`` with every earlier period pinned at
 what the assets carried out (:meth:`optimizer.solver.ModelSolver.carry_out`): the model is never
@@ -79,7 +77,6 @@ class DayModels:
     def __init__(self, loaded: LoadedPortfolio, options: SolveOptions | None = None) -> None:
         self.loaded = loaded
         self.options = options or SolveOptions(explain_infeasible=False)
-        self.negative_prices = bool(loaded.market.negative_prices)
         self.solver: ModelSolver | None = None
         self._day: dt.date | None = None
         self._carried = 0
@@ -88,15 +85,12 @@ class DayModels:
         self.highs_seconds = 0.0
 
     # -- preparing a day ------------------------------------------------------------------------
-    def _structure_price(self, n_periods: int) -> np.ndarray:
-        return np.full(n_periods, -1.0 if self.negative_prices else 0.0)
-
     def use_day(self, day: dt.date) -> ModelSolver:
         """Make the model represent trading day ``day`` (rebuilt only on a structure change)."""
         if self.solver is not None and self._day == day:
             return self.solver
         index = trading_day_index(self.loaded.market, day)
-        problem = day_problem(self.loaded, day, self._structure_price(len(index)))
+        problem = day_problem(self.loaded, day, np.zeros(len(index)))
         if self.solver is not None and compatible(self.solver.problem, problem):
             solver = self.solver
             solver.release_periods()  # the other day's pinned past (carry_out or a hybrid restart)
@@ -119,12 +113,14 @@ class DayModels:
         price: np.ndarray,
         state: Mapping[str, Mapping[str, float]],
         k: int = 0,
+        *,
+        relaxed: bool = False,
     ) -> ScheduleResult:
         """Optimise periods ``k..T-1`` of ``day`` against ``price`` (pandas result).
 
         ``solve_arrays(...).to_result()``; see :meth:`solve_arrays`.
         """
-        return self.solve_arrays(day, price, state, k).to_result()
+        return self.solve_arrays(day, price, state, k, relaxed=relaxed).to_result()
 
     def solve_arrays(
         self,
@@ -132,6 +128,8 @@ class DayModels:
         price: np.ndarray,
         state: Mapping[str, Mapping[str, float]],
         k: int = 0,
+        *,
+        relaxed: bool = False,
     ) -> ScheduleArrays:
         """Optimise periods ``k..T-1`` of ``day`` against ``price`` (numpy result, the light path).
 
@@ -149,6 +147,9 @@ class DayModels:
             State at the start of the day (see :mod:`simulator.state`); used when ``k = 0``.
         k : int
             First period to optimise.
+        relaxed : bool
+            Let storage charge and discharge at once (the relaxation: an upper bound). For perfect
+            foresight only; every other solve is exact.
 
         Returns
         -------
@@ -159,13 +160,13 @@ class DayModels:
         if k == 0:
             solver = self.use_day(day)
             solver.release_periods()
-            _set_prices(solver, np.asarray(price, dtype=float))
+            solver.set_prices(np.asarray(price, dtype=float), allow_relaxed=relaxed)
             solver.restart(0, state)
         else:
             if self.solver is None or self._day != day or self._carried != k:
                 raise RuntimeError(f"periods before {k} of {day} were not carried out in order")
             solver = self.solver
-            _set_prices(solver, np.asarray(price, dtype=float))
+            solver.set_prices(np.asarray(price, dtype=float), allow_relaxed=relaxed)
         self._carried = k
         result = solver.solve_arrays()
         self.highs_seconds += result.stats.solve_seconds
@@ -211,13 +212,3 @@ def compatible(old: Problem, new: Problem) -> bool:
 def row_of(result: ScheduleResult | ScheduleArrays, timestamp: pd.Timestamp) -> int:
     """Position of ``timestamp`` in ``result`` (whole-day or rebuilt remaining-day results)."""
     return int(result.index.get_loc(timestamp))
-
-
-def _set_prices(solver: ModelSolver, price: np.ndarray) -> None:
-    """Write the price Params; a negative price without battery binaries is solved as the LP
-    relaxation (simultaneous charge and discharge allowed).
-
-    That only happens in a market without negative prices for the perfect-foresight bid on the
-    DA-RT spread, where the relaxation keeps the figure an upper bound.
-    """
-    solver.set_prices(price, allow_relaxed=True)

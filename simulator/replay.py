@@ -180,7 +180,7 @@ def _run_day(
     if strategy.da_plan is not None:  # a schedule not solved at one price curve (stochastic)
         plan = strategy.da_plan(da_view, models, da_state)
     else:
-        plan = models.solve_arrays(day, strategy.da_price(da_view), da_state, 0)
+        plan = models.solve_arrays(day, strategy.da_price(da_view), da_state, 0, relaxed=look)
     carried.planned = start_of_day(state_at_end(plan, da_state))
     state = carried.actual
     carried.start_states.append(state)
@@ -198,7 +198,7 @@ def _run_day(
             price = np.asarray(strategy.rt_price(view), dtype=float)
             changed = current is None or np.max(np.abs(price[k:] - solved_price[k:])) > tol
             if changed:
-                current = models.solve_arrays(day, price, state, k)
+                current = models.solve_arrays(day, price, state, k, relaxed=look)
                 solved_price = price
             row = row_of(current, timestamp)
             record.period(current, row, timestamp, resolved=bool(changed))

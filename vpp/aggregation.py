@@ -46,8 +46,8 @@ from vpp.errors import InfeasibleError
 from vpp.virtual_battery import VirtualBatteryData
 from vpp.virtual_flexible_load import VirtualFlexibleLoadData
 
-_PER_HORIZON = {"dt_h", "binary_periods"}
-"""Family data fields that are not per asset."""
+_PER_HORIZON = {"dt_h", "binary_periods", "exclusive"}
+"""Family data fields that are not per asset (per horizon, or per problem)."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ with per-unit limits the most restrictive of the group (:mod:`vpp.aggregation`).
 ``s_i soc <= soc_i <= s_i soc_hi`` in every period (the step is increasing in the efficiencies, the
 retention and the previous state, which is >= 0; by induction), so every member stays within its
 own bounds, final energy and cycle budget: the split is feasible, whatever the virtual battery
-does (even charging and discharging at once).
+does. It never charges and discharges at once (:func:`two_way`), so neither does a member.
 Registered in :data:`optimizer.families.FAMILIES` as ``virtual_battery`` on import.
 """
 
@@ -70,6 +70,11 @@ def build(b: pyo.Block, data: VirtualBatteryData, m: pyo.ConcreteModel) -> None:
         )
 
     b.soc_hi_balance = pyo.Constraint(b.A, m.T, rule=balance)
+
+
+def two_way(b: pyo.Block, data: VirtualBatteryData) -> list:
+    """The base battery's charge and discharge: never both at once (members split pro rata)."""
+    return battery.two_way(b, data.base)
 
 
 def extract(b: pyo.Block, data: VirtualBatteryData, values: ValueReader) -> FamilySchedule:

@@ -14,11 +14,16 @@ Sets: ``A`` (battery ids), the model's ``T`` (periods). With ``dt[t]`` the perio
     net_mw[a,t] = discharge_mw[a,t] - charge_mw[a,t]
     cost degradation = sum degradation_cost[a] * discharge_mw[a,t] * dt[t]
 
-Only in periods with a negative price can simultaneous charge and discharge pay (it burns
-energy), so only there a binary ``charging[a,t]`` forbids it::
+No simultaneous charge and discharge: a binary ``charging[a,t]`` forbids it in the periods of
+``binary_periods`` (built with the model)::
 
     charge_mw[a,t] <= charge_limit[a] * charging[a,t]
     discharge_mw[a,t] <= discharge_limit[a] * (1 - charging[a,t])
+
+and :func:`two_way` hands every other period to :mod:`optimizer.exclusive`, which adds the same
+binary wherever a solve charges and discharges at once (burning energy pays not only at a negative
+price but also before one, or when the export limit binds). ``exclusive = False`` (prepared with
+``allow_binaries=False``) leaves the LP relaxation.
 
 ``charge_max_mw``, ``discharge_max_mw``, ``retention``, ``soc0_mwh``, ``soc_final_mwh`` and
 ``max_discharge_mwh`` (the cycle budget) are mutable Params: a real-time re-solve (:func:`restart`)
@@ -33,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.exclusive import TwoWay
 from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
 from optimizer.problem import PrepareContext
 from vpp.assets import BatterySpec
@@ -59,6 +65,7 @@ class BatteryData:
     max_discharge_mwh: np.ndarray
     dt_h: np.ndarray
     binary_periods: np.ndarray
+    exclusive: bool = True
 
 
 def prepare(specs: list[BatterySpec], ctx: PrepareContext) -> BatteryData:
@@ -93,6 +100,7 @@ def prepare(specs: list[BatterySpec], ctx: PrepareContext) -> BatteryData:
         max_discharge_mwh=cycles * energy * hours / 24.0,
         dt_h=ctx.dt_h,
         binary_periods=binary_periods,
+        exclusive=ctx.allow_binaries,
     )
 
 
@@ -163,6 +171,28 @@ def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
         expr=sum(w * b.discharge_mw[k] for k, w in weights.items()) if weights else 0.0
     )
     b.cost_terms = {"degradation": b.degradation_cost_yuan}
+
+
+def two_way(b: pyo.Block, data: BatteryData) -> list[TwoWay]:
+    """Charge and discharge of every battery and period without a built binary (see module doc)."""
+    if not data.exclusive:
+        return []
+    n_periods = len(data.dt_h)
+    free = np.ones(n_periods, dtype=bool)
+    free[data.binary_periods] = False
+    periods = np.flatnonzero(free)
+    keys = [(a, int(t)) for a in data.ids for t in periods]
+    reps = periods.size
+    return [
+        TwoWay(
+            "battery",
+            b.charge_mw,
+            b.discharge_mw,
+            keys,
+            np.repeat(data.charge_limit_mw, reps),
+            np.repeat(data.discharge_limit_mw, reps),
+        )
+    ]
 
 
 def extract(b: pyo.Block, data: BatteryData, values: ValueReader) -> FamilySchedule:

@@ -64,8 +64,8 @@ before the horizon (the remaining need of today, not of the horizon's share). Fl
 ``connected``, ``delivered_mwh``, ``need_mwh``, ``cap_mwh``, ``fleet_max_mw`` and
 ``fleet_energy_mwh`` are mutable Params: a real-time re-solve disconnects the past (``connected`` 0,
 ``fleet_max_mw`` 0), records what was delivered and swaps in new remaining targets without
-rebuilding the model. The model stays an LP: at a negative price a v2g vehicle may charge and
-discharge in the same period within ``charger_limit``.
+rebuilding the model. A v2g vehicle never charges and discharges in the same period: binaries are
+added lazily where a solve does both (:func:`two_way`, :mod:`optimizer.exclusive`).
 
 Real-time restart: ``restart`` is a day-start no-op (within a day the past is pinned by
 ``ModelSolver.carry_out``); a restart needs per-vehicle delivered energy
@@ -82,6 +82,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.exclusive import TwoWay
 from optimizer.families import ev_sessions
 from optimizer.families.common import FamilySchedule, ValueReader, param_init
 from optimizer.problem import PrepareContext
@@ -115,6 +116,7 @@ class EvHubData:
     eta_discharge: np.ndarray
     v2g_degradation_cost_yuan_per_mwh: np.ndarray
     dt_h: np.ndarray
+    exclusive: bool = True
 
     @property
     def vehicle_v2g(self) -> np.ndarray:
@@ -161,6 +163,7 @@ def prepare(specs: list[EvHubSpec], ctx: PrepareContext) -> EvHubData:
         eta_discharge=np.array([s.v2g_efficiency for s in specs]),
         v2g_degradation_cost_yuan_per_mwh=np.array([s.v2g_degradation_cost for s in specs]),
         dt_h=ctx.dt_h,
+        exclusive=ctx.allow_binaries,
     )
 
 
@@ -252,6 +255,21 @@ def build(b: pyo.Block, data: EvHubData, m: pyo.ConcreteModel) -> None:
         expr=sum(wear[vpos[v]] * dt[t] * b.discharge_mw[v, t] for v in worn for t in m.T) if worn else 0.0
     )
     b.cost_terms = {"v2g_degradation": b.v2g_degradation_cost_yuan}
+
+
+def two_way(b: pyo.Block, data: EvHubData) -> list[TwoWay]:
+    """Charge and v2g discharge of every v2g vehicle and period: never both at once.
+
+    :mod:`optimizer.exclusive` adds a binary where a solve does both (burning energy through the
+    charger's losses pays at a negative price); ``exclusive = False`` leaves the LP relaxation.
+    """
+    v2g = np.flatnonzero(data.vehicle_v2g)
+    if not data.exclusive or v2g.size == 0:
+        return []
+    n_periods = len(data.dt_h)
+    keys = [(data.vehicle_ids[v], t) for v in v2g.tolist() for t in range(n_periods)]
+    bound = np.repeat(data.max_power_mw[v2g], n_periods)
+    return [TwoWay("v2g", b.charge_mw, b.discharge_mw, keys, bound, bound)]
 
 
 def per_key(array: np.ndarray, keys: list[str]) -> dict[str, float]:

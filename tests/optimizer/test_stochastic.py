@@ -64,7 +64,7 @@ def test_risk_neutral_quantity_model_decomposes():
     # spread E[p_da - p_rt] plus each scenario's own real-time optimum (no costs in this fleet).
     sc = scenarios(4)
     res = solve_stochastic(problem(sc.da[0], 0.0), sc, StochasticOptions(mode="quantity"))
-    # The spread may be negative: solve it as the LP (no battery binaries), like the two-stage model.
+    # The spread may be negative: storage stays exact (no charge and discharge at once) in both.
     base = problem(sc.da[0], 0.0)
     spread = solve(dataclasses.replace(base, price=sc.expected_da - sc.expected_rt)).objective_yuan
     recourse = sum(w * solve(problem(sc.rt[s], 0.0)).objective_yuan for s, w in enumerate(sc.weight))

@@ -120,7 +120,7 @@ class Pipeline:
             solver = self.models.use_day(day)
             solver.options = self.models.options
             solver.release_periods()
-            solver.set_prices(np.asarray(price, dtype=float), allow_relaxed=True)
+            solver.set_prices(np.asarray(price, dtype=float))  # exact: no charge and discharge at once
             past = solver.restart_pinning_past(k, state, self._plans.get(day))
             if past.replanned:
                 log.info(
