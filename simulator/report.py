@@ -271,6 +271,12 @@ def _key(key: str, lang: str) -> str:
     return f'<span data-en="{en}" data-zh="{zh}">{en if lang == "en" else zh}</span>'
 
 
+def _reference(key: str, lang: str) -> str:
+    """A reference row's name: the bound or position itself (its column names the unit)."""
+    stem = key.removesuffix(BOUND_SUFFIX)
+    return _strategy(stem, lang) if stem in STRATEGIES else _key(key, lang)
+
+
 def _strategy(name: str, lang: str) -> str:
     en, zh = (html.escape(strategy_name(name, code)) for code in LANGUAGES)
     shown = en if lang == "en" else zh
@@ -404,7 +410,7 @@ def _headline(summary: dict[str, Any], lang: str) -> str:
         note = f" <small>({'; '.join(gaps)})</small>" if gaps else ""
         blank = "".join("<td></td>" for _ in columns[2:])
         reference_rows.append(
-            f"<tr class='reference'><th scope='row'>{_key(key, lang)}{note}</th>"
+            f"<tr class='reference'><th scope='row'>{_reference(key, lang)}{note}</th>"
             f"<td>{format_value(key, value)}</td><td>{over}</td>{blank}</tr>"
         )
     defined = [
