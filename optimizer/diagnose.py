@@ -16,8 +16,9 @@ dear:
 what                                                                   weight (per unit)
 =====================================================================  =====================
 inequality rows (targets and limits: ``soc_final``, ``cycles``,         :data:`LIMIT_PENALTY`
-``group_limit``, energy windows)
-fleet ``net_mw`` bounds (the grid connection's import/export limits)    :data:`LIMIT_PENALTY`
+energy windows)
+``group_limit`` rows and the fleet ``net_mw`` bounds (the grid           :data:`CONNECTION_PENALTY`
+connection's import/export limits), per MWh: MW x the period's hours    x period hours
 other variable bounds (ratings, state-of-charge window, sign)           :data:`BOUND_PENALTY`
 equality rows (balances and definitions: ``soc_balance``,               :data:`BALANCE_PENALTY`
 ``fleet_balance``)
@@ -38,11 +39,19 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.core.expr.numvalue import is_fixed
 
+from market.calendar import period_hours
 from optimizer.families import FAMILIES
 from optimizer.model import block_name
 
 LIMIT_PENALTY = 1.0
 """Penalty per unit of violation of an inequality row or a grid-connection bound."""
+
+CONNECTION_PENALTY = 0.5
+"""Penalty per MWh let through a grid or group import/export limit (its MW violation times the
+period's hours). Below :data:`LIMIT_PENALTY` per MWh: when a connection limit and an energy target
+conflict (a feeder limited to 0 MW import behind a battery that must end fuller), the limit that
+stops the energy is named, not the target that needs it (with per-MW weights a quarter-hour
+limit cost four times a MWh of target, so the battery's state of charge was blamed)."""
 
 BOUND_PENALTY = 10.0
 """Penalty per unit of violation of a variable bound other than the grid connection's."""
@@ -121,12 +130,25 @@ def explain_infeasibility(
     col_lower = np.asarray(lp.col_lower_, dtype=float)
     col_upper = np.asarray(lp.col_upper_, dtype=float)
 
-    rhs_penalty = np.array([BALANCE_PENALTY if kind == 0 else LIMIT_PENALTY for _, kind in rows], dtype=float)
-    grid_cols = np.array(
-        [v is not None and v.parent_component() is getattr(model, "net_mw", None) for v in columns],
-        dtype=bool,
+    hours = np.asarray(period_hours(index), dtype=float) if len(index) else np.ones(0)
+    group_limit = getattr(model, "group_limit", None)
+    rhs_penalty = np.array(
+        [
+            _connection_penalty(con.index()[-1], hours) if con.parent_component() is group_limit
+            else (BALANCE_PENALTY if kind == 0 else LIMIT_PENALTY)
+            for con, kind in rows
+        ],
+        dtype=float,
     )
-    bound_penalty = np.where(grid_cols, LIMIT_PENALTY, BOUND_PENALTY)
+    net_mw = getattr(model, "net_mw", None)
+    bound_penalty = np.array(
+        [
+            _connection_penalty(v.index(), hours) if v is not None and v.parent_component() is net_mw
+            else BOUND_PENALTY
+            for v in columns
+        ],
+        dtype=float,
+    )
 
     highs.setOptionValue("time_limit", float(time_limit_s))
     status = highs.feasibilityRelaxation(
@@ -190,6 +212,14 @@ def describe_violation(v: dict[str, Any]) -> str:
 
 
 # -- internals ---------------------------------------------------------------------------------------
+def _connection_penalty(period: Any, hours: np.ndarray) -> float:
+    """Penalty per MW of a grid or group connection limit broken in ``period``:
+    :data:`CONNECTION_PENALTY` per MWh it lets through (MW x the period's hours)."""
+    if isinstance(period, int | np.integer) and 0 <= period < len(hours):
+        return CONNECTION_PENALTY * float(hours[period])
+    return CONNECTION_PENALTY
+
+
 def _violations(
     values: np.ndarray, lower: np.ndarray, upper: np.ndarray
 ) -> Iterable[tuple[int, float, float]]:

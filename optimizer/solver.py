@@ -493,7 +493,8 @@ class ModelSolver:
 
         if not self.options.explain_infeasible:
             raise InfeasibleError("the portfolio's constraints cannot all be met")
-        violations = explain_infeasibility(self.model, self.problem.index)
+        violations = explain_infeasibility(self.model, self.problem.index,
+                                           time_limit_s=self.options.time_limit_s)
         lines = [f"  {describe_violation(v)}" for v in violations[:10]]
         more = f"\n  ... and {len(violations) - 10} more" if len(violations) > 10 else ""
         raise InfeasibleError(

@@ -76,7 +76,7 @@ class DayModels:
 
     def __init__(self, loaded: LoadedPortfolio, options: SolveOptions | None = None) -> None:
         self.loaded = loaded
-        self.options = options or SolveOptions(explain_infeasible=False)
+        self.options = options or SolveOptions()
         self.solver: ModelSolver | None = None
         self._day: dt.date | None = None
         self._carried = 0

@@ -86,6 +86,29 @@ def test_load_above_import_limit_names_grid_limit_and_timestamp(handoff):
 
 
 @pytest.mark.parametrize("handoff", HANDOFFS)
+def test_a_group_import_limit_of_zero_is_named_not_the_battery_soc(handoff):
+    # A battery behind a feeder that may import nothing must end 1 MWh fuller: the feeder's limit
+    # stops it (1 / 0.95 MWh through it), not the target. With per-MW weights the relaxation broke
+    # only soc_final (1 MWh) and the user was told the battery's state of charge was the problem.
+    problem = prepare_problem(
+        portfolio(
+            {"type": "battery", "id": "bess-1", "power_mw": 1.0, "energy_mwh": 2.0, "soc_initial_mwh": 0.5}
+            | {"soc_final_mwh": 1.5, "group": "feeder-1"},
+            groups={"feeder-1": (0.0, 5.0)},
+        ),
+        INDEX,
+        PRICES,
+    )
+    with pytest.raises(InfeasibleError) as err:
+        solve(problem, SolveOptions(handoff=handoff))
+    found = err.value.violations
+    assert {v["constraint"] for v in found} == {"group_limit"}
+    assert {v["group"] for v in found} == {"feeder-1"}
+    assert sum(v["violation"] for v in found) == pytest.approx(1.0 / 0.95, abs=1e-6)  # MW x 1 h
+    assert "soc" not in str(err.value)
+
+
+@pytest.mark.parametrize("handoff", HANDOFFS)
 def test_group_export_limit_names_group_and_period(handoff):
     # Non-curtailable PV behind feeder-a: 5 MW at 02:00 less 1 MW of load = 4 MW against a 2 MW limit.
     problem = prepare_problem(
@@ -132,8 +155,9 @@ def test_group_of_fixed_loads_over_its_limit_is_infeasible_not_a_crash(handoff):
 
 def test_explanations_are_sorted_and_located():
     # Two batteries short of their targets, and a load above the import limit at 00:00 and 03:00.
-    # Charging in those hours would break the import limit by 1 per MW (cheaper than the 1/0.95 it
-    # would save at the target), so each battery charges 0.1 MW x 2 h x 0.95 = 0.19 MWh only.
+    # Breaking the import limit costs 0.5 per MWh let through (CONNECTION_PENALTY), less than the
+    # 1/0.95 it saves at the target, so each battery charges all 4 h: 0.1 x 4 x 0.95 = 0.38 MWh,
+    # and the import limit carries the 0.2 MW they draw at 00:00 and 03:00 too.
     problem = prepare_problem(
         portfolio(
             {"type": "battery", "id": "small", "power_mw": 0.1, "energy_mwh": 2.0, "soc_initial_mwh": 0.0}
@@ -150,11 +174,11 @@ def test_explanations_are_sorted_and_located():
     found = explain_infeasibility(model, INDEX)
     assert [v["violation"] for v in found] == sorted((v["violation"] for v in found), reverse=True)
     by_asset = {v["asset"]: v for v in found if v["asset"] is not None}
-    assert by_asset["big"]["violation"] == pytest.approx(1.5 - 0.19, abs=1e-6)
-    assert by_asset["small"]["violation"] == pytest.approx(0.5 - 0.19, abs=1e-6)
+    assert by_asset["big"]["violation"] == pytest.approx(1.5 - 0.38, abs=1e-6)
+    assert by_asset["small"]["violation"] == pytest.approx(0.5 - 0.38, abs=1e-6)
     grid = {v["period"]: v["violation"] for v in found if v["constraint"] == "grid_import_limit"}
-    assert grid == pytest.approx({0: 0.8, 3: 0.3}, abs=1e-6)
-    assert [v["asset"] or v["period"] for v in found] == ["big", 0, "small", 3]
+    assert grid == pytest.approx({0: 0.8 + 0.2, 3: 0.3 + 0.2}, abs=1e-6)
+    assert [v["asset"] or v["period"] for v in found] == ["big", 0, 3, "small"]
     # The model is left as it was: still infeasible, still complete.
     assert explain_infeasibility(model, INDEX)[0]["violation"] == pytest.approx(found[0]["violation"])
 

@@ -90,7 +90,7 @@ class BacktestRunner:
             first, last = dt.date.fromisoformat(params["start"]), dt.date.fromisoformat(params["end"])
             days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
             self._update(job_id, progress=0.1, message=f"replaying {len(days)} day(s)")
-            options = SolveOptions(time_limit_s=float(params["time_limit_s"]), explain_infeasible=False)
+            options = SolveOptions(time_limit_s=float(params["time_limit_s"]))
             replayed: list[dt.date] = []
 
             def on_day(day: dt.date) -> None:  # progress per day: 0.1 .. 0.9 while replaying

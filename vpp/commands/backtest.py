@@ -84,7 +84,7 @@ def backtest_command(
     frame = read_price_input(prices, loaded.market, tz=prices_tz, label=prices_label)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     check_days_complete(frame, loaded.market, days)
-    options = SolveOptions(time_limit_s=time_limit, explain_infeasible=False)
+    options = SolveOptions(time_limit_s=time_limit)  # infeasible: name asset, constraint, period
     if workers or scheduler:  # one task per strategy: the same figures as a serial run
         from simulator.distributed import run_backtest_distributed
 

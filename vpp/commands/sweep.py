@@ -71,7 +71,7 @@ def sweep_command(
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     frame = read_price_input(prices, loaded.market, tz=prices_tz, label=prices_label)
     check_days_complete(frame, loaded.market, days)
-    options = SolveOptions(time_limit_s=time_limit, explain_infeasible=False)
+    options = SolveOptions(time_limit_s=time_limit)  # infeasible: name asset, constraint, period
     result = run_sweep(portfolio, params, frame, days, strategy.split(","), forecast=forecast,
                        options=options, workers=workers or None, scheduler=scheduler,
                        progress=False if quiet or as_json else None)

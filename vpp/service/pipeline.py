@@ -80,7 +80,7 @@ class Pipeline:
         # hand-off can pin the past of EV hubs, generators and heating in a mid-day restart
         self.models = DayModels(
             self.loaded,
-            SolveOptions(self.dispatch_time_limit_s, explain_infeasible=False, handoff="persistent"),
+            SolveOptions(self.dispatch_time_limit_s, handoff="persistent")  # infeasible: named,
         )
         self.telemetry_limits = inbox.physical_limits(self.loaded.portfolio)
         self._solve_lock = threading.Lock()
