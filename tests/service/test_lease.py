@@ -74,6 +74,28 @@ def test_a_second_holder_is_refused_and_a_standby_takes_over(config: ServiceConf
     engine.dispose()
 
 
+def test_a_restart_waits_for_the_lock_of_a_holder_that_died_on_this_host(config: ServiceConfig) -> None:
+    """A crashed holder's lock is dropped by the server a moment after its death: a plain restart
+    (no --standby) on the same host waits for that instead of refusing."""
+    engine = make_engine(config.db_url)
+    upgrade_schema(engine)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    crashed = SchedulerLeaseHolder(engine, "service")
+    assert crashed.acquire()
+    with engine.begin() as conn:  # the row names a process that no longer exists
+        conn.execute(sa.text("UPDATE scheduler_lease SET pid = :pid"), {"pid": dead.pid})
+    threading.Timer(1.0, crashed._lock.unlock).start()  # the server drops the dead session's lock
+    restarted = SchedulerLeaseHolder(engine, "service")
+    started = time.monotonic()
+    assert restarted.acquire()
+    assert 0.5 < time.monotonic() - started < 10
+    info = read_lease(engine)
+    assert info is not None and info.holder == restarted.holder and info.pid == os.getpid()
+    restarted.release()
+    engine.dispose()
+
+
 def _command(config: ServiceConfig, *extra: str) -> list[str]:
     from tests.conftest import simulation_command
 

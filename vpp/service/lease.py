@@ -56,6 +56,10 @@ TTL_S = 20.0
 STANDBY_POLL_S = 0.5
 """A standby tries the lock this often (s)."""
 
+DEAD_HOLDER_GRACE_S = 15.0
+"""When the recorded holder is a dead process on this host, a start without ``--standby`` waits
+this long (s) for the server to drop its lock instead of refusing (a restart right after a crash)."""
+
 KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
 """Server-side TCP keepalives of the PostgreSQL lock session (s, s, probes)."""
 
@@ -124,6 +128,19 @@ def read_lease(engine: Engine) -> LeaseInfo | None:
         expires_at=row.expires_at,
         clock=json.loads(row.clock) if row.clock else None,
     )
+
+
+def _dead_here(info: LeaseInfo | None) -> bool:
+    """True when ``info`` names a process on this host that no longer exists."""
+    if info is None or info.host != socket.gethostname()[:255]:
+        return False
+    try:
+        os.kill(info.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 class _PostgresLock:
@@ -290,8 +307,12 @@ class SchedulerLeaseHolder:
             Not a standby and another process holds the lease.
         """
         waiting = False
+        grace = time.monotonic() + DEAD_HOLDER_GRACE_S
         while not self._lock.try_lock():
             info = read_lease(self.engine)
+            if not standby and _dead_here(info) and time.monotonic() < grace:
+                time.sleep(STANDBY_POLL_S)  # the holder died on this host: its lock goes any moment
+                continue
             if not standby:
                 who = info.describe() if info is not None else "another vpp run (no lease row yet)"
                 raise LeaseHeldError(
