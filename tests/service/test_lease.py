@@ -265,3 +265,33 @@ def test_status_shows_no_gap_for_a_finished_simulation(config: ServiceConfig) ->
     status = service_status(engine, pipeline.market, now=pd.Timestamp(dt.datetime.now(dt.UTC)))
     assert status["dispatch_gap"]["overdue_periods"] == 0 and not status["lease"]["held"]
     engine.dispose()
+
+
+def test_production_service_standby_takes_over_after_kill_9_and_releases_on_sigterm(
+    config: ServiceConfig, tmp_path: Path
+) -> None:
+    """The wall-clock service (``vpp run`` without --simulate): kill -9 of the holder, the standby
+    takes over; SIGTERM stops it and releases the lease."""
+    env = {k: v for k, v in os.environ.items() if k != INJECT_ENV}
+    env["PYTHONPATH"] = str(ROOT)
+    command = _command(config)[:12]  # python -m vpp.cli run --portfolio P --db URL --inbox I --outbox O
+    assert command[-2] == "--outbox"
+    url = config.db_url
+    holder_log, standby_log = tmp_path / "holder.log", tmp_path / "standby.log"
+    with holder_log.open("wb") as sink:
+        holder = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    _wait(lambda: _runs(url)["lease"] == [(holder.pid, "service")], 90, holder, holder_log)
+    with standby_log.open("wb") as sink:
+        standby = subprocess.Popen([*command, "--standby"], env=env, stdout=sink, stderr=subprocess.STDOUT)
+    _wait(lambda: "standby: the scheduler lease is held" in standby_log.read_text(), 90, standby, standby_log)
+    assert _runs(url)["lease"] == [(holder.pid, "service")]
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    _wait(lambda: _runs(url)["lease"] == [(standby.pid, "service")], 30, standby, standby_log)
+    _wait(lambda: "took over the scheduler lease" in standby_log.read_text(), 30, standby, standby_log)
+    standby.send_signal(signal.SIGTERM)
+    assert standby.wait(timeout=60) == 0, standby_log.read_text()[-3000:]
+    engine = make_engine(url)
+    info = read_lease(engine)
+    engine.dispose()
+    assert info is not None and info.pid == standby.pid and not info.held()
