@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ from vpp.service.db import (
     Price,
     Setpoint,
     Telemetry,
+    UtcDateTime,
 )
 
 
@@ -111,13 +113,9 @@ def _bulk_write(
     connection = session.connection()
     dialect = connection.dialect
     names = list(rows[0].keys())
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    values = [
-        tuple(
-            v if proc is None else proc(v) for v, proc in zip((r[n] for n in names), processors, strict=True)
-        )
-        for r in rows
-    ]
+    values = list(
+        zip(*(_column_values(table.c[n], [r[n] for r in rows], dialect) for n in names), strict=True)
+    )
     quote = dialect.identifier_preparer.quote
     cols = ", ".join(quote(n) for n in names)
     conflict = f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO " + (
@@ -146,16 +144,30 @@ def _bulk_write(
     return int(result.rowcount)
 
 
+def _column_values(column: sa.Column, values: list[Any], dialect: sa.Dialect) -> list[Any]:
+    """``values`` of one column as the driver takes them (the column type's bind processing);
+    UTC instants are converted column-wise: naive UTC, as text on SQLite (SQLAlchemy's format)."""
+    if isinstance(column.type, UtcDateTime) and values and all(v is not None for v in values):
+        instants = pd.DatetimeIndex(values)
+        if instants.tz is not None:
+            naive = instants.tz_convert("UTC").tz_localize(None)
+            if dialect.name == "sqlite":
+                return list(naive.strftime("%Y-%m-%d %H:%M:%S.%f"))
+            return list(naive.to_pydatetime())
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return values if process is None else [process(v) for v in values]
+
+
 def upsert_prices(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert or complete price rows: a value given (not None) replaces the stored one."""
-    count = 0
-    for columns in (("da_price",), ("rt_price",), ("da_price", "rt_price")):
-        batch = [
-            r for r in rows if tuple(k for k in ("da_price", "rt_price") if r.get(k) is not None) == columns
-        ]
-        if batch:
-            count += upsert(session, Price, batch, ["period_start"], columns)
-    return count
+    batches: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        given = ("da_price",) * (r.get("da_price") is not None) + ("rt_price",) * (
+            r.get("rt_price") is not None
+        )
+        if given:
+            batches.setdefault(given, []).append(r)
+    return sum(upsert(session, Price, batch, ["period_start"], columns) for columns, batch in batches.items())
 
 
 def claim_run(session: Session, run: Mapping[str, Any]) -> bool:
