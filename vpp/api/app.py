@@ -97,6 +97,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InputError, _input_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _add_metrics(app, state)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -148,3 +149,23 @@ async def _input_error(_: Request, exc: Exception) -> JSONResponse:
         detail.append({"loc": ["body", "content"], "field": field,
                        "msg": match["msg"] if match else line.strip(), "type": "value_error"})
     return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _add_metrics(app: FastAPI, state: ApiState) -> None:
+    """``GET /metrics``: Prometheus text, read from the database on each scrape (no key, like
+    /api/health: a scraper on the same host or network; :mod:`vpp.api.metrics`)."""
+    from fastapi import Response
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+    from vpp.api.metrics import ServiceCollector
+
+    def market() -> object:
+        with state.sessions() as session:
+            return state.store.market(session)
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ServiceCollector(state.engine, market))
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
