@@ -154,7 +154,6 @@ def aggregated_replay(
     The batteries' state is carried pro rata to energy (``s_i = E_i / E``, the split
     :mod:`vpp.virtual_battery` proves feasible). Returns timings, solves and the settled revenue.
     """
-    from market.calendar import gate_closure
     from simulator.forecasts import make_forecast
     from vpp.aggregation import aggregate
 
@@ -165,8 +164,7 @@ def aggregated_replay(
         index = trading_day_index(loaded.market, day)
         dt_h = period_hours(index, loaded.market)
         p_da, p_rt = prices.loc[index, "da_price"].to_numpy(), prices.loc[index, "rt_price"].to_numpy()
-        forecast = make_forecast("persistence", prices, index, gate_closure(loaded.market, day), "da_price",
-                                 market=loaded.market)
+        forecast = make_forecast("persistence", prices, loaded.market, day)
         t0 = time.perf_counter()
         agg = aggregate(day_problem(loaded, day, forecast, initial_state=state))
         solver = ModelSolver(agg.problem, options)

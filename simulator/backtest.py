@@ -3,20 +3,23 @@
 Files in the output folder (written atomically, ``vpp.io_utils``):
 
 - ``settlement.csv``: per period ``timestamp, q_da_mwh, q_actual_mwh, p_da, p_rt, da_revenue,
-  rt_revenue, contract_revenue, penalty, revenue`` of the FIRST strategy listed;
-- ``assets.csv``: per period and asset (first strategy): bid and actual net export (MW) and states;
+  rt_revenue, contract_revenue, penalty, revenue`` of the HEADLINE strategy (:func:`headline`:
+  ``da_rt`` when run, else the first strategy listed that does not see realised prices);
+- ``assets.csv``: per period and asset (headline strategy): bid and actual net export (MW) and states;
 - ``<strategy>/settlement.csv`` and ``<strategy>/assets.csv`` for each strategy;
-- ``summary.json``: the first strategy's totals at top level, ``perfect_foresight_revenue_yuan``,
-  ``passive_revenue_yuan`` (no flexibility used, :mod:`simulator.passive`) and ``passive_notes``
-  (where that baseline is not physical; empty normally), ``strategies`` (one block each, with
-  ``capture_ratio = (revenue - passive) / (perfect_foresight - passive)`` and
-  ``value_over_passive_yuan``), ``forecast_errors`` and run statistics;
+- ``summary.json``: the headline strategy's totals at top level (``strategy`` names it),
+  ``perfect_foresight_revenue_yuan``, ``bounds`` (physical DA optimum, physical RT optimum, full
+  perfect foresight: :mod:`simulator.bounds`) with ``definitions``, ``passive_revenue_yuan`` (no
+  flexibility used, :mod:`simulator.passive`) and ``passive_notes`` (where that baseline is not
+  physical; empty normally), ``strategies`` (one block each: ``capture_ratio`` against full perfect
+  foresight, ``capture_da_optimum``, ``capture_rt_optimum``, ``value_over_passive_yuan`` split into
+  ``energy_shifting_yuan`` and ``spread_yuan``, ``yuan_per_mwh``), ``forecast_errors`` and run
+  statistics;
 - ``report.html``: plots and tables (:mod:`simulator.report`);
 - ``manifest.json``: this run's id and files; what an earlier run left there is removed
   (:mod:`simulator.run_folder`).
 
-Perfect foresight is always run (it is the capture-ratio bound) even when not listed. The passive
-position needs no solve.
+The bounds are always run, even when not listed. The passive position needs no solve.
 """
 
 from __future__ import annotations
@@ -32,16 +35,23 @@ import pandas as pd
 
 from market.calendar import trading_day_index
 from optimizer.solver import SolveOptions
-from simulator.forecasts import FORECASTS, make_forecast
-from simulator.metrics import forecast_errors, settle, strategy_summary
+from simulator.bounds import BOUND_DEFINITIONS, PHYSICAL_BOUNDS, at_rt_prices, value_split
+from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster
+from simulator.metrics import capture_ratio, forecast_errors, settle, strategy_summary
 from simulator.passive import baseline_notes, passive_revenue
-from simulator.replay import BacktestRun, replay
+from simulator.replay import BacktestRun, merge_runs, replay
 from simulator.risk import add_risk_figures
 from simulator.strategies import STRATEGIES, Strategy, get_strategies
 from vpp.io_utils import write_csv_atomic, write_text_atomic
 from vpp.portfolio_io import LoadedPortfolio
 
 BOUND = "perfect_foresight"
+
+HEADLINE = "da_rt"
+"""The headline strategy of ``summary.json`` and the top-level files when it is run."""
+
+COMPARED_FORECASTS = ("persistence", "weekday", "rolling_mean")
+"""Baselines whose DA errors every backtest reports beside the forecaster used (cheap, no fit)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +61,7 @@ class BacktestResult:
     Attributes
     ----------
     strategies : list of str
-        Strategies as listed (the first one is the headline).
+        Strategies as listed.
     run : BacktestRun
         Raw replay records.
     settlements : dict[str, pd.DataFrame]
@@ -65,6 +75,11 @@ class BacktestResult:
     settlements: dict[str, pd.DataFrame]
     summary: dict
 
+    @property
+    def headline(self) -> str:
+        """The headline strategy (:func:`headline`)."""
+        return str(self.summary["strategy"])
+
 
 def run_backtest(
     loaded: LoadedPortfolio,
@@ -72,26 +87,43 @@ def run_backtest(
     days: list[dt.date],
     strategies: list[str],
     *,
-    forecast: str = "persistence",
+    forecast: str = DEFAULT_FORECASTER,
     options: SolveOptions | None = None,
     progress: bool | None = None,
     on_day: Callable[[dt.date], None] | None = None,
+    features: pd.DataFrame | None = None,
 ) -> BacktestResult:
-    """Replay ``days`` for ``strategies`` (plus the perfect-foresight bound), settle and summarise.
+    """Replay ``days`` for ``strategies`` (plus the bounds), settle and summarise.
 
-    ``on_day`` is called with each day once replayed (:func:`simulator.replay.replay`).
+    ``on_day`` is called with each day once replayed for every strategy (:func:`simulator.replay.replay`).
     """
     names, to_run = strategies_to_run(strategies)
-    run = replay(loaded, prices, days, to_run, forecast=forecast, options=options, progress=progress,
-                 on_day=on_day)
-    return summarise(loaded, prices, days, names, run)
+    bounds = [s for s in to_run if s.name in PHYSICAL_BOUNDS]
+    groups = [[s for s in to_run if s not in bounds], bounds]
+    # The physical bounds replay on a model of their own: the strategies' solves (and so their
+    # schedules among equal optima) are those of a run without them, serial or distributed.
+    runs = [
+        replay(loaded, prices, days, group, forecast=forecast, options=options, progress=progress,
+               features=features, on_day=on_day if i == len(groups) - 1 else None)
+        for i, group in enumerate(groups)
+    ]
+    return summarise(loaded, prices, days, names, merge_runs(runs), features=features)
 
 
 def strategies_to_run(strategies: list[str] | str) -> tuple[list[str], list[Strategy]]:
-    """The strategy names as listed, and the strategies to replay (the bound first if not listed)."""
+    """The strategy names as listed, and the strategies to replay (the bounds first if not listed)."""
     chosen = get_strategies(strategies)
     names = [s.name for s in chosen]
-    return names, chosen if BOUND in names else [STRATEGIES[BOUND], *chosen]
+    bounds = [STRATEGIES[BOUND]] if BOUND not in names else []
+    return names, [*bounds, *PHYSICAL_BOUNDS.values(), *chosen]
+
+
+def headline(names: list[str]) -> str:
+    """``da_rt`` when listed, else the first strategy that does not see realised prices, else the first."""
+    if HEADLINE in names:
+        return HEADLINE
+    tradable = [n for n in names if not STRATEGIES[n].look_ahead]
+    return (tradable or names)[0]
 
 
 def summarise(
@@ -100,6 +132,8 @@ def summarise(
     days: list[dt.date],
     names: list[str],
     run: BacktestRun,
+    *,
+    features: pd.DataFrame | None = None,
 ) -> BacktestResult:
     """Settle the replayed records of ``run`` and build the summary (``summary.json``).
 
@@ -112,32 +146,51 @@ def summarise(
     days : list of datetime.date
         The replayed days.
     names : list of str
-        Strategies to report, the headline first; ``run`` must also hold the bound.
+        Strategies to report; ``run`` must also hold the bounds.
     run : BacktestRun
         Replay records (one replay, or merged ones: :func:`simulator.distributed.merge_runs`).
+    features : pd.DataFrame, optional
+        The feature file the forecaster used (for the compared forecasts).
     """
-    settlements = {name: settle(rec.fleet_frame(), loaded) for name, rec in run.records.items()}
+    settlements = {
+        name: settle(rec.fleet_frame(), loaded)
+        for name, rec in run.records.items()
+        if name not in PHYSICAL_BOUNDS
+    }
     bound = float(settlements[BOUND]["revenue"].sum())
+    da_opt = float(settle(run.records["da_optimum"].fleet_frame(), loaded)["revenue"].sum())
+    rt_opt = float(settle(at_rt_prices(run.records["rt_optimum"].fleet_frame()), loaded)["revenue"].sum())
     passive = passive_revenue(loaded, prices, days)
     blocks = {name: strategy_summary(settlements[name], bound, passive) for name in names}
     for name in names:
-        blocks[name]["realtime_solves"] = run.records[name].solves
+        block = blocks[name]
+        total = block["total_revenue_yuan"]
+        block["capture_da_optimum"] = capture_ratio(total, da_opt, passive)
+        block["capture_rt_optimum"] = capture_ratio(total, rt_opt, passive)
+        block.update(value_split(settlements[name], passive))
+        block["realtime_solves"] = run.records[name].solves
     add_risk_figures(blocks, settlements, loaded.market.timezone)  # daily spread, VSS (simulator.risk)
-    head = blocks[names[0]]
-    fleet = run.records[names[0]].fleet_frame()
+    first = headline(names)
+    head = blocks[first]
+    fleet = run.records[first].fleet_frame()
     errors = {run.forecast: forecast_errors(fleet["forecast_da"], fleet["p_da"])}
-    for other in FORECASTS:  # the other built-in forecasts on the same days, for comparison
+    for other in COMPARED_FORECASTS:  # baselines on the same days, for comparison
         if other != run.forecast:
-            values = [
-                make_forecast(other, prices, trading_day_index(loaded.market, d), _closure(loaded, d))
-                for d in days
-            ]
+            forecaster = DayForecaster(other, prices, loaded.market, features=features)
+            values = [forecaster.day(d).point for d in days]
             errors[other] = forecast_errors(np.concatenate(values), fleet["p_da"])
     notes = sorted({n for d in days for n in baseline_notes(loaded, trading_day_index(loaded.market, d))})
     summary = {
         **head,
-        "strategy": names[0],
+        "strategy": first,
         "perfect_foresight_revenue_yuan": round(bound, 2),
+        "bounds": {
+            "da_optimum_revenue_yuan": round(da_opt, 2),
+            "rt_optimum_revenue_yuan": round(rt_opt, 2),
+            "perfect_foresight_revenue_yuan": round(bound, 2),
+            "passive_revenue_yuan": round(passive, 2),
+            "definitions": BOUND_DEFINITIONS,
+        },
         "passive_revenue_yuan": round(passive, 2),
         "passive_notes": notes,
         "capture_ratio_definition": "(revenue - passive) / (perfect_foresight - passive)",
@@ -158,12 +211,6 @@ def summarise(
     return BacktestResult(strategies=names, run=run, settlements=settlements, summary=summary)
 
 
-def _closure(loaded: LoadedPortfolio, day: dt.date) -> pd.Timestamp:
-    from market.calendar import gate_closure
-
-    return gate_closure(loaded.market, day)
-
-
 def write_backtest(
     result: BacktestResult, out: Path, loaded: LoadedPortfolio, *, lang: str = "en"
 ) -> list[Path]:
@@ -180,10 +227,10 @@ def write_backtest(
     before = previous_outputs(out)
     run_id = new_run_id()
     written: list[Path] = []
-    for i, name in enumerate(result.strategies):
+    for name in result.strategies:
         settlement = result.settlements[name]
         assets = result.run.records[name].asset_frame()
-        folders = [out / name] + ([out] if i == 0 else [])
+        folders = [out / name] + ([out] if name == result.headline else [])
         for folder in folders:
             written.append(write_csv_atomic(settlement, folder / "settlement.csv", index=True))
             written.append(write_csv_atomic(assets, folder / "assets.csv"))

@@ -29,10 +29,11 @@ from typing import Any
 
 import pandas as pd
 
+from market.forecasting.run import DEFAULT_FORECASTER
 from optimizer.solver import SolveOptions
 from simulator.backtest import BacktestResult, strategies_to_run, summarise
-from simulator.replay import BacktestRun, replay
-from simulator.strategies import get_strategies
+from simulator.bounds import strategy_by_name
+from simulator.replay import BacktestRun, merge_runs, replay
 from vpp.errors import InputError
 from vpp.portfolio_io import LoadedPortfolio
 
@@ -56,7 +57,7 @@ def replay_task(
     """
     if isinstance(on_day, str):
         on_day = _worker_reporter(on_day)
-    return replay(loaded, prices, days, get_strategies([strategy]), forecast=forecast, options=options,
+    return replay(loaded, prices, days, [strategy_by_name(strategy)], forecast=forecast, options=options,
                   progress=False, on_day=on_day)
 
 
@@ -69,32 +70,6 @@ def _worker_reporter(topic: str) -> Callable[[dt.date], None] | None:
     except (ImportError, ValueError):
         return None
     return lambda day: worker.log_event(topic, str(day))
-
-
-def merge_runs(runs: Sequence[BacktestRun], seconds: float | None = None) -> BacktestRun:
-    """One :class:`BacktestRun` from per-strategy runs over the same days (records in run order).
-
-    ``builds``, ``solves`` and ``highs_seconds`` are summed; ``seconds`` is the wall time given
-    (default: the sum of the runs' times).
-    """
-    if not runs:
-        raise ValueError("no runs to merge")
-    records, states = {}, {}
-    for run in runs:
-        if run.days != runs[0].days or run.forecast != runs[0].forecast:
-            raise ValueError("runs over different days or forecasts cannot be merged")
-        records.update(run.records)
-        states.update(run.states)
-    return BacktestRun(
-        days=list(runs[0].days),
-        records=records,
-        states=states,
-        forecast=runs[0].forecast,
-        seconds=sum(r.seconds for r in runs) if seconds is None else seconds,
-        builds=sum(r.builds for r in runs),
-        solves=sum(r.solves for r in runs),
-        highs_seconds=sum(getattr(r, "highs_seconds", 0.0) for r in runs),
-    )
 
 
 @contextlib.contextmanager
@@ -191,7 +166,7 @@ def run_backtest_distributed(
     days: list[dt.date],
     strategies: list[str] | str,
     *,
-    forecast: str = "persistence",
+    forecast: str = DEFAULT_FORECASTER,
     options: SolveOptions | None = None,
     workers: int | None = None,
     scheduler: str | None = None,

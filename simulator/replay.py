@@ -3,7 +3,8 @@
 For each trading day D and each strategy:
 
 1. At the DA gate closure of D-1 (:func:`market.calendar.gate_closure`) the DA price of D is
-   forecast from prices with timestamps before the closure only (:mod:`simulator.forecasts`).
+   forecast from what is known at the closure only (:mod:`simulator.forecasts`,
+   :mod:`market.forecasting.information`).
    The strategy's day-ahead schedule (:func:`vpp.day_ahead.day_problem`, solved on the shared
    :class:`simulator.day_model.DayModels`) is its bid ``q_da``. It starts from the state the
    strategy planned for the end of D-1 (its D-1 day-ahead schedule, known at that time): the real
@@ -22,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +34,7 @@ from market.calendar import gate_closure, period_hours, trading_day_index
 from market.prices import prices_for_day
 from optimizer.solver import SolveOptions
 from simulator.day_model import DayModels, row_of
-from simulator.forecasts import known_before, make_forecast
+from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster, known_before
 from simulator.recorder import StrategyRecord
 from simulator.state import State, advance, start_of_day, state_at_end
 from simulator.strategies import DaView, RtView, Strategy
@@ -87,12 +88,13 @@ def replay(
     days: Iterable[dt.date],
     strategies: list[Strategy],
     *,
-    forecast: str = "persistence",
+    forecast: str = DEFAULT_FORECASTER,
     options: SolveOptions | None = None,
     progress: bool | None = None,
     initial_state: State | None = None,
     resolve_tolerance_yuan_per_mwh: float | None = None,
     on_day: Callable[[dt.date], None] | None = None,
+    features: pd.DataFrame | None = None,
 ) -> BacktestRun:
     """Replay ``days`` for every strategy.
 
@@ -108,7 +110,7 @@ def replay(
     strategies : list of Strategy
         Strategies to run (see :mod:`simulator.strategies`).
     forecast : str
-        DA price forecast name (see :mod:`simulator.forecasts`).
+        DA price forecaster name (see :mod:`simulator.forecasts`).
     options : SolveOptions, optional
         HiGHS settings.
     progress : bool, optional
@@ -120,12 +122,15 @@ def replay(
     on_day : callable, optional
         Called with each trading day once it is replayed for every strategy (progress of API
         jobs and parallel runs).
+    features : pd.DataFrame, optional
+        Exogenous columns of a separate feature file for the forecaster.
     """
     days = list(days)
     market = loaded.market
     models = DayModels(loaded, options)
     records = {s.name: StrategyRecord(s.name) for s in strategies}
     states = {s.name: StrategyState(dict(initial_state or {}), dict(initial_state or {})) for s in strategies}
+    forecaster = DayForecaster(forecast, prices, market, "da_price", features)
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
     with Progress(disable=not show, transient=True) as bar:
@@ -137,12 +142,12 @@ def replay(
             p_da = realised["da_price"].to_numpy(dtype=float)
             p_rt = realised["rt_price"].to_numpy(dtype=float)
             closure = gate_closure(market, day)
-            forecast_da = make_forecast(forecast, prices, index, closure, "da_price", market=market)
+            forecast_da = forecaster.day(day).point
             history = known_before(prices, closure) if any(s.da_plan for s in strategies) else None
             for strategy in strategies:
                 _run_day(
                     models, day, index, dt_h, strategy, states[strategy.name], records[strategy.name],
-                    forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history,
+                    forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history, forecaster,
                 )
             bar.update(task, advance=1, description=f"backtest {day}")
             if on_day is not None:
@@ -172,10 +177,12 @@ def _run_day(
     p_rt: np.ndarray,
     tolerance: float | None,
     history: pd.DataFrame | None = None,
+    forecaster: DayForecaster | None = None,
 ) -> None:
     look = strategy.look_ahead
     da_view = DaView(index, dt_h, forecast_da, p_da if look else None, p_rt if look else None, history,
-                     p_da if strategy.clears_curve else None)
+                     p_da if strategy.clears_curve else None,
+                     forecaster.point if forecaster is not None else None)
     da_state = carried.actual if look else carried.planned
     if strategy.da_plan is not None:  # a schedule not solved at one price curve (stochastic)
         plan = strategy.da_plan(da_view, models, da_state)
@@ -207,3 +214,29 @@ def _run_day(
     carried.end_states.append(state)
     carried.actual = start_of_day(state)
     record.end_day(plan, forecast_da, p_da, p_rt)
+
+
+def merge_runs(runs: Sequence[BacktestRun], seconds: float | None = None) -> BacktestRun:
+    """One :class:`BacktestRun` from per-strategy runs over the same days (records in run order).
+
+    ``builds``, ``solves`` and ``highs_seconds`` are summed; ``seconds`` is the wall time given
+    (default: the sum of the runs' times).
+    """
+    if not runs:
+        raise ValueError("no runs to merge")
+    records, states = {}, {}
+    for run in runs:
+        if run.days != runs[0].days or run.forecast != runs[0].forecast:
+            raise ValueError("runs over different days or forecasts cannot be merged")
+        records.update(run.records)
+        states.update(run.states)
+    return BacktestRun(
+        days=list(runs[0].days),
+        records=records,
+        states=states,
+        forecast=runs[0].forecast,
+        seconds=sum(r.seconds for r in runs) if seconds is None else seconds,
+        builds=sum(r.builds for r in runs),
+        solves=sum(r.solves for r in runs),
+        highs_seconds=sum(getattr(r, "highs_seconds", 0.0) for r in runs),
+    )

@@ -40,8 +40,9 @@ Built-in strategies:
     baseline except where the same cheap/dear rule moves them. The assets follow this schedule.
 ``stochastic``
     Bids the two-stage stochastic quantity (:func:`vpp.bid_curves.stochastic_day_plan`):
-    :data:`STOCHASTIC_SCENARIOS` scenarios bootstrapped (seed 0) from the persistence forecaster's
-    DA and RT errors before the gate closure, centred on the DA forecast, risk neutral. Real time
+    :data:`STOCHASTIC_SCENARIOS` scenarios bootstrapped (seed 0) from the backtest forecaster's
+    DA and RT errors on past days (each forecast at its own gate closure), centred on its DA
+    forecast, risk neutral. Real time
     as ``da_rt``. Against ``da_rt`` this isolates the value of the stochastic solution.
 ``stochastic_curve``
     As ``stochastic`` but submits the price-quantity curve (:mod:`vpp.bid_curves`); the market
@@ -82,6 +83,9 @@ class DaView:
     clearing_da : np.ndarray or None
         DA clearing prices of D, only for ``clears_curve`` strategies and only to clear the curve
         they submitted (the market clears it after the gate closure).
+    forecaster : callable or None
+        ``day -> DA forecast`` of the backtest's forecaster, each made at that day's own gate
+        closure (scenario strategies spread their scenarios by its past errors).
     """
 
     index: pd.DatetimeIndex
@@ -91,6 +95,7 @@ class DaView:
     realised_rt: np.ndarray | None = None
     history: pd.DataFrame | None = None
     clearing_da: np.ndarray | None = None
+    forecaster: Callable[[Any], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,7 @@ def stochastic_plan(
     _, schedule = stochastic_day_plan(
         models.loaded, day, view.forecast_da, view.history, state, n_scenarios=STOCHASTIC_SCENARIOS,
         mode=mode, clearing_da=view.clearing_da, cvar_weight=cvar[0], cvar_alpha=cvar[1],
-        options=models.options,
+        options=models.options, forecast=view.forecaster or "persistence",
     )
     return schedule
 

@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from market.forecasting.run import DEFAULT_FORECASTER
 from optimizer.solver import SolveOptions
 from simulator.backtest import BacktestResult, strategies_to_run, summarise
 from simulator.distributed import dask_client, map_tasks, merge_runs, progress_bar, replay_task
@@ -156,7 +157,7 @@ def run_sweep(
     days: list[dt.date],
     strategies: list[str] | str,
     *,
-    forecast: str = "persistence",
+    forecast: str = DEFAULT_FORECASTER,
     options: SolveOptions | None = None,
     workers: int | None = None,
     scheduler: str | None = None,

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from market.bids import PriceQuantityBid
 from market.calendar import gate_closure, trading_day_index
+from market.forecasting.base import Forecaster
 from market.presets import MarketSpec
 from market.prices import prices_for_day
 from optimizer.problem import Problem
@@ -197,7 +199,7 @@ def plan_price_quantity(
     center = prices_for_day(prices, market, day)[price_column].to_numpy(dtype=float)
     history = prices.loc[prices.index < gate_closure(market, day)]
     scenarios = generate_scenarios(
-        history, index, n_scenarios, seed=seed, method=method, center=center,
+        history, index, n_scenarios, seed=seed, method=method, center=center, market=market,
         price_bounds=(market.clear_price_floor, market.clear_price_cap),
     )
     # Battery binaries exist only for negative prices; the two-stage model is an LP.
@@ -227,12 +229,14 @@ def stochastic_day_plan(
     mode: str = "quantity",
     clearing_da: np.ndarray | None = None,
     options: SolveOptions | None = None,
+    forecast: str | Forecaster | Callable[[dt.date], np.ndarray] = "persistence",
 ) -> tuple[StochasticResult, ScheduleResult]:
     """The stochastic bid of ``day`` and a feasible fleet schedule that delivers its cleared position.
 
-    Scenarios are centred on ``center`` (the DA forecast, yuan/MWh) and spread by the persistence
-    forecaster's errors in ``history`` (prices known at the gate closure). ``mode="quantity"``: the
-    position is the two-stage model's ``q[t]``. ``mode="price_quantity"``: the curve
+    Scenarios are centred on ``center`` (the DA forecast, yuan/MWh) and spread by the errors of
+    ``forecast`` (a forecaster name, a :class:`market.forecasting.Forecaster`, or the backtest's
+    ``day -> forecast`` function) on past days in ``history`` (prices known at the gate closure).
+    ``mode="quantity"``: the position is the two-stage model's ``q[t]``. ``mode="price_quantity"``: the curve
     (:func:`derive_bid_curve`) is fixed first and then cleared at ``clearing_da`` (the DA clearing
     prices, yuan/MWh, used for nothing else). The schedule is the deterministic model pinned to the
     position (cheapest internal split at the expected RT price), from ``initial_state``.
@@ -245,8 +249,8 @@ def stochastic_day_plan(
     index = trading_day_index(loaded.market, day)
     market = loaded.market
     scenarios = generate_scenarios(
-        history, index, n_scenarios, seed=seed, center=np.asarray(center, dtype=float),
-        price_bounds=(market.clear_price_floor, market.clear_price_cap),
+        history, index, n_scenarios, seed=seed, center=np.asarray(center, dtype=float), market=market,
+        forecast=forecast, price_bounds=(market.clear_price_floor, market.clear_price_cap),
     )
     problem = day_problem(loaded, day, np.maximum(scenarios.expected_rt, 0.0), initial_state=initial_state)
     opts = StochasticOptions(

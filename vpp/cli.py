@@ -17,7 +17,20 @@ from typing import Annotated
 import typer
 
 from vpp import __version__
-from vpp.commands import apikey, backtest, bid, dispatch, market, run, schema, serve, status, sweep, validate
+from vpp.commands import (
+    apikey,
+    backtest,
+    bid,
+    dispatch,
+    forecast,
+    market,
+    run,
+    schema,
+    serve,
+    status,
+    sweep,
+    validate,
+)
 
 app = typer.Typer(
     name="vpp",
@@ -58,6 +71,7 @@ app.command("sweep")(sweep.sweep_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(market.app, name="market")
+app.add_typer(forecast.app, name="forecast")
 
 
 if __name__ == "__main__":  # pragma: no cover

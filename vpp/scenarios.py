@@ -6,7 +6,8 @@ forecast ``f[t]`` of the DA price of D and the forecaster's empirical errors on 
 
     e_da[d, t] = p_da_realised[d, t] - f_d[t]        e_rt[d, t] = p_rt_realised[d, t] - f_d[t]
 
-where ``f_d`` is the same forecaster run on the history before day ``d`` (no look-ahead). Then
+where ``f_d`` is the same forecaster (by name, :mod:`market.forecasting`) run on what was known at
+the gate closure before day ``d`` (no look-ahead: rolling origin). Then
 
 - ``bootstrap``: scenario ``s`` draws blocks of ``block_periods`` periods, each block from a
   random past day ``d`` (with replacement); ``p_da[s, t] = f[t] + e_da[d, t]`` and
@@ -22,20 +23,18 @@ draws come from ``np.random.default_rng(seed)``, so a seed reproduces the scenar
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from market.forecasting.base import Forecaster
+from market.forecasting.information import History
+from market.forecasting.run import get_forecaster
+from market.presets import MarketSpec, resolve_market
 from vpp.errors import InputError
-
-ForecastFn = Callable[[pd.DataFrame, pd.DatetimeIndex, str], np.ndarray]
-"""``fn(history, target, column) -> values`` (yuan/MWh), the simulator's forecast signature."""
-
-
-CUTOFF_OFFSET = pd.Timedelta(hours=14, minutes=30)
-"""Default time from a past day's decision (D-1 09:30) to its first period (D 00:00)."""
 
 
 @dataclass(frozen=True)
@@ -103,13 +102,33 @@ def persistence_forecast(history: pd.DataFrame, target: pd.DatetimeIndex, column
     return np.where(np.isfinite(out), out, fallback)
 
 
+def _day_forecast_fn(
+    forecast: str | Forecaster | DayForecastFn, history: pd.DataFrame, market: MarketSpec
+) -> DayForecastFn:
+    if not isinstance(forecast, str | Forecaster):
+        return forecast
+    model = get_forecaster(forecast, market) if isinstance(forecast, str) else forecast
+    past = History(history, market)
+    return lambda day: model.forecast(past.known(day)).point
+
+
+def market_of(target: pd.DatetimeIndex) -> MarketSpec:
+    """A generic market in the zone and period of ``target`` (for callers without a market)."""
+    step = int(pd.Timedelta(target[1] - target[0]).total_seconds() // 60) if len(target) > 1 else 60
+    return resolve_market("generic").model_copy(update={"timezone": str(target.tz), "period_minutes": step})
+
+
+DayForecastFn = Callable[[dt.date], np.ndarray]
+"""``day -> point forecast of its DA price`` made at that day's gate closure (the backtest's)."""
+
+
 def forecast_errors(
     history: pd.DataFrame,
     target: pd.DatetimeIndex,
-    forecast: ForecastFn = persistence_forecast,
+    forecast: str | Forecaster | DayForecastFn = "persistence",
     *,
+    market: MarketSpec | None = None,
     n_days: int = 28,
-    cutoff_offset: pd.Timedelta = CUTOFF_OFFSET,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Errors of ``forecast`` on up to ``n_days`` complete past days of ``history``.
 
@@ -119,21 +138,25 @@ def forecast_errors(
         Realised ``da_price`` and ``rt_price`` (yuan/MWh) known at the cut-off, index ``timestamp``.
     target : pd.DatetimeIndex
         Periods of day D; past day ``d`` uses ``target - k days``.
-    forecast : callable
-        The forecaster, run on the history before each past day's own cut-off.
+    forecast : str, Forecaster or callable
+        The forecaster (a name of :data:`market.forecasting.FORECASTERS`), run for each past day on
+        what was known at that day's own gate closure; or a ``day -> forecast`` function that
+        does the same (the backtest's memoised forecaster).
+    market : MarketSpec, optional
+        Default :func:`market_of` ``target``.
     n_days : int
         Past days to use (most recent first).
-    cutoff_offset : pd.Timedelta
-        Time from a past day's decision to its first period (D-1 09:30 -> D 00:00 is 14:30).
 
     Returns
     -------
     (e_da, e_rt) : tuple of np.ndarray
         Shape (D, T) each (yuan/MWh), rows of days with every price known.
     """
-    e_da, e_rt = [], []
+    spec = market or market_of(target)
+    predict = _day_forecast_fn(forecast, history, spec)
+    chosen: list[tuple[dt.date, pd.DataFrame]] = []
     for k in range(1, 400):
-        if len(e_da) >= n_days:
+        if len(chosen) >= n_days:
             break
         index = target - pd.Timedelta(days=k)
         if len(history) == 0 or index[0] < history.index[0]:
@@ -141,12 +164,12 @@ def forecast_errors(
         realised = history.reindex(index)
         if realised[["da_price", "rt_price"]].isna().any().any():
             continue
-        known = history.loc[history.index < index[0] - cutoff_offset]
-        if len(known) == 0:
-            break
-        f = np.asarray(forecast(known, index, "da_price"), dtype=float)
-        e_da.append(realised["da_price"].to_numpy(dtype=float) - f)
-        e_rt.append(realised["rt_price"].to_numpy(dtype=float) - f)
+        chosen.append((index[0].tz_convert(spec.timezone).date(), realised))
+    e_da, e_rt = [], []
+    for day, realised in reversed(chosen):  # oldest first: a refitting model fits fewer times
+        f = predict(day)
+        e_da.insert(0, realised["da_price"].to_numpy(dtype=float) - f)
+        e_rt.insert(0, realised["rt_price"].to_numpy(dtype=float) - f)
     if not e_da:
         raise InputError("no complete past day of da_price and rt_price before the cut-off", field="history")
     return np.vstack(e_da), np.vstack(e_rt)
@@ -160,7 +183,8 @@ def generate_scenarios(
     seed: int | None = 0,
     method: str = "bootstrap",
     center: np.ndarray | None = None,
-    forecast: ForecastFn = persistence_forecast,
+    forecast: str | Forecaster | DayForecastFn = "persistence",
+    market: MarketSpec | None = None,
     n_days: int = 28,
     block_periods: int | None = None,
     price_bounds: tuple[float, float] | None = None,
@@ -179,9 +203,11 @@ def generate_scenarios(
         Seed of ``np.random.default_rng`` (bootstrap only).
     method : {"bootstrap", "quantile"}
     center : np.ndarray, optional
-        Point forecast ``f`` of D's DA price (yuan/MWh); default ``forecast(history, target)``.
-    forecast : callable
-        Forecaster whose errors are resampled.
+        Point forecast ``f`` of D's DA price (yuan/MWh); default the forecaster's.
+    forecast : str or Forecaster
+        Forecaster (:mod:`market.forecasting`) whose errors are resampled.
+    market : MarketSpec, optional
+        The market (zone, period, gate closure); default :func:`market_of` ``target``.
     n_days : int
         Past days of errors.
     block_periods : int, optional
@@ -192,8 +218,11 @@ def generate_scenarios(
     if n < 1:
         raise InputError("at least one scenario", field="--scenarios")
     t = len(target)
-    f = np.asarray(forecast(history, target, "da_price") if center is None else center, dtype=float)
-    e_da, e_rt = forecast_errors(history, target, forecast, n_days=n_days)
+    spec = market or market_of(target)
+    predict = _day_forecast_fn(forecast, history, spec)
+    f = np.asarray(predict(target[0].tz_convert(spec.timezone).date()) if center is None else center,
+                   dtype=float)
+    e_da, e_rt = forecast_errors(history, target, predict, market=spec, n_days=n_days)
     if method == "bootstrap":
         rng = np.random.default_rng(seed)
         block = t if block_periods is None else max(1, min(int(block_periods), t))

@@ -117,12 +117,17 @@ def test_no_look_ahead(tmp_path, prices):
     days = [dt.date(2024, 4, 15), dt.date(2024, 4, 16)]
     strategies = get_strategies("da_rt,da_only,rule_based")
     base = replay(loaded, prices, days, strategies, progress=False)
-    # 1. DA bid of D: perturb every price after the gate closure of D-1.
+    # 1. DA bid of D: perturb everything not known at the gate closure of D-1: DA prices from D on
+    # (D-1's were published on D-2), RT prices after the closure, exogenous forecasts after D.
     closure = gate_closure(loaded.market, days[1])
+    index_d = trading_day_index(loaded.market, days[1])
     rng = np.random.default_rng(0)
-    later = prices.index >= closure
     perturbed = prices.copy()
-    perturbed.loc[later, ["da_price", "rt_price"]] += rng.uniform(0, 300, size=(int(later.sum()), 2))
+    for rows, column in ((prices.index >= index_d[0], "da_price"), (prices.index >= closure, "rt_price")):
+        perturbed.loc[rows, column] += rng.uniform(0, 300, size=int(rows.sum()))
+    exogenous = [c for c in prices.columns if c not in ("da_price", "rt_price")]
+    after_d = prices.index > index_d[-1]
+    perturbed.loc[after_d, exogenous] += rng.uniform(0, 300, size=(int(after_d.sum()), len(exogenous)))
     other = replay(loaded, perturbed, days, strategies, progress=False)
     for s in strategies:
         a, b = base.records[s.name].fleet[1], other.records[s.name].fleet[1]

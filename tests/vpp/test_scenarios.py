@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from market.forecasting.run import forecast_day
 from vpp.errors import InputError
-from vpp.scenarios import PriceScenarios, forecast_errors, generate_scenarios, persistence_forecast
+from vpp.scenarios import PriceScenarios, forecast_errors, generate_scenarios, market_of
 
 TZ = "Asia/Shanghai"
 
@@ -43,7 +44,7 @@ def test_bootstrap_rows_are_whole_past_days_of_errors():
     h = history()
     sc = generate_scenarios(h, TARGET, 6, seed=1)
     e_da, e_rt = forecast_errors(h, TARGET)
-    f = persistence_forecast(h, TARGET, "da_price")
+    f = forecast_day("persistence", h, market_of(TARGET), TARGET[0].date()).point
     for s in range(sc.n):
         d = np.flatnonzero(np.all(np.isclose(sc.da[s] - f, e_da), axis=1))
         assert d.size >= 1

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from market.forecasting.run import DEFAULT_FORECASTER, FORECASTERS
+
 # -- portfolio ---------------------------------------------------------------------------------
 
 
@@ -219,12 +221,18 @@ class MonthlyOut(BaseModel):
 # -- backtests and health -------------------------------------------------------------------------
 
 
+ForecasterName = Literal[tuple(FORECASTERS)]  # type: ignore[valid-type]
+"""A registered forecaster name (``vpp forecast list``)."""
+
+
 class BacktestCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: dt.date
     end: dt.date
     strategies: list[str] = Field(default=["da_rt", "da_only"], min_length=1, max_length=8)
-    forecast: Literal["persistence", "weekday", "rolling_mean"] = "persistence"
+    forecast: ForecasterName = Field(  # type: ignore[valid-type]
+        default=DEFAULT_FORECASTER, description="DA price forecaster (market.forecasting registry)."
+    )
     time_limit_s: float = Field(default=30.0, gt=0, le=600)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from market.forecasting import DEFAULT_FORECASTER
 from vpp.console import fit_table, handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
@@ -32,11 +33,17 @@ def backtest_command(
     start: Annotated[str, typer.Option(help="First trading day YYYY-MM-DD.")] = DEFAULT_START,
     end: Annotated[str, typer.Option(help="Last trading day YYYY-MM-DD (included).")] = DEFAULT_END,
     strategy: Annotated[
-        str, typer.Option(help="Comma-separated strategies; the first is the headline.")
+        str, typer.Option(help="Comma-separated strategies; the headline is da_rt when listed, else "
+                               "the first that does not see realised prices.")
     ] = "perfect_foresight,da_rt,da_only,rule_based",
     forecast: Annotated[
-        str, typer.Option(help="DA price forecast: persistence, weekday, rolling_mean or file:PATH.")
-    ] = "persistence",
+        str, typer.Option(help="DA price forecaster (`vpp forecast list`: persistence, weekday, "
+                               "rolling_mean, ridge, lear, lgbm) or file:PATH.")
+    ] = DEFAULT_FORECASTER,
+    features: Annotated[
+        Path | None, typer.Option(help="Separate feature file for the forecaster (timestamp + numeric "
+                                       "columns, each known before its day's gate closure).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
     time_limit: Annotated[float, typer.Option(help="HiGHS time limit per solve (s).")] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or summary table.")] = False,
@@ -59,10 +66,11 @@ def backtest_command(
     """Backtest strategies on historical prices: DA bid at the gate closure, real-time re-dispatch,
     two-settlement revenue.
 
-    Writes OUT/settlement.csv and OUT/assets.csv (first strategy), OUT/<strategy>/settlement.csv
+    Writes OUT/settlement.csv and OUT/assets.csv (headline strategy), OUT/<strategy>/settlement.csv
     and assets.csv, OUT/summary.json and OUT/report.html. With --workers or --scheduler each
     strategy is one Dask task (simulator.distributed); the results are those of a serial run.
     """
+    from market.forecasting.feature_file import join_features, read_features
     from market.prices import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.backtest import run_backtest, write_backtest
@@ -82,6 +90,8 @@ def backtest_command(
     if last < first:
         raise InputError(f"end day {last} is before start day {first}", field="--end")
     frame = read_price_input(prices, loaded.market, tz=prices_tz, label=prices_label)
+    if features is not None:  # extra columns of the price frame are the forecasters' features
+        frame = join_features(frame, read_features(features, loaded.market))
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     check_days_complete(frame, loaded.market, days)
     options = SolveOptions(time_limit_s=time_limit)  # infeasible: name asset, constraint, period

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from market.forecasting import DEFAULT_FORECASTER
 from vpp.console import fit_table, handles_errors, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
@@ -30,7 +31,9 @@ def sweep_command(
     strategy: Annotated[str, typer.Option(help="Comma-separated strategies.")] = "da_rt",
     start: Annotated[str, typer.Option(help="First trading day YYYY-MM-DD.")] = "2024-04-15",
     end: Annotated[str, typer.Option(help="Last trading day YYYY-MM-DD (included).")] = "2024-04-16",
-    forecast: Annotated[str, typer.Option(help="DA price forecast.")] = "persistence",
+    forecast: Annotated[
+        str, typer.Option(help="DA price forecaster (`vpp forecast list`).")
+    ] = DEFAULT_FORECASTER,
     workers: Annotated[int, typer.Option(help="Local Dask worker processes (0: serial).")] = 0,
     scheduler: Annotated[
         str | None, typer.Option(help="Use an existing Dask scheduler, tcp://HOST:PORT.")

@@ -1,7 +1,9 @@
 """The day-ahead bid of the service: forecast, optimal day schedule, bid rows and file.
 
 The price forecast of day D is the ``forecasts`` table (inbox ``forecast*`` files), else the cleared
-DA prices of D already stored, else persistence (the cleared DA prices of D-1). The schedule starts
+DA prices of D already stored, else the configured forecaster (``ServiceConfig.forecaster``, default
+``persistence``: the cleared DA prices of D-1) fitted on the stored prices known at the gate closure
+(:mod:`market.forecasting`). The schedule starts
 from the state the previous day-ahead schedule planned for the end of D-1 (else the portfolio's).
 The bid, the per-asset schedule, the forecast used and the portfolio version are written with the
 run row in one transaction. A bid that fails for any reason (the inbox read, missing prices, the
@@ -110,7 +112,7 @@ def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any
             return {"day": key, "status": "skipped", "outbox_error": _outbox_failed(key, exc)}
         return {"day": key, "status": "skipped"}
     index, da, _ = pipeline._day_prices(day)
-    forecast = [] if np.isfinite(da).all() else _persistence_forecast(pipeline, day, index)
+    forecast = [] if np.isfinite(da).all() else _model_forecast(pipeline, day, index)
     if forecast:
         da = np.array([f["da_price"] for f in forecast])
     if injected_failure("bid"):
@@ -234,16 +236,36 @@ def write_stored_bid(sessions: Any, market: Any, outbox_dir: str | Path, day: dt
     return True
 
 
-def _persistence_forecast(pipeline: Pipeline, day: dt.date, index: pd.DatetimeIndex) -> list[dict[str, Any]]:
-    """Forecast rows for ``day`` from the previous day's cleared DA prices (same period)."""
-    _, before, _ = pipeline._day_prices(day - dt.timedelta(days=1))
-    if len(before) != len(index) or not np.isfinite(before).all():
+def _model_forecast(pipeline: Pipeline, day: dt.date, index: pd.DatetimeIndex) -> list[dict[str, Any]]:
+    """Forecast rows for ``day`` by the configured forecaster, from the stored prices before it."""
+    from market.forecasting.run import forecast_day
+
+    name = pipeline.config.forecaster
+    first = trading_day_index(pipeline.market, day - dt.timedelta(days=pipeline.config.forecast_history_days))
+    start = first[0].tz_convert("UTC").to_pydatetime()
+    with pipeline.sessions() as s:
+        stored = repository.prices_between(s, start, index[0].tz_convert("UTC").to_pydatetime())
+    times = sorted(stored)
+    frame = pd.DataFrame(
+        {
+            "da_price": [_or_nan(stored[t].da_price) for t in times],
+            "rt_price": [_or_nan(stored[t].rt_price) for t in times],
+        },
+        index=pd.DatetimeIndex(times, name="timestamp").tz_convert(pipeline.market.timezone),
+    )
+    before = frame.loc[frame.index >= index[0] - pd.Timedelta(days=1), "da_price"]
+    if len(before) == 0 or not np.isfinite(before.to_numpy(dtype=float)).any():
         raise InputError(f"no day-ahead price forecast for {day} and no cleared prices of the day before")
+    values = forecast_day(name, frame, pipeline.market, day).point
     utc = index.tz_convert("UTC").to_pydatetime()
     return [
-        {"trading_day": day, "period_start": t, "da_price": float(p), "source": "persistence"}
-        for t, p in zip(utc, before, strict=True)
+        {"trading_day": day, "period_start": t, "da_price": float(p), "source": name}
+        for t, p in zip(utc, values, strict=True)
     ]
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def _day_start_state(pipeline: Pipeline, index: pd.DatetimeIndex) -> dict[str, dict[str, float]]:

@@ -40,6 +40,11 @@ class ServiceConfig:
         time have not changed for this long (s, wall time; README "Inbox files").
     clock : dict or None
         An accelerated clock (:meth:`vpp.service.clock.AcceleratedClock.to_dict`); None: wall time.
+    forecaster : str
+        Forecaster (:mod:`market.forecasting`) of the DA price when no forecast file and no cleared
+        price of the day is stored; fitted on the stored prices of the last ``forecast_history_days``.
+    forecast_history_days : int
+        Days of stored prices the forecaster is fitted on.
     """
 
     db_url: str = DEFAULT_DB_URL
@@ -54,6 +59,8 @@ class ServiceConfig:
     bid_time_limit_s: float = 120.0
     inbox_settle_s: float = 5.0
     clock: dict[str, Any] | None = field(default=None)
+    forecaster: str = "persistence"
+    forecast_history_days: int = 35
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for job arguments."""

@@ -1,0 +1,18 @@
+"""Price forecasting: forecasters fitted on what is known at the gate closure, by name.
+
+- :mod:`.information`: what is known at D-1's gate closure (the only input of a forecaster);
+- :mod:`.grid`: history indexed by trading day and period of the day (DST-safe);
+- :mod:`.base`: the :class:`~.base.Forecaster` interface, :class:`~.base.DayForecast`, the registry;
+- :mod:`.baselines`: persistence, weekday, rolling mean;
+- :mod:`.models`: LEAR (scikit-learn LASSO per period), ridge, LightGBM with quantiles;
+- :mod:`.features`, :mod:`.calendar_features`, :mod:`.feature_file`: lagged prices, exogenous
+  columns, holidays, a separate feature file;
+- :mod:`.run`: the registry filled (:data:`~.run.FORECASTERS`), forecasts by name (``file:PATH``
+  too), :data:`~.run.DEFAULT_FORECASTER`.
+
+This package module imports nothing heavy: command-line defaults read :data:`DEFAULT_FORECASTER`.
+"""
+
+DEFAULT_FORECASTER = "ridge"
+"""The default forecaster: the one that earns most on our holdout by the rule in bench/RESULTS.md
+(issue 17 item 6). :mod:`.run` re-exports it."""
