@@ -98,14 +98,15 @@ def run_backtest(
     ``on_day`` is called with each day once replayed for every strategy (:func:`simulator.replay.replay`).
     """
     names, to_run = strategies_to_run(strategies)
-    bounds = [s for s in to_run if s.name in PHYSICAL_BOUNDS]
-    groups = [[s for s in to_run if s not in bounds], bounds]
-    # The physical bounds replay on a model of their own: the strategies' solves (and so their
-    # schedules among equal optima) are those of a run without them, serial or distributed.
+    # One replay (one model) per strategy, as the distributed run does: a strategy's solves, and so
+    # its schedule among equal optima, never depend on which other strategies ran beside it. A day
+    # is replayed for every strategy when the last replay has done it: that one calls ``on_day``.
+    forecaster = DayForecaster(forecast, prices, loaded.market, "da_price", features)  # shared, memoised
     runs = [
-        replay(loaded, prices, days, group, forecast=forecast, options=options, progress=progress,
-               features=features, on_day=on_day if i == len(groups) - 1 else None)
-        for i, group in enumerate(groups)
+        replay(loaded, prices, days, [strategy], forecast=forecast, options=options, progress=progress,
+               features=features, day_forecaster=forecaster,
+               on_day=on_day if i == len(to_run) - 1 else None)
+        for i, strategy in enumerate(to_run)
     ]
     return summarise(loaded, prices, days, names, merge_runs(runs), features=features)
 

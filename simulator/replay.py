@@ -95,6 +95,7 @@ def replay(
     resolve_tolerance_yuan_per_mwh: float | None = None,
     on_day: Callable[[dt.date], None] | None = None,
     features: pd.DataFrame | None = None,
+    day_forecaster: DayForecaster | None = None,
 ) -> BacktestRun:
     """Replay ``days`` for every strategy.
 
@@ -124,13 +125,16 @@ def replay(
         jobs and parallel runs).
     features : pd.DataFrame, optional
         Exogenous columns of a separate feature file for the forecaster.
+    day_forecaster : DayForecaster, optional
+        The forecaster ``forecast`` already walked by another replay of the same days (its
+        forecasts are memoised); default a new one.
     """
     days = list(days)
     market = loaded.market
     models = DayModels(loaded, options)
     records = {s.name: StrategyRecord(s.name) for s in strategies}
     states = {s.name: StrategyState(dict(initial_state or {}), dict(initial_state or {})) for s in strategies}
-    forecaster = DayForecaster(forecast, prices, market, "da_price", features)
+    forecaster = day_forecaster or DayForecaster(forecast, prices, market, "da_price", features)
     show = sys.stderr.isatty() if progress is None else progress
     start = time.perf_counter()
     with Progress(disable=not show, transient=True) as bar:

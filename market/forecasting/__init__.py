@@ -13,6 +13,6 @@
 This package module imports nothing heavy: command-line defaults read :data:`DEFAULT_FORECASTER`.
 """
 
-DEFAULT_FORECASTER = "ridge"
+DEFAULT_FORECASTER = "ewm"
 """The default forecaster: the one that earns most on our holdout by the rule in bench/RESULTS.md
 (issue 17 item 6). :mod:`.run` re-exports it."""

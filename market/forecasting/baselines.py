@@ -96,6 +96,29 @@ class Weekday(GridBaseline):
 
 
 @register
+class ExponentialMean(GridBaseline):
+    """Exponentially weighted mean of the same slot over the last 28 days (half-life 4 days)."""
+
+    name = "ewm"
+    description = "exponentially weighted mean of the same period, half-life 4 days over 28"
+    days = 28
+    half_life_days = 4.0
+
+    def slots(self, grid: DayGrid, day: dt.date) -> np.ndarray:
+        return ewm_slots(grid, day, self.days, self.half_life_days)
+
+
+def ewm_slots(grid: DayGrid, day: dt.date, days: int, half_life_days: float) -> np.ndarray:
+    """Per slot, the mean of the ``days`` days before ``day`` weighted ``0.5 ** ((k - 1) / half_life)``
+    for ``k`` days back (unknown values left out; NaN where none is known)."""
+    lags = grid.rows([day - dt.timedelta(days=k) for k in range(1, days + 1)])
+    weight = 0.5 ** (np.arange(days) / half_life_days)[:, None] * np.isfinite(lags)
+    total = weight.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, np.nansum(np.nan_to_num(lags) * weight, axis=0) / total, np.nan)
+
+
+@register
 class RollingMean(GridBaseline):
     """Mean of the same slot over the last ``days`` earlier days known (default 7)."""
 

@@ -3,7 +3,8 @@
 For a day ``d`` (a training day, or the day to forecast), all known at the gate closure before ``d``
 (:mod:`market.forecasting.information`):
 
-- lagged DA prices of the same slot on days ``d - k`` for ``k`` in :data:`LAGS`, and the level and
+- lagged DA prices of the same slot on days ``d - k`` for ``k`` in :data:`LAGS`, their
+  exponentially weighted mean over 28 days (``da_ewm``, the ``ewm`` baseline), and the level and
   range of ``d - 1`` (daily mean, min, max);
 - every exogenous column at the slot of ``d`` and its daily mean (day-ahead forecasts of load, PV,
   wind...), and the net load ``load - pv - wind`` when those columns exist;
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from market.forecasting.baselines import ewm_slots
 from market.forecasting.calendar_features import calendar_frame
 from market.forecasting.information import Known
 
@@ -57,6 +59,7 @@ def day_table(known: Known, days: list[dt.date]) -> DayTable:
     blocks: dict[str, np.ndarray] = {}
     for k in LAGS:
         blocks[f"da_lag{k}"] = da.rows([d - dt.timedelta(days=k) for d in days])
+    blocks["da_ewm"] = np.vstack([ewm_slots(da, d, 28, 4.0) for d in days])
     exo = [c for c in known.exogenous]
     for col in exo:
         grid = known.grid(col)
@@ -70,7 +73,7 @@ def day_table(known: Known, days: list[dt.date]) -> DayTable:
         daily["da_lag1_min"] = _nan_reduce(np.nanmin, lag1)
         daily["da_lag1_max"] = _nan_reduce(np.nanmax, lag1)
         for name, values in blocks.items():
-            if not name.startswith("da_lag"):
+            if not name.startswith("da_"):
                 daily[f"{name}_mean"] = _nan_reduce(np.nanmean, values)
     return DayTable(list(days), blocks, daily)
 

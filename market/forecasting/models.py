@@ -1,20 +1,25 @@
 """Model forecasters from well-kept libraries, on the features of :mod:`market.forecasting.features`.
 
 ``lear``
-    LEAR-style (Lago et al. 2021): one L1-regularised linear model per slot of the day
-    (scikit-learn ``LassoLarsIC``, AIC picks each slot's penalty) on hourly means of the lagged
-    prices and exogenous forecasts plus calendar dummies. Prices enter and leave through the
-    variance-stabilising ``asinh`` of their median/MAD-normalised values. Quantiles: the point
-    forecast plus the empirical quantiles of the in-sample residuals per slot.
+    LEAR-style (Lago et al. 2021): one L1-regularised linear model per hour of the day (the slots
+    of the hour share it, with their own intercepts; scikit-learn ``LassoLarsIC``, AIC picks each
+    hour's penalty) on hourly means of the lagged prices and exogenous forecasts plus calendar
+    dummies. Prices enter and leave through the variance-stabilising ``asinh`` of their
+    median/MAD-normalised values. Window: every complete day before D (up to :data:`WINDOW_DAYS`).
 ``ridge``
-    The same design with an L2 penalty per slot (scikit-learn ``RidgeCV``, efficient
-    leave-one-out choice of the penalty per slot): fast and stable on short histories.
+    Ridge regression (scikit-learn ``RidgeCV``, efficient leave-one-out choice of the penalty) on
+    one row per (day, slot) with hour-of-day and weekday effects: the slot's recent prices
+    (exponentially weighted mean, lags 1, 2, 3, 7 days), the exogenous forecasts at the slot and
+    their daily means, calendar. Window: the last ``window_days`` (56) days: fast, and it follows
+    the season.
 ``lgbm``
-    LightGBM gradient boosting on one row per (day, slot): an L2 model for the point forecast and
-    quantile models (:data:`QUANTILES`) for the spread, sorted so quantiles never cross.
+    LightGBM gradient boosting on the same (day, slot) rows (112-day window): an L2 model for the
+    point forecast and quantile models (:data:`QUANTILES`) for the spread, sorted so quantiles
+    never cross.
 
-Each is fitted on every complete day before D (up to :data:`WINDOW_DAYS`) and refitted every
-``refit_days`` days; a model fitted at an earlier closure knew less, so reusing it never looks ahead.
+Quantiles of ``lear`` and ``ridge``: the point forecast plus the empirical quantiles of the recent
+in-sample residuals per slot. Each is refitted every ``refit_days`` days; a model fitted at an
+earlier closure knew less, so reusing it never looks ahead.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ import warnings
 from typing import ClassVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from market.forecasting.base import DayForecast, Forecaster, register
-from market.forecasting.features import day_table, stacked, wide
+from market.forecasting.features import DayTable, day_table, stacked, wide
 from market.forecasting.grid import to_periods
 from market.forecasting.information import Known
 
@@ -72,16 +78,36 @@ class _AsinhScaler:
         return np.sinh(z) * self.mad + self.median
 
 
-class _PerSlotLinear(_Fallback):
-    """One linear model per slot on the daily (wide) design; subclasses choose the estimator."""
+def _one_hot(codes: np.ndarray, n: int) -> np.ndarray:
+    return np.eye(n)[np.asarray(codes, dtype=int)]
 
+
+class _Standardised:
+    """Column means (to impute NaN) and standard deviations of a design matrix."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(x, axis=0)
+        self.mean = np.where(np.isfinite(mean), mean, 0.0)
+        std = np.where(np.isfinite(x), x, self.mean).std(axis=0)
+        self.std = np.where(std < 1e-9, 1.0, std)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return (np.where(np.isfinite(x), x, self.mean) - self.mean) / self.std
+
+
+@register
+class Lear(_Fallback):
+    """LEAR: L1-regularised linear model per hour of the day, penalty by AIC (``LassoLarsIC``)."""
+
+    name = "lear"
+    description = "LASSO per hour of the day (LassoLarsIC, AIC): lagged prices, exogenous forecasts, calendar"
     refit_days = 7
 
-    def _estimators(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-        """Fitted coefficients (features+1, slots), intercept last."""
-        raise NotImplementedError
-
     def _fit(self, known: Known) -> None:
+        from sklearn.linear_model import LassoLarsIC
+
         days = _training_days(known)
         self.coef = None
         if len(days) < MIN_DAYS:
@@ -89,66 +115,117 @@ class _PerSlotLinear(_Fallback):
         y = _targets(known, days, self.column)
         x = wide(day_table(known, days))
         self.scaler = _AsinhScaler(y)
-        self.mean = np.nanmean(x, axis=0)
-        self.mean = np.where(np.isfinite(self.mean), self.mean, 0.0)
-        x = np.where(np.isfinite(x), x, self.mean)
-        self.std = x.std(axis=0)
-        self.std[self.std < 1e-9] = 1.0
-        xs = (x - self.mean) / self.std
+        self.standard = _Standardised(x)
+        xs = self.standard(x)
         z = self.scaler.forward(y)
-        self.coef = self._estimators(xs, z)
-        fitted = self.scaler.inverse(np.hstack([xs, np.ones((len(xs), 1))]) @ self.coef)
-        residuals = y - fitted
-        self.residual_q = np.quantile(residuals[-56:], QUANTILES, axis=0)
+        n_slots = y.shape[1]
+        groups = _hour_groups(n_slots)
+        self.coef = np.zeros((xs.shape[1] + 1 + groups.per, n_slots))
+        fitted = np.zeros_like(y)
+        with warnings.catch_warnings(), threadpool_limits(1):
+            warnings.simplefilter("ignore")
+            for g in range(groups.count):
+                cols = np.arange(g * groups.per, (g + 1) * groups.per)
+                rows_x = np.repeat(xs, groups.per, axis=0)
+                design = np.hstack([rows_x, np.tile(np.eye(groups.per), (len(xs), 1))])
+                target = z[:, cols].reshape(-1)
+                ok = np.isfinite(target)
+                noise = _noise_variance(design[ok], target[ok])
+                model = LassoLarsIC(criterion="aic", noise_variance=noise).fit(design[ok], target[ok])
+                for j, c in enumerate(cols):
+                    self.coef[: xs.shape[1], c] = model.coef_[: xs.shape[1]]
+                    self.coef[xs.shape[1], c] = model.intercept_ + model.coef_[xs.shape[1] + j]
+                fit_z = design @ model.coef_ + model.intercept_
+                fitted[:, cols] = self.scaler.inverse(fit_z.reshape(len(xs), -1))
+        self.n_features = xs.shape[1]
+        self.residual_q = np.nanquantile((y - fitted)[-56:], QUANTILES, axis=0)
 
     def predict(self, known: Known) -> DayForecast:
         if self.coef is None:
             return self._persistence(known)
-        x = wide(day_table(known, [known.day]))
-        x = np.where(np.isfinite(x), x, self.mean)
-        xs = np.hstack([(x - self.mean) / self.std, np.ones((1, 1))])
-        by_slot = self.scaler.inverse(xs @ self.coef)[0]
-        point = to_periods(by_slot, known.target, known.market)
-        quantiles = {
-            q: to_periods(by_slot + self.residual_q[i], known.target, known.market)
-            for i, q in enumerate(QUANTILES)
-        }
-        return DayForecast(point, quantiles)
+        xs = self.standard(wide(day_table(known, [known.day])))
+        z = xs @ self.coef[: self.n_features] + self.coef[self.n_features]
+        by_slot = self.scaler.inverse(z)[0]
+        return _with_residual_quantiles(known, by_slot, self.residual_q)
+
+
+def _noise_variance(x: np.ndarray, y: np.ndarray) -> float | None:
+    """None (scikit-learn's OLS estimate) with more samples than features, else the residual
+    variance of a ridge fit (LassoLarsIC needs one to compute AIC when ``n <= p``)."""
+    if x.shape[0] > x.shape[1] + 1:
+        return None
+    from sklearn.linear_model import RidgeCV
+
+    residual = y - RidgeCV(alphas=np.logspace(-1, 4, 11)).fit(x, y).predict(x)
+    return max(float(np.var(residual)), 1e-6 * max(float(np.var(y)), 1e-12))
+
+
+class _HourGroups:
+    def __init__(self, count: int, per: int) -> None:
+        self.count, self.per = count, per
+
+
+def _hour_groups(n_slots: int) -> _HourGroups:
+    """Slots grouped by hour of the day (one group per slot when the day has no 24 equal hours)."""
+    if n_slots % 24 == 0:
+        return _HourGroups(24, n_slots // 24)
+    return _HourGroups(n_slots, 1)
+
+
+def _with_residual_quantiles(known: Known, by_slot: np.ndarray, residual_q: np.ndarray) -> DayForecast:
+    point = to_periods(by_slot, known.target, known.market)
+    levels = np.sort(by_slot[None, :] + residual_q, axis=0)
+    return DayForecast(
+        point, {q: to_periods(levels[i], known.target, known.market) for i, q in enumerate(QUANTILES)}
+    )
 
 
 @register
-class Lear(_PerSlotLinear):
-    """LEAR: L1-regularised linear model per slot, penalty by AIC (``LassoLarsIC``)."""
-
-    name = "lear"
-    description = "LASSO per period of the day (LassoLarsIC), lagged prices, exogenous forecasts, calendar"
-
-    def _estimators(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-        from sklearn.linear_model import LassoLarsIC
-
-        coef = np.zeros((x.shape[1] + 1, z.shape[1]))
-        noise = float(np.var(z - z.mean(axis=0))) if len(z) <= x.shape[1] + 1 else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for s in range(z.shape[1]):
-                model = LassoLarsIC(criterion="aic", noise_variance=noise).fit(x, z[:, s])
-                coef[:-1, s] = model.coef_
-                coef[-1, s] = model.intercept_
-        return coef
-
-
-@register
-class Ridge(_PerSlotLinear):
-    """Ridge per slot, penalty by efficient leave-one-out per slot (``RidgeCV``)."""
+class Ridge(_Fallback):
+    """Ridge regression on (day, period) rows with period-of-day effects (``RidgeCV``)."""
 
     name = "ridge"
-    description = "ridge per period of the day (RidgeCV), lagged prices, exogenous forecasts, calendar"
+    description = (
+        "ridge on (day, period) rows with hour-of-day effects: recent and lagged prices of the period, "
+        "exogenous forecasts, calendar"
+    )
+    refit_days = 7
+    window_days = 56
 
-    def _estimators(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    def _design(self, table: DayTable) -> np.ndarray:
+        frame = stacked(table)
+        slot = frame.pop("slot").to_numpy(dtype=int)
+        weekday = frame.pop("weekday").to_numpy(dtype=int)
+        n_slots = next(iter(table.blocks.values())).shape[1]
+        hour = slot * _hour_groups(n_slots).count // n_slots
+        return np.hstack(
+            [frame.to_numpy(dtype=float), _one_hot(weekday, 7), _one_hot(hour, _hour_groups(n_slots).count)]
+        )
+
+    def _fit(self, known: Known) -> None:
         from sklearn.linear_model import RidgeCV
 
-        model = RidgeCV(alphas=np.logspace(-1, 4, 16), alpha_per_target=True).fit(x, z)
-        return np.vstack([model.coef_.T, model.intercept_[None, :]])
+        days = known.history_days[-self.window_days :]
+        self.model = None
+        if len(days) < MIN_DAYS:
+            return
+        y = _targets(known, days, self.column)
+        x = self._design(day_table(known, days))
+        self.standard = _Standardised(x)
+        target = y.reshape(-1)
+        ok = np.isfinite(target)
+        with threadpool_limits(1):
+            self.model = RidgeCV(alphas=np.logspace(-1, 4, 11)).fit(self.standard(x)[ok], target[ok])
+            fitted = self.model.predict(self.standard(x)).reshape(y.shape)
+        self.residual_q = np.nanquantile((y - fitted)[-28:], QUANTILES, axis=0)
+
+    def predict(self, known: Known) -> DayForecast:
+        if self.model is None:
+            return self._persistence(known)
+        x = self.standard(self._design(day_table(known, [known.day])))
+        with threadpool_limits(1):
+            by_slot = self.model.predict(x)
+        return _with_residual_quantiles(known, by_slot, self.residual_q)
 
 
 @register
@@ -158,8 +235,9 @@ class LightGbm(_Fallback):
     name = "lgbm"
     description = "LightGBM per (day, period): lagged prices, exogenous forecasts, calendar; quantiles"
     refit_days = 7
+    window_days = 112
     params: ClassVar[dict] = {
-        "n_estimators": 300,
+        "n_estimators": 200,
         "learning_rate": 0.05,
         "num_leaves": 15,
         "min_child_samples": 40,
@@ -175,7 +253,7 @@ class LightGbm(_Fallback):
     def _fit(self, known: Known) -> None:
         import lightgbm as lgb
 
-        days = _training_days(known)
+        days = known.history_days[-self.window_days :]
         self.models = None
         if len(days) < MIN_DAYS:
             return
@@ -183,10 +261,11 @@ class LightGbm(_Fallback):
         y = _targets(known, days, self.column).reshape(-1)
         ok = np.isfinite(y)
         x, y = x.loc[ok], y[ok]
-        self.models = {None: lgb.LGBMRegressor(**self.params).fit(x, y)}
-        for q in QUANTILES:
-            params = {**self.params, "n_estimators": 150}
-            self.models[q] = lgb.LGBMRegressor(objective="quantile", alpha=q, **params).fit(x, y)
+        with threadpool_limits(1):
+            self.models = {None: lgb.LGBMRegressor(**self.params).fit(x, y)}
+            for q in QUANTILES:
+                params = {**self.params, "n_estimators": 100}
+                self.models[q] = lgb.LGBMRegressor(objective="quantile", alpha=q, **params).fit(x, y)
 
     def predict(self, known: Known) -> DayForecast:
         if self.models is None:

@@ -1,0 +1,88 @@
+"""The bounds of a backtest (physical DA and RT optima, full perfect foresight), the value split
+and the headline strategy (issue 17 items 8, 9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from market.calendar import period_hours, trading_day_index
+from market.prices import prices_for_day, read_prices
+from optimizer.solver import ModelSolver
+from simulator.backtest import headline, run_backtest, write_backtest
+from vpp.day_ahead import day_problem
+from vpp.examples_paths import DEFAULT_PRICES
+from vpp.portfolio_io import load_portfolio
+
+PORTFOLIO = """name: one-battery
+market: gansu
+grid: {import_limit_mw: 5, export_limit_mw: 5}
+assets:
+  - {id: bess-1, type: battery, power_mw: 1.0, energy_mwh: 2.0, charge_efficiency: 0.95,
+     discharge_efficiency: 0.9, soc_initial_mwh: 1.0, soc_min_mwh: 0.2, soc_max_mwh: 2.0}
+"""
+DAYS = [dt.date(2024, 6, 3)]
+
+
+@pytest.fixture(scope="module")
+def backtest(tmp_path_factory):
+    path = tmp_path_factory.mktemp("p") / "p.yaml"
+    path.write_text(PORTFOLIO, encoding="utf-8")
+    loaded = load_portfolio(path)
+    prices = read_prices(DEFAULT_PRICES, loaded.market)
+    result = run_backtest(loaded, prices, DAYS, ["perfect_foresight", "da_only", "da_rt"],
+                          forecast="persistence", progress=False)
+    return loaded, prices, result
+
+
+def _optimum(loaded, prices, column: str) -> float:
+    """The day's schedule optimal at the realised ``column`` prices, valued at them (yuan)."""
+    day = DAYS[0]
+    realised = prices_for_day(prices, loaded.market, day)[column].to_numpy()
+    net = ModelSolver(day_problem(loaded, day, realised)).solve().net_mw.to_numpy()
+    dt_h = period_hours(trading_day_index(loaded.market, day), loaded.market)
+    return float(np.sum(net * dt_h * realised))
+
+
+def test_physical_bounds_are_the_optima_at_realised_prices(backtest):
+    loaded, prices, result = backtest
+    bounds = result.summary["bounds"]
+    assert bounds["da_optimum_revenue_yuan"] == pytest.approx(_optimum(loaded, prices, "da_price"), abs=0.02)
+    assert bounds["rt_optimum_revenue_yuan"] == pytest.approx(_optimum(loaded, prices, "rt_price"), abs=0.02)
+    # Full perfect foresight bets on the spread as well: at least either physical optimum.
+    pf = bounds["perfect_foresight_revenue_yuan"]
+    assert pf >= bounds["da_optimum_revenue_yuan"] - 0.01 and pf >= bounds["rt_optimum_revenue_yuan"] - 0.01
+    assert set(bounds["definitions"]) >= {"da_optimum", "rt_optimum", "perfect_foresight", "yuan_per_mwh"}
+
+
+def test_captures_and_value_split(backtest):
+    _, _, result = backtest
+    summary = result.summary
+    passive = summary["passive_revenue_yuan"]
+    bounds = summary["bounds"]
+    for name, block in summary["strategies"].items():
+        total = block["total_revenue_yuan"]
+        over = total - passive
+        assert block["energy_shifting_yuan"] + block["spread_yuan"] == pytest.approx(over, abs=0.05), name
+        for key, bound in (("capture_da_optimum", "da_optimum_revenue_yuan"),
+                           ("capture_rt_optimum", "rt_optimum_revenue_yuan"),
+                           ("capture_ratio", "perfect_foresight_revenue_yuan")):
+            assert block[key] == pytest.approx(over / (bounds[bound] - passive), abs=1e-4), (name, key)
+    da_only = summary["strategies"]["da_only"]
+    assert da_only["spread_yuan"] == pytest.approx(0.0, abs=0.01)  # follows its DA position exactly
+    assert da_only["capture_da_optimum"] <= 1.0 + 1e-6
+
+
+def test_headline_is_da_rt_not_perfect_foresight(backtest, tmp_path):
+    loaded, _, result = backtest
+    assert result.summary["strategy"] == "da_rt"
+    assert result.summary["total_revenue_yuan"] == result.summary["strategies"]["da_rt"]["total_revenue_yuan"]
+    write_backtest(result, tmp_path, loaded)
+    top = pd.read_csv(tmp_path / "settlement.csv")
+    own = pd.read_csv(tmp_path / "da_rt" / "settlement.csv")
+    pd.testing.assert_frame_equal(top, own)
+    assert headline(["perfect_foresight", "da_only"]) == "da_only"
+    assert headline(["perfect_foresight"]) == "perfect_foresight"
