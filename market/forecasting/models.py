@@ -118,6 +118,7 @@ class Lear(_Fallback):
         self.standard = _Standardised(x)
         xs = self.standard(x)
         z = self.scaler.forward(y)
+        self.z_range = (np.nanmin(z, axis=0), np.nanmax(z, axis=0))
         n_slots = y.shape[1]
         groups = _hour_groups(n_slots)
         self.coef = np.zeros((xs.shape[1] + 1 + groups.per, n_slots))
@@ -145,7 +146,8 @@ class Lear(_Fallback):
             return self._persistence(known)
         xs = self.standard(wide(day_table(known, [known.day])))
         z = xs @ self.coef[: self.n_features] + self.coef[self.n_features]
-        by_slot = self.scaler.inverse(z)[0]
+        # sinh explodes outside the range it was fitted on: stay within the training range.
+        by_slot = self.scaler.inverse(np.clip(z, self.z_range[0], self.z_range[1]))[0]
         return _with_residual_quantiles(known, by_slot, self.residual_q)
 
 
