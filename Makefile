@@ -4,12 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c requirements.lock
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,6 +21,17 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_day_ahead --sizes 10,100,1000
+
+# Re-resolve every dependency of .[dev] in a fresh venv and pin what was installed (requirements.lock).
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ echo '# CI lock: every package of `pip install -e ".[dev]"` at the versions CI tests.'; \
+	  echo '# Regenerate with `make lock` after changing dependencies in pyproject.toml.'; \
+	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e '; } > requirements.lock
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

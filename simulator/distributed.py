@@ -80,6 +80,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     if scheduler is None and not workers:
         yield None
         return
+    from vpp.extras import require
+
+    require("distributed", "parallel", "--workers and --scheduler")
     from dask.distributed import Client, LocalCluster
 
     if scheduler is not None:

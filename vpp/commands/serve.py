@@ -36,6 +36,10 @@ def serve_command(
 
     Requests need an API key (`vpp apikey create`) in the X-API-Key header; /api/health needs none.
     """
+    from vpp.extras import require
+
+    for module in ("fastapi", "uvicorn", "prometheus_client"):
+        require(module, "api", "vpp serve")
     import uvicorn
 
     from vpp.api.app import create_app

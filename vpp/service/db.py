@@ -215,6 +215,10 @@ def make_engine(url: str) -> Engine:
     url : str
         SQLAlchemy URL (``sqlite:///vpp.db``, ``postgresql+psycopg://...``).
     """
+    if url.startswith("postgresql+psycopg"):
+        from vpp.extras import require
+
+        require("psycopg", "postgres", "a PostgreSQL database")
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
