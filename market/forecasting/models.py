@@ -1,11 +1,12 @@
 """Model forecasters from well-kept libraries, on the features of :mod:`market.forecasting.features`.
 
 ``lear``
-    LEAR-style (Lago et al. 2021): one L1-regularised linear model per hour of the day (the slots
-    of the hour share it, with their own intercepts; scikit-learn ``LassoLarsIC``, AIC picks each
-    hour's penalty) on hourly means of the lagged prices and exogenous forecasts plus calendar
-    dummies. Prices enter and leave through the variance-stabilising ``asinh`` of their
-    median/MAD-normalised values. Window: every complete day before D (up to :data:`WINDOW_DAYS`).
+    LEAR-style (Lago et al. 2021): one L1-regularised linear model per hour of the day, fitted on
+    the hour's daily mean (the slots of the hour share it, each with its mean offset;
+    scikit-learn ``LassoLarsIC``, BIC picks each hour's penalty) on hourly means of the lagged
+    prices and exogenous forecasts plus calendar dummies. Prices enter and leave through the
+    variance-stabilising ``asinh`` of their median/MAD-normalised values. Window: the last 112
+    days.
 ``ridge``
     Ridge regression (scikit-learn ``RidgeCV``, efficient leave-one-out choice of the penalty) on
     one row per (day, slot) with hour-of-day and weekday effects: the slot's recent prices
@@ -36,17 +37,10 @@ from market.forecasting.features import DayTable, day_table, stacked, wide
 from market.forecasting.grid import to_periods
 from market.forecasting.information import Known
 
-WINDOW_DAYS = 364
-"""Most recent days a model is fitted on."""
-
 MIN_DAYS = 14
 """Fewer complete history days than this: the model falls back to persistence."""
 
 QUANTILES = (0.1, 0.5, 0.9)
-
-
-def _training_days(known: Known) -> list[dt.date]:
-    return known.history_days[-WINDOW_DAYS:]
 
 
 def _targets(known: Known, days: list[dt.date], column: str) -> np.ndarray:
@@ -102,13 +96,14 @@ class Lear(_Fallback):
     """LEAR: L1-regularised linear model per hour of the day, penalty by AIC (``LassoLarsIC``)."""
 
     name = "lear"
-    description = "LASSO per hour of the day (LassoLarsIC, AIC): lagged prices, exogenous forecasts, calendar"
+    description = "LASSO per hour of the day (LassoLarsIC, BIC): lagged prices, exogenous forecasts, calendar"
     refit_days = 7
+    window_days = 112
 
     def _fit(self, known: Known) -> None:
         from sklearn.linear_model import LassoLarsIC
 
-        days = _training_days(known)
+        days = known.history_days[-self.window_days :]
         self.coef = None
         if len(days) < MIN_DAYS:
             return
@@ -121,23 +116,22 @@ class Lear(_Fallback):
         self.z_range = (np.nanmin(z, axis=0), np.nanmax(z, axis=0))
         n_slots = y.shape[1]
         groups = _hour_groups(n_slots)
-        self.coef = np.zeros((xs.shape[1] + 1 + groups.per, n_slots))
+        self.coef = np.zeros((xs.shape[1] + 1, n_slots))
         fitted = np.zeros_like(y)
         with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")
             for g in range(groups.count):
+                # One sample per day (the hour's mean): the slots of an hour share the day's
+                # features, so stacking them would fake 4x the evidence and AIC/BIC would overfit.
                 cols = np.arange(g * groups.per, (g + 1) * groups.per)
-                rows_x = np.repeat(xs, groups.per, axis=0)
-                design = np.hstack([rows_x, np.tile(np.eye(groups.per), (len(xs), 1))])
-                target = z[:, cols].reshape(-1)
-                ok = np.isfinite(target)
-                noise = _noise_variance(design[ok], target[ok])
-                model = LassoLarsIC(criterion="aic", noise_variance=noise).fit(design[ok], target[ok])
-                for j, c in enumerate(cols):
-                    self.coef[: xs.shape[1], c] = model.coef_[: xs.shape[1]]
-                    self.coef[xs.shape[1], c] = model.intercept_ + model.coef_[xs.shape[1] + j]
-                fit_z = design @ model.coef_ + model.intercept_
-                fitted[:, cols] = self.scaler.inverse(fit_z.reshape(len(xs), -1))
+                hourly = np.nanmean(z[:, cols], axis=1)
+                ok = np.isfinite(hourly)
+                model = LassoLarsIC(criterion="bic", noise_variance=_noise_variance(xs[ok], hourly[ok]))
+                model.fit(xs[ok], hourly[ok])
+                offset = np.nanmean(z[:, cols] - hourly[:, None], axis=0)  # each slot within its hour
+                self.coef[:-1, cols] = model.coef_[:, None]
+                self.coef[-1, cols] = model.intercept_ + offset
+                fitted[:, cols] = self.scaler.inverse(xs @ self.coef[:-1, cols] + self.coef[-1, cols])
         self.n_features = xs.shape[1]
         self.residual_q = np.nanquantile((y - fitted)[-56:], QUANTILES, axis=0)
 
