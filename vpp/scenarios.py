@@ -89,19 +89,6 @@ class PriceScenarios:
         return cls(index, da, rt, np.ones(1))
 
 
-def persistence_forecast(history: pd.DataFrame, target: pd.DatetimeIndex, column: str) -> np.ndarray:
-    """Same period of the latest of the 7 previous days known in ``history`` (yuan/MWh)."""
-    series = history[column]
-    out = np.full(len(target), np.nan)
-    for days in range(1, 8):
-        missing = ~np.isfinite(out)
-        if not missing.any():
-            break
-        out[missing] = series.reindex(target - pd.Timedelta(days=days)).to_numpy(dtype=float)[missing]
-    fallback = float(series.mean()) if len(series) else 0.0
-    return np.where(np.isfinite(out), out, fallback)
-
-
 def _day_forecast_fn(
     forecast: str | Forecaster | DayForecastFn, history: pd.DataFrame, market: MarketSpec
 ) -> DayForecastFn:
