@@ -78,9 +78,15 @@ class Forecaster(ABC):
 
     def forecast(self, known: Known) -> DayForecast:
         """Fit when needed, predict ``known.day`` and clip to the market's clearing bounds."""
-        if self.needs_fit(known.day):
-            self.fit(known)
-        result = self.predict(known)
+        try:
+            if self.needs_fit(known.day):
+                self.fit(known)
+            result = self.predict(known)
+        except ImportError as exc:  # scikit-learn / LightGBM come with the `forecast` extra
+            raise InputError(
+                f"forecaster '{self.name}' needs the package {exc.name}: pip install 'vpp[forecast]'",
+                field="--forecast",
+            ) from None
         if result.point.shape != (len(known.target),):
             raise InputError(
                 f"forecaster '{self.name}' returned {result.point.size} values "

@@ -30,7 +30,6 @@ import warnings
 from typing import ClassVar
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from market.forecasting.base import DayForecast, Forecaster, register
 from market.forecasting.features import DayTable, day_table, stacked, wide
@@ -41,6 +40,14 @@ MIN_DAYS = 14
 """Fewer complete history days than this: the model falls back to persistence."""
 
 QUANTILES = (0.1, 0.5, 0.9)
+
+
+def threadpool_limits(limit: int):
+    """``threadpoolctl.threadpool_limits`` (installed with scikit-learn, the ``forecast`` extra),
+    imported when a model runs so the baselines need neither."""
+    from threadpoolctl import threadpool_limits as limits
+
+    return limits(limit)
 
 
 def _targets(known: Known, days: list[dt.date], column: str) -> np.ndarray:
