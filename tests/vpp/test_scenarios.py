@@ -56,8 +56,9 @@ def test_scenarios_use_only_history_before_the_cutoff():
     future = pd.DataFrame({"da_price": 9999.0, "rt_price": 9999.0}, index=TARGET)
     with_future = pd.concat([h, future])
     cut = with_future.loc[with_future.index < TARGET[0]]
-    np.testing.assert_array_equal(generate_scenarios(cut, TARGET, 5, seed=0).da,
-                                  generate_scenarios(h, TARGET, 5, seed=0).da)
+    np.testing.assert_array_equal(
+        generate_scenarios(cut, TARGET, 5, seed=0).da, generate_scenarios(h, TARGET, 5, seed=0).da
+    )
 
 
 def test_quantile_scenarios_are_ordered_and_clipped():
@@ -75,3 +76,15 @@ def test_block_bootstrap_and_errors():
         generate_scenarios(history(), TARGET, 3, method="magic")
     with pytest.raises(InputError):
         PriceScenarios(TARGET, np.zeros((2, 24)), np.zeros((2, 24)), np.array([0.7, 0.7]))
+
+
+def test_errors_are_those_of_the_forecaster_given():
+    # Issue 17 item 7: scenarios spread by the chosen forecaster's own past errors. A forecaster
+    # that always says 100 has errors realised - 100, by hand; ewm's differ from persistence's.
+    h = history()
+    e_da, e_rt = forecast_errors(h, TARGET, lambda day: np.full(24, 100.0), n_days=3)
+    for k in range(3):
+        day = TARGET - pd.Timedelta(days=k + 1)
+        np.testing.assert_allclose(e_da[k], h.loc[day, "da_price"].to_numpy() - 100.0)
+        np.testing.assert_allclose(e_rt[k], h.loc[day, "rt_price"].to_numpy() - 100.0)
+    assert not np.allclose(forecast_errors(h, TARGET, "ewm")[0], forecast_errors(h, TARGET, "persistence")[0])
