@@ -14,7 +14,10 @@ Files in the output folder (written atomically, ``vpp.io_utils``):
   physical; empty normally), ``strategies`` (one block each: ``capture_ratio`` against full perfect
   foresight, ``capture_da_optimum``, ``capture_rt_optimum``, ``value_over_passive_yuan`` split into
   ``energy_shifting_yuan`` and ``spread_yuan``, ``yuan_per_mwh``), ``forecast_errors`` and run
-  statistics;
+  statistics. Perfect foresight is solved exact to a proven gap;
+  ``perfect_foresight_gap_yuan`` is how far its true optimum may lie above it (the sum of its
+  solves' proven gaps), and each block's ``capture_ratio_at_proven_bound`` is the capture ratio
+  against that proven bound;
 - ``report.html``: plots and tables (:mod:`simulator.report`);
 - ``manifest.json``: this run's id and files; what an earlier run left there is removed
   (:mod:`simulator.run_folder`).
@@ -163,6 +166,7 @@ def summarise(
     rt_opt = float(settle(at_rt_prices(run.records["rt_optimum"].fleet_frame()), loaded)["revenue"].sum())
     passive = passive_revenue(loaded, prices, days)
     blocks = {name: strategy_summary(settlements[name], bound, passive) for name in names}
+    bound_gap = float(getattr(run.records[BOUND], "bound_gap_yuan", 0.0))
     for name in names:
         block = blocks[name]
         total = block["total_revenue_yuan"]
@@ -170,6 +174,9 @@ def summarise(
         block["capture_rt_optimum"] = capture_ratio(total, rt_opt, passive)
         block.update(value_split(settlements[name], passive))
         block["realtime_solves"] = run.records[name].solves
+        # beside every capture ratio: its value at the proven bound (perfect foresight + its gap)
+        block["capture_ratio_at_proven_bound"] = capture_ratio(total, bound + bound_gap, passive)
+        block["perfect_foresight_gap_yuan"] = round(bound_gap, 4)
     add_risk_figures(blocks, settlements, loaded.market.timezone)  # daily spread, VSS (simulator.risk)
     first = headline(names)
     head = blocks[first]
@@ -192,6 +199,7 @@ def summarise(
             "passive_revenue_yuan": round(passive, 2),
             "definitions": BOUND_DEFINITIONS,
         },
+        "perfect_foresight_gap_yuan": round(bound_gap, 4),
         "passive_revenue_yuan": round(passive, 2),
         "passive_notes": notes,
         "capture_ratio_definition": "(revenue - passive) / (perfect_foresight - passive)",

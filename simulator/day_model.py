@@ -54,6 +54,13 @@ DAY_VARYING: dict[str, tuple[str, ...]] = {
 ``restart`` rewrites from the data). Any other difference forces a rebuild."""
 
 
+BOUND_MIP_GAP = 1e-6
+"""Relative MIP gap of perfect foresight's solves (the capture-ratio bound)."""
+
+BOUND_TIME_LIMIT_S = 600.0
+"""Least HiGHS time limit of a perfect-foresight solve (s)."""
+
+
 class DayModels:
     """The portfolio's model, kept across days.
 
@@ -115,12 +122,13 @@ class DayModels:
         k: int = 0,
         *,
         relaxed: bool = False,
+        proven: bool = False,
     ) -> ScheduleResult:
         """Optimise periods ``k..T-1`` of ``day`` against ``price`` (pandas result).
 
         ``solve_arrays(...).to_result()``; see :meth:`solve_arrays`.
         """
-        return self.solve_arrays(day, price, state, k, relaxed=relaxed).to_result()
+        return self.solve_arrays(day, price, state, k, relaxed=relaxed, proven=proven).to_result()
 
     def solve_arrays(
         self,
@@ -130,6 +138,7 @@ class DayModels:
         k: int = 0,
         *,
         relaxed: bool = False,
+        proven: bool = False,
     ) -> ScheduleArrays:
         """Optimise periods ``k..T-1`` of ``day`` against ``price`` (numpy result, the light path).
 
@@ -148,8 +157,11 @@ class DayModels:
         k : int
             First period to optimise.
         relaxed : bool
-            Let storage charge and discharge at once (the relaxation: an upper bound). For perfect
-            foresight only; every other solve is exact.
+            Let storage charge and discharge at once (the relaxation: an upper bound); no
+            strategy does (perfect foresight is solved exact, to a proven gap).
+        proven : bool
+            Solve to :data:`BOUND_MIP_GAP` with at least :data:`BOUND_TIME_LIMIT_S` (perfect
+            foresight, the capture-ratio bound): a time-limited MILP is no bound.
 
         Returns
         -------
@@ -168,7 +180,14 @@ class DayModels:
             solver = self.solver
             solver.set_prices(np.asarray(price, dtype=float), allow_relaxed=relaxed)
         self._carried = k
-        result = solver.solve_arrays()
+        options = solver.options
+        if proven:
+            limit = max(options.time_limit_s, BOUND_TIME_LIMIT_S)
+            solver.options = dataclasses.replace(options, mip_rel_gap=BOUND_MIP_GAP, time_limit_s=limit)
+        try:
+            result = solver.solve_arrays()
+        finally:
+            solver.options = options
         self.highs_seconds += result.stats.solve_seconds
         return result
 

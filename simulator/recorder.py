@@ -28,6 +28,15 @@ class StrategyRecord:
     _asset_rows: list[tuple[np.ndarray, dict[str, np.ndarray]]] = field(default_factory=list)
     _last: tuple[object, ScheduleArrays] | None = None
     solves: int = 0
+    bound_gap_yuan: float = 0.0
+    """Sum over the strategy's solves of HiGHS's proven bound minus the objective found (yuan):
+    each solve's optimum is at most this much above what was found (0 for LPs)."""
+
+    def solved(self, result: ScheduleResult | ScheduleArrays) -> None:
+        """Count the proven gap of a solve whose plan the strategy follows."""
+        stats = result.stats
+        if stats.bound_yuan is not None and stats.objective_yuan is not None:
+            self.bound_gap_yuan += max(stats.bound_yuan - stats.objective_yuan, 0.0)
 
     def _arrays(self, result: ScheduleResult | ScheduleArrays) -> ScheduleArrays:
         if isinstance(result, ScheduleArrays):

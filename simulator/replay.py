@@ -37,7 +37,7 @@ from simulator.day_model import DayModels, row_of
 from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster, known_before
 from simulator.recorder import StrategyRecord
 from simulator.state import State, advance, start_of_day, state_at_end
-from simulator.strategies import DaView, RtView, Strategy
+from simulator.strategies import DaView, RtView, Strategy, within_market_bounds
 from vpp.portfolio_io import LoadedPortfolio
 
 
@@ -131,7 +131,9 @@ def replay(
     """
     days = list(days)
     market = loaded.market
-    models = DayModels(loaded, options)
+    # one model per strategy: the binaries a model gains (optimizer.exclusive) depend on what it
+    # solved before, and a strategy's results must not depend on which strategies ran beside it
+    models = {s.name: DayModels(loaded, options) for s in strategies}
     records = {s.name: StrategyRecord(s.name) for s in strategies}
     states = {s.name: StrategyState(dict(initial_state or {}), dict(initial_state or {})) for s in strategies}
     forecaster = day_forecaster or DayForecaster(forecast, prices, market, "da_price", features)
@@ -150,8 +152,9 @@ def replay(
             history = known_before(prices, closure) if any(s.da_plan for s in strategies) else None
             for strategy in strategies:
                 _run_day(
-                    models, day, index, dt_h, strategy, states[strategy.name], records[strategy.name],
-                    forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history, forecaster,
+                    models[strategy.name], day, index, dt_h, strategy, states[strategy.name],
+                    records[strategy.name], forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history,
+                    forecaster,
                 )
             bar.update(task, advance=1, description=f"backtest {day}")
             if on_day is not None:
@@ -162,9 +165,9 @@ def replay(
         states=states,
         forecast=forecast,
         seconds=time.perf_counter() - start,
-        builds=models.builds,
-        solves=models.solves,
-        highs_seconds=models.highs_seconds,
+        builds=sum(m.builds for m in models.values()),
+        solves=sum(m.solves for m in models.values()),
+        highs_seconds=sum(m.highs_seconds for m in models.values()),
     )
 
 
@@ -191,7 +194,9 @@ def _run_day(
     if strategy.da_plan is not None:  # a schedule not solved at one price curve (stochastic)
         plan = strategy.da_plan(da_view, models, da_state)
     else:
-        plan = models.solve_arrays(day, strategy.da_price(da_view), da_state, 0, relaxed=look)
+        price = _price(strategy.da_price(da_view), models, look)
+        plan = models.solve_arrays(day, price, da_state, 0, proven=look)
+        record.solved(plan)
     carried.planned = start_of_day(state_at_end(plan, da_state))
     state = carried.actual
     carried.start_states.append(state)
@@ -206,10 +211,11 @@ def _run_day(
         current, solved_price = None, None
         for k, timestamp in enumerate(index):
             view = RtView(index, dt_h, k, p_da, p_rt[:k], p_rt if look else None)
-            price = np.asarray(strategy.rt_price(view), dtype=float)
+            price = _price(strategy.rt_price(view), models, look)
             changed = current is None or np.max(np.abs(price[k:] - solved_price[k:])) > tol
             if changed:
-                current = models.solve_arrays(day, price, state, k, relaxed=look)
+                current = models.solve_arrays(day, price, state, k, proven=look)
+                record.solved(current)
                 solved_price = price
             row = row_of(current, timestamp)
             record.period(current, row, timestamp, resolved=bool(changed))
@@ -244,3 +250,9 @@ def merge_runs(runs: Sequence[BacktestRun], seconds: float | None = None) -> Bac
         solves=sum(r.solves for r in runs),
         highs_seconds=sum(getattr(r, "highs_seconds", 0.0) for r in runs),
     )
+
+
+def _price(price: np.ndarray, models: DayModels, look_ahead: bool) -> np.ndarray:
+    """A strategy's price curve: a forecast is clipped to the market's bounds, perfect foresight's not."""
+    price = np.asarray(price, dtype=float)
+    return price if look_ahead else within_market_bounds(price, models.loaded.market)

@@ -162,6 +162,17 @@ class Strategy:
     clears_curve: bool = False
 
 
+def within_market_bounds(price: np.ndarray, market: Any) -> np.ndarray:
+    """``price`` (per MWh) clipped to the market's clearing bounds ``[clear_price_floor, clear_price_cap]``.
+
+    A forecast outside them is a price the market cannot clear (``da_rt``'s DA plus a decaying
+    spread went below a floor of 0); every forecast a strategy bids or re-dispatches on is clipped.
+    Perfect foresight's price is a realised spread, not a price, and is not clipped.
+    """
+    floor = -np.inf if market.clear_price_floor is None else float(market.clear_price_floor)
+    return np.clip(np.asarray(price, dtype=float), floor, float(market.clear_price_cap))
+
+
 RT_SPREAD_DECAY_H = 1.0
 """Time constant (h) with which ``da_rt`` lets the last observed RT-DA spread fade."""
 

@@ -29,6 +29,7 @@ from market.calendar import trading_day_index
 from optimizer.result import ScheduleResult
 from optimizer.solver import PastPinning, PastPlan, SolveOptions
 from simulator.day_model import DayModels
+from simulator.strategies import within_market_bounds
 from vpp.errors import InputError, SolverError
 from vpp.portfolio_io import load_portfolio
 from vpp.service import bidding, inbox, outbox, planning, repository, settle, storing
@@ -120,7 +121,8 @@ class Pipeline:
             solver = self.models.use_day(day)
             solver.options = self.models.options
             solver.release_periods()
-            solver.set_prices(np.asarray(price, dtype=float))  # exact: no charge and discharge at once
+            # a forecast is clipped to the market's bounds; storage exact (no charge and discharge at once)
+            solver.set_prices(within_market_bounds(price, self.market))
             past = solver.restart_pinning_past(k, state, self._plans.get(day))
             if past.replanned:
                 log.info(
