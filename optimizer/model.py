@@ -104,9 +104,16 @@ def define_group_limits(m: pyo.ConcreteModel, problem: Problem) -> None:
 def define_objective(m: pyo.ConcreteModel) -> None:
     """Maximise revenue at ``price`` minus every family's cost terms (yuan).
 
-    Creates ``m.revenue_yuan``, ``m.cost_yuan`` (Expressions) and ``m.total_yuan`` (Objective).
+    Creates ``m.revenue_yuan``, ``m.cost_yuan`` (Expressions) and ``m.total_yuan`` (Objective). A
+    family block's ``tiebreak_yuan`` (e.g. PV spilling at a price of 0) enters the objective only.
     """
     m.revenue_yuan = pyo.Expression(expr=sum(m.price[t] * m.dt_h[t] * m.net_mw[t] for t in m.T))
     terms = [term for _, blk in family_blocks(m) for term in blk.cost_terms.values()]
     m.cost_yuan = pyo.Expression(expr=sum(terms) if terms else 0.0)
-    m.total_yuan = pyo.Objective(expr=m.revenue_yuan - m.cost_yuan, sense=pyo.maximize)
+    m.total_yuan = pyo.Objective(expr=m.revenue_yuan - m.cost_yuan - tiebreak(m), sense=pyo.maximize)
+
+
+def tiebreak(m: pyo.Block) -> object:
+    """Sum of the family blocks' objective-only ``tiebreak_yuan`` terms of ``m`` (yuan)."""
+    terms = [blk.tiebreak_yuan for _, blk in family_blocks(m) if hasattr(blk, "tiebreak_yuan")]
+    return sum(terms) if terms else 0.0

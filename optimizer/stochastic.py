@@ -51,7 +51,7 @@ import pyomo.environ as pyo
 from optimizer.exclusive import Exclusivity
 from optimizer.families import FAMILIES
 from optimizer.highs_bridge import apply_options, compile_to_highs
-from optimizer.model import block_name, define_fleet_balance, define_group_limits, family_blocks
+from optimizer.model import block_name, define_fleet_balance, define_group_limits, family_blocks, tiebreak
 from optimizer.options import SolveOptions
 from optimizer.problem import Problem
 from vpp.errors import InfeasibleError, SolverError
@@ -253,7 +253,9 @@ def build_stochastic_model(
         m.cvar_tail = pyo.Constraint(m.S, rule=lambda m, s: m.z[s] >= m.eta - m.profit_yuan[s])
         cvar_expr = m.eta - sum(float(w[s]) * m.z[s] for s in range(n_s)) / (1.0 - alpha)
         objective = (1.0 - lam) * expected + lam * cvar_expr
-    m.total_yuan = pyo.Objective(expr=objective - DA_COPY_COST_WEIGHT * da_cost, sense=pyo.maximize)
+    copies = [lo] if lo is hi else [lo, hi]
+    spill = sum(tiebreak(c) for c in copies) + sum(float(w[s]) * tiebreak(rts[s]) for s in range(n_s))
+    m.total_yuan = pyo.Objective(expr=objective - DA_COPY_COST_WEIGHT * da_cost - spill, sense=pyo.maximize)
     m._copies = (lo, hi)
     return m
 

@@ -6,6 +6,12 @@
     floor_mw[a,t] <= output_mw[a,t] <= available_mw[a,t]        floor = available if not curtailable, else 0
     net_mw[a,t] = output_mw[a,t]
     cost curtailment = sum curtailment_cost[a] * (available_mw[a,t] - output_mw[a,t]) * dt[t]
+    tie-break (objective only) = CURTAILMENT_TIEBREAK * sum (available_mw[a,t] - output_mw[a,t]) * dt[t]
+
+The tie-break makes spilling cost :data:`CURTAILMENT_TIEBREAK` yuan/MWh in the objective only (it is
+not a reported cost): at a price of exactly 0 with no curtailment cost the solver was indifferent
+and spilled everything; now nothing is curtailed at a price >= 0 unless a limit forces it. It can
+only change a decision worth less than that per MWh of PV energy, far below any price's precision.
 
 ``available_mw`` and ``floor_mw`` are mutable Params, so a re-solve can swap in a new forecast
 (:func:`set_forecast`) and optimise only the rest of the day (:func:`restart`: both are 0 before
@@ -29,6 +35,9 @@ from optimizer.families.common import (
 )
 from optimizer.problem import PrepareContext
 from vpp.assets import PvSpec
+
+CURTAILMENT_TIEBREAK = 1e-4
+"""Objective-only cost of each MWh of PV spilled (yuan/MWh): breaks the tie at a price of 0."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,14 @@ def build(b: pyo.Block, data: PvData, m: pyo.ConcreteModel) -> None:
         else 0.0
     )
     b.cost_terms = {"curtailment": b.curtailment_cost_yuan}
+    spill = [a for a in ids if data.curtailable[pos[a]]]
+    hours = data.dt_h.tolist()
+    b.tiebreak_yuan = pyo.Expression(
+        expr=CURTAILMENT_TIEBREAK
+        * sum(hours[t] * (b.available_mw[a, t] - b.output_mw[a, t]) for a in spill for t in m.T)
+        if spill
+        else 0.0
+    )
 
 
 def extract(b: pyo.Block, data: PvData, values: ValueReader) -> FamilySchedule:

@@ -78,3 +78,18 @@ def test_pv_curtailed_cheapest_first_at_the_export_limit(handoff):
     np.testing.assert_allclose(result.net_mw.to_numpy(), [0.8, 1.5, 1.5, 1.5], atol=1e-6)
     assert result.terms_yuan["curtailment"] == pytest.approx(2.5, abs=1e-6)
     assert result.objective_yuan == pytest.approx(100.0 * 5.3 - 2.5, abs=1e-6)
+
+
+@pytest.mark.parametrize("handoff", HANDOFFS)
+def test_pv_not_curtailed_at_a_price_of_zero_unless_a_limit_forces_it(handoff):
+    # Available 0.4, 1.2, 2.0, 1.0 MW at prices 0, 0, 30, 0 with no curtailment cost: spilling at 0
+    # earns nothing either way, and the engine must not spill (it used to spill all three zero-price
+    # hours). Behind a 1.5 MW export limit the 2.0 MW hour is curtailed by 0.5 MW (forced), the
+    # zero-price ones not at all. Objective: 2.0 * 30 = 60 yuan (1.5 * 30 = 45 behind the limit).
+    prices = [0.0, 0.0, 30.0, 0.0]
+    for limit, expected, revenue in [(100.0, [0.4, 1.2, 2.0, 1.0], 60.0), (1.5, [0.4, 1.2, 1.5, 1.0], 45.0)]:
+        problem = prepare_problem(portfolio(pv("flex"), export_limit_mw=limit), INDEX, prices)
+        result = solve(problem, SolveOptions(handoff=handoff))
+        np.testing.assert_allclose(output(result, "flex"), expected, atol=1e-6)
+        assert result.objective_yuan == pytest.approx(revenue, abs=1e-6)
+        assert result.terms_yuan.get("curtailment", 0.0) == 0.0
