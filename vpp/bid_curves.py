@@ -155,12 +155,17 @@ def split_cleared(result: StochasticResult, cleared_mw: np.ndarray) -> pd.DataFr
 
 
 def pinned_schedule(
-    problem: Problem, net_mw: np.ndarray, options: SolveOptions | None = None, *, tolerance_mw: float = 1e-6
+    problem: Problem, net_mw: np.ndarray, options: SolveOptions | None = None, *, tolerance_mw: float = 0.0
 ) -> ScheduleResult:
     """Solve ``problem`` with the fleet net pinned to ``net_mw`` (MW, (T,)) within ``tolerance_mw``.
 
     A feasibility check of a position: raises :class:`vpp.errors.InfeasibleError` when the fleet
     cannot deliver it. The result is the cheapest such dispatch at ``problem.price``.
+
+    The default pins exactly (``net_mw`` fixed): a window as narrow as HiGHS's MIP feasibility
+    tolerance (1e-6) makes its MIP (storage exclusivity binaries, :mod:`optimizer.exclusive`)
+    wrongly prove a deliverable position infeasible, e.g. the stochastic model's own exact
+    schedule on 2024-04-16 (tests/vpp/test_bid_curves.py). Pass a window of 1e-5 MW or more, or none.
     """
     solver = ModelSolver(problem, options or SolveOptions(explain_infeasible=False))
     for t, v in enumerate(np.asarray(net_mw, dtype=float).tolist()):
@@ -265,4 +270,5 @@ def stochastic_day_plan(
         position = curve.cleared_net_mw(np.asarray(clearing_da, dtype=float)).to_numpy()
     else:
         position = result.bid_mw
-    return result, pinned_schedule(problem, position, options, tolerance_mw=1e-6)
+    # Exactly: the position is the fleet net of the model's own feasible schedule (pinned_schedule).
+    return result, pinned_schedule(problem, position, options)

@@ -3,6 +3,8 @@ clearing -- at random prices, any combination across periods -- is deliverable b
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,10 +16,14 @@ from market.presets import get_market
 from optimizer.problem import prepare_problem
 from optimizer.stochastic import StochasticOptions, solve_stochastic
 from vpp.bid_curves import derive_bid_curve, isotonic, period_steps, pinned_schedule, split_cleared
+from vpp.day_ahead import day_problem
+from vpp.examples_paths import DEFAULT_PORTFOLIO
 from vpp.portfolio import Portfolio
+from vpp.portfolio_io import load_portfolio
 from vpp.scenarios import PriceScenarios
 
 MARKET = get_market("shanxi")
+DATA = Path(__file__).parents[1] / "data"
 DAY = pd.Timestamp("2024-01-02").date()
 INDEX = pd.date_range("2024-01-02", periods=96, freq="15min", tz="Asia/Shanghai", name="timestamp")
 PV = np.clip(np.sin((np.arange(96) / 4 - 6) / 12 * np.pi), 0, 1).round(4).tolist()
@@ -136,3 +142,17 @@ def test_cli_price_quantity_bid_writes_valid_csv_and_json(tmp_path):
     assert out.with_suffix(".json").is_file()
     late = CliRunner().invoke(app, args)  # without --allow-late a bid after gate closure is refused
     assert late.exit_code == 1 and "closure" in late.output
+
+
+def test_stochastic_position_of_2024_04_16_is_delivered_exactly() -> None:
+    """Regression: the stochastic strategy's 2024-04-16 position (the `da` copy's fleet net, a
+    schedule with no simultaneous charge and discharge) was reported infeasible: pinned within
+    +-1e-6 MW, HiGHS's MIP (exclusivity binaries) wrongly proved it infeasible. Pinned exactly, it
+    is delivered."""
+    day = pd.Timestamp("2024-04-16").date()
+    position = pd.read_csv(DATA / f"shanxi_urban_renewal_{day}_stochastic_position.csv")["net_mw"].to_numpy()
+    problem = day_problem(load_portfolio(DEFAULT_PORTFOLIO), day, np.full(96, 300.0))
+    dispatch = pinned_schedule(problem, position)
+    assert np.abs(dispatch.net_mw.to_numpy() - position).max() < 1e-6
+    both = np.minimum(dispatch.series["battery.charge_mw"], dispatch.series["battery.discharge_mw"])
+    assert both.to_numpy().max() <= 1e-6
