@@ -251,7 +251,7 @@ def _model_forecast(pipeline: Pipeline, day: dt.date, index: pd.DatetimeIndex) -
             "da_price": [_or_nan(stored[t].da_price) for t in times],
             "rt_price": [_or_nan(stored[t].rt_price) for t in times],
         },
-        index=pd.DatetimeIndex(pd.to_datetime(times, utc=True), name="timestamp").tz_convert(pipeline.market.timezone),
+        index=pd.to_datetime(times, utc=True).rename("timestamp").tz_convert(pipeline.market.timezone),
     )
     before = frame.loc[frame.index >= index[0] - pd.Timedelta(days=1), "da_price"]
     if len(before) == 0 or not np.isfinite(before.to_numpy(dtype=float)).any():
