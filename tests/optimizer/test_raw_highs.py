@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from optimizer.families import FAMILIES
 from optimizer.problem import prepare_problem
 from optimizer.raw_highs import RawTwin, build_raw_lp, solve_raw
-from optimizer.solver import SolveOptions, solve
+from optimizer.solver import ModelSolver, SolveOptions, solve
 from vpp.portfolio import Portfolio
 
 HANDOFFS = ["persistent", "compiled"]
@@ -112,9 +112,16 @@ def assert_twins_agree(portfolio: Portfolio, price: np.ndarray) -> None:
     raw = solve_raw(problem)
     assert raw.status == "Optimal"
     for handoff in HANDOFFS:
-        result = solve(problem, SolveOptions(handoff=handoff))
-        assert result.objective_yuan == pytest.approx(raw.objective_yuan, rel=1e-6, abs=1e-6), handoff
-        np.testing.assert_allclose(result.net_mw.to_numpy(), raw.net_mw, atol=1e-6, err_msg=handoff)
+        # The raw twin is the LP: compare it with the Pyomo model solved as the same LP (storage
+        # may charge and discharge at once) ...
+        solver = ModelSolver(problem, SolveOptions(handoff=handoff))
+        solver.set_prices(problem.price, allow_relaxed=True)
+        relaxed = solver.solve()
+        assert relaxed.objective_yuan == pytest.approx(raw.objective_yuan, rel=1e-6, abs=1e-6), handoff
+        np.testing.assert_allclose(relaxed.net_mw.to_numpy(), raw.net_mw, atol=1e-6, err_msg=handoff)
+        # ... and the exact schedule (never both at once) can only earn less than that LP.
+        exact = solve(problem, SolveOptions(handoff=handoff))
+        assert exact.objective_yuan <= raw.objective_yuan + 1e-6 * max(1.0, abs(raw.objective_yuan)), handoff
 
 
 def test_twin_matches_pyomo_on_a_mixed_portfolio_with_binding_limits():

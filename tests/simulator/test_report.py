@@ -227,7 +227,7 @@ def test_cli_lang_zh_and_a_bad_language(tmp_path: Path) -> None:
 
 
 def test_headline_with_every_bound_fits_1280_px(backtest, chromium: Callable, tmp_path: Path) -> None:
-    """Three captures and four references: the headline still shows every column without scrolling."""
+    """Four captures and four references: the headline still shows every column without scrolling."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -243,7 +243,8 @@ def test_headline_with_every_bound_fits_1280_px(backtest, chromium: Callable, tm
     width = browser.execute_script("return document.documentElement.clientWidth")
     assert browser.execute_script("return arguments[0].getBoundingClientRect().right", headline) <= width
     heads = [th.text for th in headline.find_elements(By.CSS_SELECTOR, "thead th")]
-    assert len(heads) == 7 and heads[-1] == "元/MWh" and "相对物理实时最优的捕获率" in heads
+    # strategy, revenue, value over passive, four captures (full PF, at its proven bound, DA, RT), yuan/MWh
+    assert len(heads) == 8 and heads[-1] == "元/MWh" and "相对物理实时最优的捕获率" in heads
 
 
 def test_report_in_headless_chromium(backtest, chromium: Callable) -> None:
