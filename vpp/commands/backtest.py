@@ -37,7 +37,7 @@ def backtest_command(
                                "the first that does not see realised prices.")
     ] = "perfect_foresight,da_rt,da_only,rule_based",
     forecast: Annotated[
-        str, typer.Option(help="DA price forecaster (`vpp forecast list`: persistence, weekday, "
+        str, typer.Option(help="DA price forecaster (`vpp forecast list`: ewm, persistence, weekday, "
                                "rolling_mean, ridge, lear, lgbm) or file:PATH.")
     ] = DEFAULT_FORECASTER,
     features: Annotated[
