@@ -16,7 +16,6 @@ devices are quarantined without being opened or followed.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import logging
@@ -169,10 +168,8 @@ def reader_lock(inbox: str | Path, timeout_s: float) -> Iterator[bool]:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() >= deadline:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
+            except BlockingIOError:  # held by another reader (flock's only EWOULDBLOCK)
+                if time.monotonic() >= deadline:
                     yield False
                     return
                 time.sleep(0.02)
