@@ -40,7 +40,6 @@ def create_command(
         "login at http://127.0.0.1:8000/ (vpp serve). Revoke it with: vpp apikey revoke --name "
         f"'{name}'",
         soft_wrap=True,
-        markup=False,
     )
 
 
@@ -103,4 +102,4 @@ def revoke_command(
         row = revoke_key(session, name)
         prefix = row.key_prefix
     engine.dispose()
-    stdout.print(f"revoked API key '{name}' ({prefix}...)", markup=False)
+    stdout.print(f"revoked API key '{name}' ({prefix}...)")

@@ -45,13 +45,12 @@ def status_command(
         stdout.print(table)
     lease = status.get("lease")
     if lease is None:
-        stdout.print("lease: no scheduler has ever run on this database", markup=False)
+        stdout.print("lease: no scheduler has ever run on this database")
     else:
         state = "held" if lease["held"] else "NOT HELD (last holder)"
         stdout.print(
             f"lease: {state} by vpp run ({lease['mode']}) on {lease['host']}, pid {lease['pid']}, "
             f"since {lease['acquired_at']}, heartbeat {lease['heartbeat_at']}",
-            markup=False,
         )
     gap = status["dispatch_gap"]
     if gap["overdue_periods"]:
@@ -68,7 +67,7 @@ def status_command(
         stdout.print(f"  {row['period']}: {row['reason']}")
     stdout.print(f"gaps: {len(status['gaps'])}" + (f" (first {status['gaps'][0]})" if status["gaps"] else ""))
     for alert in status.get("alerts", []):
-        stdout.print(f"ALERT {alert['kind']}: {alert['message']}", markup=False)
+        stdout.print(f"ALERT {alert['kind']}: {alert['message']}")
 
 
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
