@@ -22,10 +22,12 @@ Works on a prepared :class:`optimizer.problem.Problem` (numpy only). Groups and 
 
 Split back (:func:`split_back`): PV, fixed and flexible loads period by period, each member at the
 same position within its own range (exact; for flexible loads that is the virtual load's
-``theta``). Batteries: the members' dispatch whose summed net equals the virtual battery's net
-``x_g[t]`` is found by a small LP of the members alone (their own limits, states and cycle
-budgets; cheapest at the problem's price). It always has a solution, the pro-rata split
-(:mod:`vpp.virtual_battery`), so every per-asset setpoint is feasible. Aggregation is
+``theta``). Batteries: pro rata to energy in closed form (:mod:`vpp.battery_split`: feasible for
+every member, proof in :mod:`vpp.virtual_battery`, the members' states checked anyway; the same
+cost as the virtual battery). Where the check fails (a schedule the virtual battery could not run,
+e.g. charging and discharging at once in a relaxed LP), or with ``method="lp"``, a small LP of the
+members alone (their own limits, states and cycle budgets; cheapest at the problem's price) finds
+the members' dispatch whose summed net equals the virtual net ``x_g[t]``. Aggregation is
 conservative for batteries (two-sided efficiencies) and averages cost coefficients, so the
 aggregated optimum only approximates the full one; tests and the benchmark measure how far.
 """
@@ -35,13 +37,14 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from optimizer.problem import Problem
 from optimizer.solver import SolveOptions
+from vpp.battery_split import pro_rata_split
 from vpp.errors import InfeasibleError
 from vpp.virtual_battery import VirtualBatteryData
 from vpp.virtual_flexible_load import VirtualFlexibleLoadData
@@ -314,7 +317,14 @@ def member_problem(agg: Aggregation, vid: str) -> Problem:
     )
 
 
-def split_back(agg: Aggregation, virtual_net: pd.DataFrame) -> pd.DataFrame:
+SPLIT_TOLERANCE = 1e-6
+"""Largest violation (MW or MWh) of a member's own bounds the closed-form split may show (the
+solver's feasibility tolerance on the virtual battery, shared pro rata); beyond it, the LP."""
+
+
+def split_back(
+    agg: Aggregation, virtual_net: pd.DataFrame, *, method: Literal["pro_rata", "lp"] = "pro_rata"
+) -> pd.DataFrame:
     """Per-asset net export (MW) of the full fleet from the virtual assets' net export.
 
     Parameters
@@ -322,6 +332,9 @@ def split_back(agg: Aggregation, virtual_net: pd.DataFrame) -> pd.DataFrame:
     agg : Aggregation
     virtual_net : pd.DataFrame
         One column per virtual asset id (MW), one row per period.
+    method : {"pro_rata", "lp"}
+        Batteries: closed-form pro-rata split (LP only where its check fails), or an LP per
+        virtual battery (cheapest members at the problem's price; slower).
 
     Returns
     -------
@@ -334,43 +347,56 @@ def split_back(agg: Aggregation, virtual_net: pd.DataFrame) -> pd.DataFrame:
     InfeasibleError
         A group's members cannot deliver the virtual asset's net (names the virtual asset).
     """
-    from vpp.bid_curves import pinned_schedule
-
-    options = SolveOptions(handoff="compiled", explain_infeasible=False)
+    if method not in ("pro_rata", "lp"):
+        raise ValueError(f"unknown split method '{method}'; known: pro_rata, lp")
+    rows_of = {fam: {a: i for i, a in enumerate(data.ids)} for fam, data in agg.original.families.items()}
     out: dict[str, np.ndarray] = {}
     for vid, ids in agg.members.items():
         x = virtual_net[vid].to_numpy(dtype=float)
         family = agg.family_of[vid]
         if len(ids) == 1 and ids[0] == vid:
             out[vid] = x
-        elif family in ("pv", "load", "flexible_load"):
-            out.update(_split_per_period(agg, vid, x))
+            continue
+        rows = np.array([rows_of[family][a] for a in ids], dtype=int)
+        if family in ("pv", "load", "flexible_load"):
+            split = _split_per_period(agg.original.families[family], family, rows, x)
         else:
-            try:
-                result = pinned_schedule(member_problem(agg, vid), x, options, tolerance_mw=1e-7 * len(ids))
-            except InfeasibleError as exc:
-                raise InfeasibleError(
-                    f"members of virtual asset {vid} cannot deliver its schedule: {exc}"
-                ) from None
-            for a in ids:
-                out[a] = result.asset_net_mw[a].to_numpy()
-    return pd.DataFrame({a: out[a] for a in agg.original.asset_ids}, index=virtual_net.index)
+            split = None
+            if method == "pro_rata":
+                split = pro_rata_split(agg.original.families[family], rows, x)
+                split = split.net_mw if split.violation <= SPLIT_TOLERANCE else None
+            if split is None:
+                split = _split_lp(agg, vid, x)
+        out.update(zip(ids, split, strict=True))
+    columns = agg.original.asset_ids
+    return pd.DataFrame(np.column_stack([out[a] for a in columns]), index=virtual_net.index, columns=columns)
 
 
-def _split_per_period(agg: Aggregation, vid: str, x: np.ndarray) -> dict[str, np.ndarray]:
+def _split_lp(agg: Aggregation, vid: str, x: np.ndarray) -> np.ndarray:
+    """The members' cheapest dispatch at the problem's price whose summed net is ``x`` exactly,
+    (M, T). Pinned exactly: a window as narrow as HiGHS's MIP feasibility tolerance (1e-6 MW) can
+    make its MIP prove a deliverable position infeasible (:func:`vpp.bid_curves.pinned_schedule`)."""
+    from vpp.bid_curves import pinned_schedule
+
+    options = SolveOptions(handoff="compiled", explain_infeasible=False)
+    try:
+        result = pinned_schedule(member_problem(agg, vid), x, options)
+    except InfeasibleError as exc:
+        raise InfeasibleError(f"members of virtual asset {vid} cannot deliver its schedule: {exc}") from None
+    return result.asset_net_mw[agg.members[vid]].to_numpy().T
+
+
+def _split_per_period(data: Any, family: str, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
     """PV and fixed loads have no inter-period constraint: split each period within the members'
-    ranges, ``net_i = lo_i + theta (hi_i - lo_i)`` with ``theta = (x - lo_V) / (hi_V - lo_V)``."""
-    data = agg.original.families[agg.family_of[vid]]
-    pos = {a: i for i, a in enumerate(data.ids)}
-    rows = [pos[a] for a in agg.members[vid]]
-    if agg.family_of[vid] == "pv":
+    ranges, ``net_i = lo_i + theta (hi_i - lo_i)`` with ``theta = (x - lo_V) / (hi_V - lo_V)``,
+    (M, T)."""
+    if family == "pv":
         lo, hi = data.floor_mw[rows], data.available_mw[rows]
-    elif agg.family_of[vid] == "flexible_load":  # the virtual load's common band position
+    elif family == "flexible_load":  # the virtual load's common band position
         lo = -(1.0 + data.up_frac[rows, None]) * data.baseline_mw[rows]
         hi = -(1.0 - data.down_frac[rows, None]) * data.baseline_mw[rows]
     else:
         lo = hi = -data.consumption_mw[rows]
     width = hi.sum(axis=0) - lo.sum(axis=0)
     theta = np.clip((x - lo.sum(axis=0)) / np.where(width > 1e-12, width, 1.0), 0.0, 1.0)
-    split = lo + theta * (hi - lo)
-    return {agg.members[vid][k]: split[k] for k in range(len(rows))}
+    return lo + theta * (hi - lo)
