@@ -15,7 +15,7 @@ Usage::
 ``--time-cap`` (s) stops the replay after the chunk that crosses it and extrapolates to all days.
 ``--tolerance`` (yuan/MWh) re-solves only when the remaining RT forecast moved more than that.
 ``--aggregate`` also times price-only re-solves of the day model with similar assets aggregated
-(:func:`vpp.aggregation.aggregate`) against the full model (an estimate: the replay itself cannot
+(:func:`optimizer.aggregation.aggregate`) against the full model (an estimate: the replay itself cannot
 use aggregated models yet, see ``bench/RESULTS.md``).
 """
 
@@ -35,11 +35,11 @@ from market.prices import read_prices
 from optimizer.highs_bridge import compile_to_highs
 from optimizer.persistent import PeriodPins
 from optimizer.solver import ModelSolver, SolveOptions
+from simulator.day_ahead import day_problem
 from simulator.day_model import DayModels
 from simulator.metrics import settle
 from simulator.replay import replay
 from simulator.strategies import RtView, get_strategies, rt_forecast_decaying_spread
-from vpp.day_ahead import day_problem
 from vpp.examples_paths import DEFAULT_PRICES
 from vpp.portfolio_io import LoadedPortfolio, load_portfolio
 
@@ -123,7 +123,7 @@ def raw_floor_day(
 
 def aggregate_estimate(loaded: LoadedPortfolio, prices: pd.DataFrame, day: dt.date, n: int = 20) -> dict:
     """Mean seconds per price-only persistent re-solve: full day model against the aggregated one."""
-    from vpp.aggregation import aggregate
+    from optimizer.aggregation import aggregate
 
     index = trading_day_index(loaded.market, day)
     p_da = prices.loc[index, "da_price"].to_numpy()
@@ -146,16 +146,17 @@ def aggregated_replay(
     loaded: LoadedPortfolio, prices: pd.DataFrame, days: list[dt.date], options: SolveOptions,
     tolerance: float,
 ) -> dict:
-    """The da_rt loop on the AGGREGATED day model (:func:`vpp.aggregation.aggregate`), measured.
+    """The da_rt loop on the AGGREGATED day model (:func:`optimizer.aggregation.aggregate`), measured.
 
     Per day: aggregate the day problem (similar batteries -> virtual batteries, PV and loads
     summed), build it (small), solve the DA bid on the persistence forecast, then re-solve periods
     ``k..T-1`` on the da_rt RT forecast at every period (pinning the past, as the replay does).
     The batteries' state is carried pro rata to energy (``s_i = E_i / E``, the split
-    :mod:`vpp.virtual_battery` proves feasible). Returns timings, solves and the settled revenue.
+    :mod:`optimizer.families.virtual_battery` proves feasible). Returns timings, solves and the
+    settled revenue.
     """
+    from optimizer.aggregation import aggregate
     from simulator.forecasts import make_forecast
-    from vpp.aggregation import aggregate
 
     state: dict = {}
     fleets, solves, highs_s, build_s = [], 0, 0.0, 0.0

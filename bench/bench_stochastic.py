@@ -4,7 +4,7 @@ The fleet is :func:`bench.fleet.make_fleet` (40 % batteries, 30 % PV, 20 % flexi
 loads) on the Gansu day 2024-04-16; the scenarios are bootstrapped from the persistence
 forecaster's errors on the bundled Gansu prices before that day's gate closure. Steps timed:
 
-1. aggregate into virtual assets (:mod:`vpp.aggregation`), for each number of battery efficiency
+1. aggregate into virtual assets (:mod:`optimizer.aggregation`), for each number of battery efficiency
    bins given (more bins: closer to the full model, more virtual assets);
 2. the two-stage model of the aggregate, ``quantity`` and ``price_quantity`` modes (build, compiled
    hand-off, HiGHS);
@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.fleet import make_fleet
 from market.presets import get_market
 from market.prices import read_prices
+from market.scenarios import generate_scenarios
+from optimizer.aggregation import aggregate, split_back
 from optimizer.solver import SolveOptions
 from optimizer.stochastic import StochasticOptions, solve_stochastic
-from vpp.aggregation import aggregate, split_back
 from vpp.examples_paths import DEFAULT_PRICES
-from vpp.scenarios import generate_scenarios
 
 
 def scenarios_for(fleet, n: int, seed: int):

@@ -48,6 +48,7 @@ from typing import Literal
 import numpy as np
 import pyomo.environ as pyo
 
+from market.scenarios import PriceScenarios
 from optimizer.exclusive import Exclusivity
 from optimizer.families import FAMILIES
 from optimizer.highs_bridge import apply_options, compile_to_highs
@@ -55,7 +56,6 @@ from optimizer.model import block_name, define_fleet_balance, define_group_limit
 from optimizer.options import SolveOptions
 from optimizer.problem import Problem
 from vpp.errors import InfeasibleError, SolverError
-from vpp.scenarios import PriceScenarios
 
 Mode = Literal["quantity", "price_quantity"]
 

@@ -30,7 +30,7 @@ from market.calendar import trading_day_index
 from optimizer.problem import Problem
 from optimizer.result import ScheduleArrays, ScheduleResult
 from optimizer.solver import ModelSolver, SolveOptions
-from vpp.day_ahead import day_problem
+from simulator.day_ahead import day_problem
 from vpp.portfolio_io import LoadedPortfolio
 
 FORECAST_FIELDS: dict[str, tuple[str, ...]] = {

@@ -5,7 +5,7 @@ For each trading day D and each strategy:
 1. At the DA gate closure of D-1 (:func:`market.calendar.gate_closure`) the DA price of D is
    forecast from what is known at the closure only (:mod:`simulator.forecasts`,
    :mod:`market.forecasting.information`).
-   The strategy's day-ahead schedule (:func:`vpp.day_ahead.day_problem`, solved on the shared
+   The strategy's day-ahead schedule (:func:`simulator.day_ahead.day_problem`, solved on the shared
    :class:`simulator.day_model.DayModels`) is its bid ``q_da``. It starts from the state the
    strategy planned for the end of D-1 (its D-1 day-ahead schedule, known at that time): the real
    end state of D-1 depends on real-time prices after the closure. Look-ahead strategies start

@@ -39,13 +39,13 @@ Built-in strategies:
     as their limits allow), PV is not curtailed (the price is positive), other assets keep their
     baseline except where the same cheap/dear rule moves them. The assets follow this schedule.
 ``stochastic``
-    Bids the two-stage stochastic quantity (:func:`vpp.bid_curves.stochastic_day_plan`):
+    Bids the two-stage stochastic quantity (:func:`simulator.bid_curves.stochastic_day_plan`):
     :data:`STOCHASTIC_SCENARIOS` scenarios bootstrapped (seed 0) from the backtest forecaster's
     DA and RT errors on past days (each forecast at its own gate closure), centred on its DA
     forecast, risk neutral. Real time
     as ``da_rt``. Against ``da_rt`` this isolates the value of the stochastic solution.
 ``stochastic_curve``
-    As ``stochastic`` but submits the price-quantity curve (:mod:`vpp.bid_curves`); the market
+    As ``stochastic`` but submits the price-quantity curve (:mod:`simulator.bid_curves`); the market
     clears it at the realised DA price and the fleet delivers the cleared position (feasible for
     any clearing by construction). Real time as ``da_rt``.
 ``stochastic_cvar``
@@ -222,7 +222,7 @@ def stochastic_plan(
     view: DaView, models: Any, state: dict, mode: str = "quantity", cvar: tuple[float, float] = (0.0, 0.95)
 ) -> Any:
     """Day-ahead schedule of the ``stochastic`` strategies (see the module docstring)."""
-    from vpp.bid_curves import stochastic_day_plan
+    from simulator.bid_curves import stochastic_day_plan
 
     assert view.history is not None
     day = view.index[0].tz_convert(models.loaded.market.timezone).date()

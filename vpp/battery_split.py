@@ -1,9 +1,9 @@
 """Closed-form split of a virtual battery's schedule to its members, pro rata to energy.
 
-A virtual battery (:mod:`vpp.virtual_battery`) of members ``i`` with energies ``E_i`` and
+A virtual battery (:mod:`optimizer.families.virtual_battery`) of members ``i`` with energies ``E_i`` and
 ``s_i = E_i / sum_j E_j`` never charges and discharges at once, so its net export ``x[t]`` (MW)
 fixes its charge ``c[t] = max(-x[t], 0)`` and discharge ``d[t] = max(x[t], 0)``. Every member then
-gets ``c_i = s_i c``, ``d_i = s_i d`` (net ``s_i x``). The proof in :mod:`vpp.virtual_battery`
+gets ``c_i = s_i c``, ``d_i = s_i d`` (net ``s_i x``). The proof in :mod:`optimizer.families.virtual_battery`
 shows this split keeps every member within its power limits, its state-of-charge window, its
 final energy and its cycle budget; :func:`pro_rata_split` computes the members' states anyway and
 reports the largest violation (MW or MWh), so a caller can fall back to an LP when the schedule

@@ -29,5 +29,5 @@ FAMILIES: dict[str, ModuleType] = {
 
 
 def register(name: str, module: ModuleType) -> None:
-    """Add a family module to the registry (used by families defined outside this package)."""
+    """Add a family module to the registry (families that register on import: the virtual ones)."""
     FAMILIES[name] = module

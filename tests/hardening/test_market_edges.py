@@ -15,8 +15,8 @@ from market.calendar import trading_day_index
 from market.presets import get_market
 from market.prices import prices_for_day, read_prices
 from market.settlement import settle_periods, to_fen
+from simulator.day_ahead import plan_day_ahead
 from vpp.cli import app
-from vpp.day_ahead import plan_day_ahead
 from vpp.errors import InputError
 from vpp.portfolio_io import load_portfolio
 

@@ -10,7 +10,7 @@ import pyomo.environ as pyo
 import pytest
 
 from optimizer.solver import ModelSolver, SolveOptions
-from vpp.day_ahead import day_problem
+from simulator.day_ahead import day_problem
 from vpp.portfolio_io import load_portfolio
 
 ROOT = Path(__file__).resolve().parents[2]

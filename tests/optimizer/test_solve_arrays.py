@@ -11,7 +11,7 @@ from market.calendar import trading_day_index
 from market.prices import read_prices
 from optimizer.result import as_arrays
 from optimizer.solver import ModelSolver
-from vpp.day_ahead import day_problem
+from simulator.day_ahead import day_problem
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.portfolio_io import load_portfolio
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from market.scenarios import PriceScenarios
 from optimizer.problem import prepare_problem
 from optimizer.solver import solve
 from optimizer.stochastic import StochasticOptions, cvar, solve_stochastic
 from vpp.portfolio import Portfolio
-from vpp.scenarios import PriceScenarios
 
 T = 24
 INDEX = pd.date_range("2024-06-01", periods=T, freq="h", tz="Asia/Shanghai", name="timestamp")

@@ -12,7 +12,7 @@ from scipy.sparse import csc_matrix
 from optimizer.highs_bridge import apply_options
 from optimizer.highs_setup import new_highs
 from optimizer.solver import ModelSolver, SolveOptions
-from vpp.day_ahead import day_problem
+from simulator.day_ahead import day_problem
 from vpp.examples_paths import DEFAULT_PORTFOLIO
 from vpp.portfolio_io import load_portfolio
 

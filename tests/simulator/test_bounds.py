@@ -13,7 +13,7 @@ from market.calendar import period_hours, trading_day_index
 from market.prices import prices_for_day, read_prices
 from optimizer.solver import ModelSolver
 from simulator.backtest import headline, run_backtest, write_backtest
-from vpp.day_ahead import day_problem
+from simulator.day_ahead import day_problem
 from vpp.examples_paths import DEFAULT_PRICES
 from vpp.portfolio_io import load_portfolio
 

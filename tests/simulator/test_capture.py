@@ -12,9 +12,9 @@ from market.calendar import trading_day_index
 from market.prices import read_prices
 from optimizer.solver import ModelSolver
 from simulator.backtest import run_backtest
+from simulator.day_ahead import day_problem
 from simulator.metrics import capture_ratio
 from simulator.passive import baseline_notes, passive_fleet, passive_revenue
-from vpp.day_ahead import day_problem
 from vpp.envelope import flexibility_envelope
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.portfolio_io import load_portfolio

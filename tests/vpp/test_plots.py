@@ -8,8 +8,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from market.prices import read_prices
+from simulator.day_ahead import plan_day_ahead
 from vpp import plots
-from vpp.day_ahead import plan_day_ahead
 from vpp.portfolio_io import load_portfolio
 
 ROOT = Path(__file__).resolve().parents[2]

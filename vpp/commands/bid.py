@@ -2,7 +2,7 @@
 
 ``--mode quantity-only`` (default): the deterministic schedule as a 96-point quantity bid.
 ``--mode price-quantity``: price scenarios, the two-stage stochastic model and a step curve per
-period (:mod:`vpp.bid_curves`), validated against the market and written as CSV and JSON.
+period (:mod:`simulator.bid_curves`), validated against the market and written as CSV and JSON.
 
 Safe by default (issue 14 item 1): ``--portfolio`` and ``--prices`` are required, ``--day`` is the
 next trading day whose gate closure is still ahead, a bid after gate closure is refused unless
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # heavy modules are imported inside the command: `vpp --help`
     import pandas as pd
 
     from optimizer.solver import SolveOptions
-    from vpp.day_ahead import DayAheadPlan
+    from simulator.day_ahead import DayAheadPlan
 
 
 @handles_errors
@@ -84,8 +84,8 @@ def bid_command(
     from market.bids import QuantityBid, validate_quantity_bid, write_bid_csv
     from market.calendar import gate_closure, next_trading_day
     from optimizer.solver import SolveOptions
+    from simulator.day_ahead import plan_day_ahead
     from vpp import option_checks as check
-    from vpp.day_ahead import plan_day_ahead
     from vpp.io_utils import write_csv_atomic
     from vpp.plots import plot_schedule
     from vpp.portfolio_io import load_portfolio
@@ -249,7 +249,7 @@ def _price_quantity(
 
     from market.bids import validate_price_quantity_bid, write_price_quantity_csv, write_price_quantity_json
     from market.calendar import gate_closure
-    from vpp.bid_curves import plan_price_quantity
+    from simulator.bid_curves import plan_price_quantity
 
     result, bid, _ = plan_price_quantity(
         loaded, prices, day, n_scenarios=n, seed=seed, cvar_weight=cvar_weight, cvar_alpha=cvar_alpha,

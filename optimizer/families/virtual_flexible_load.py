@@ -64,7 +64,7 @@ class VirtualFlexibleLoadData:
 
 
 def prepare(specs: list, ctx: object) -> None:
-    """Virtual loads come from :mod:`vpp.aggregation`, never from a portfolio file."""
+    """Virtual loads come from :mod:`optimizer.aggregation`, never from a portfolio file."""
     return None
 
 

@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 
 from market.bids import validate_price_quantity_bid
 from market.presets import get_market
+from market.scenarios import PriceScenarios
 from optimizer.problem import prepare_problem
 from optimizer.stochastic import StochasticOptions, solve_stochastic
-from vpp.bid_curves import derive_bid_curve, isotonic, period_steps, pinned_schedule, split_cleared
-from vpp.day_ahead import day_problem
+from simulator.bid_curves import derive_bid_curve, isotonic, period_steps, pinned_schedule, split_cleared
+from simulator.day_ahead import day_problem
 from vpp.examples_paths import DEFAULT_PORTFOLIO
 from vpp.portfolio import Portfolio
 from vpp.portfolio_io import load_portfolio
-from vpp.scenarios import PriceScenarios
 
 MARKET = get_market("shanxi")
 DATA = Path(__file__).parents[1] / "data"

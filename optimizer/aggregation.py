@@ -6,16 +6,16 @@ Works on a prepared :class:`optimizer.problem.Problem` (numpy only). Groups and 
 - battery, grouped by (charge and discharge efficiency, each in ``eff_bins`` bins, duration
   ``E / P_discharge`` in hours rounded to ``duration_decimals``, cycle-limited or not, initial and
   final state of charge as fractions rounded to 2 decimals), into a
-  :mod:`vpp.virtual_battery` (family ``virtual_battery``) with ``E_V = sum E_i`` and per unit of
-  energy the most restrictive member: ``P_V = E_V min_i(P_i / E_i)`` (charge and discharge),
+  :mod:`optimizer.families.virtual_battery` (family ``virtual_battery``) with ``E_V = sum E_i`` and
+  per unit of energy the most restrictive member: ``P_V = E_V min_i(P_i / E_i)`` (charge and discharge),
   ``soc_min_V = E_V max_i(soc_min_i / E_i)``, ``soc_max_V = E_V min_i(soc_max_i / E_i)``,
   ``soc_final_V = E_V max_i(soc_final_i / E_i)``, cycle budget ``E_V min_i(budget_i / E_i)``,
   two state trajectories with the lowest and the highest efficiencies, retention and initial
   energy; degradation cost energy-weighted. A pro-rata split of it is feasible for every member
-  (proof in :mod:`vpp.virtual_battery`).
+  (proof in :mod:`optimizer.families.virtual_battery`).
 - pv, grouped by curtailable and curtailment cost in bins of ``cost_bin`` yuan/MWh:
   ``available_V = sum available_i``, ``floor_V = sum floor_i``, cost capacity-weighted.
-- flexible_load: one :mod:`vpp.virtual_flexible_load` moving every member within its band by a
+- flexible_load: one :mod:`optimizer.families.virtual_flexible_load` moving every member within its band by a
   common position per period, each member's energy window kept as its own constraint (exact split).
 - load (fixed): one virtual load, the sum of the consumptions.
 - other families are kept asset by asset.
@@ -23,7 +23,7 @@ Works on a prepared :class:`optimizer.problem.Problem` (numpy only). Groups and 
 Split back (:func:`split_back`): PV, fixed and flexible loads period by period, each member at the
 same position within its own range (exact; for flexible loads that is the virtual load's
 ``theta``). Batteries: pro rata to energy in closed form (:mod:`vpp.battery_split`: feasible for
-every member, proof in :mod:`vpp.virtual_battery`, the members' states checked anyway; the same
+every member, proof in :mod:`optimizer.families.virtual_battery`, the members' states checked anyway; the same
 cost as the virtual battery). Where the check fails (a schedule the virtual battery could not run,
 e.g. charging and discharging at once in a relaxed LP), or with ``method="lp"``, a small LP of the
 members alone (their own limits, states and cycle budgets; cheapest at the problem's price) finds
@@ -42,12 +42,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from optimizer.families.virtual_battery import VirtualBatteryData
+from optimizer.families.virtual_flexible_load import VirtualFlexibleLoadData
 from optimizer.problem import Problem
 from optimizer.solver import SolveOptions
 from vpp.battery_split import pro_rata_split
 from vpp.errors import InfeasibleError
-from vpp.virtual_battery import VirtualBatteryData
-from vpp.virtual_flexible_load import VirtualFlexibleLoadData
 
 _PER_HORIZON = {"dt_h", "binary_periods", "exclusive"}
 """Family data fields that are not per asset (per horizon, or per problem)."""
@@ -375,8 +375,8 @@ def split_back(
 def _split_lp(agg: Aggregation, vid: str, x: np.ndarray) -> np.ndarray:
     """The members' cheapest dispatch at the problem's price whose summed net is ``x`` exactly,
     (M, T). Pinned exactly: a window as narrow as HiGHS's MIP feasibility tolerance (1e-6 MW) can
-    make its MIP prove a deliverable position infeasible (:func:`vpp.bid_curves.pinned_schedule`)."""
-    from vpp.bid_curves import pinned_schedule
+    make its MIP prove a deliverable position infeasible (:func:`simulator.bid_curves.pinned_schedule`)."""
+    from simulator.bid_curves import pinned_schedule
 
     options = SolveOptions(handoff="compiled", explain_infeasible=False)
     try:

@@ -9,7 +9,7 @@ retention (the battery family's ``soc_mwh``) and one with the highest::
     soc_hi_mwh[t] = r_max[t] soc_hi_mwh[t-1] + eta_c_max c[t] dt - d[t] dt / eta_d_max  <= soc_max
     soc_mwh[-1] = E min_i(soc0_i / E_i),   soc_hi_mwh[-1] = E max_i(soc0_i / E_i)
 
-with per-unit limits the most restrictive of the group (:mod:`vpp.aggregation`). Split pro rata
+with per-unit limits the most restrictive of the group (:mod:`optimizer.aggregation`). Split pro rata
 (``c_i = s_i c``, ``d_i = s_i d``, ``s_i = E_i / E``), a member's state satisfies
 ``s_i soc <= soc_i <= s_i soc_hi`` in every period (the step is increasing in the efficiencies, the
 retention and the previous state, which is >= 0; by induction), so every member stays within its
@@ -48,7 +48,7 @@ class VirtualBatteryData:
 
 
 def prepare(specs: list, ctx: object) -> None:
-    """Virtual batteries come from :mod:`vpp.aggregation`, never from a portfolio file."""
+    """Virtual batteries come from :mod:`optimizer.aggregation`, never from a portfolio file."""
     return None
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from market.forecasting.run import forecast_day
+from market.scenarios import PriceScenarios, forecast_errors, generate_scenarios, market_of
 from vpp.errors import InputError
-from vpp.scenarios import PriceScenarios, forecast_errors, generate_scenarios, market_of
 
 TZ = "Asia/Shanghai"
 

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from market.scenarios import PriceScenarios
+from optimizer.aggregation import aggregate, split_back
 from optimizer.problem import prepare_problem
 from optimizer.stochastic import StochasticOptions, solve_stochastic
-from vpp.aggregation import aggregate, split_back
-from vpp.bid_curves import pinned_schedule
+from simulator.bid_curves import pinned_schedule
 from vpp.portfolio import Portfolio
-from vpp.scenarios import PriceScenarios
 
 T = 48
 INDEX = pd.date_range("2024-06-01", periods=T, freq="30min", tz="Asia/Shanghai", name="timestamp")

@@ -34,14 +34,14 @@ from market.calendar import gate_closure, trading_day_index
 from market.forecasting.base import Forecaster
 from market.presets import MarketSpec
 from market.prices import prices_for_day
+from market.scenarios import generate_scenarios
 from optimizer.problem import Problem
 from optimizer.result import ScheduleResult
 from optimizer.solver import ModelSolver, SolveOptions
 from optimizer.stochastic import StochasticOptions, StochasticResult, solve_stochastic
-from vpp.day_ahead import day_problem
+from simulator.day_ahead import day_problem
 from vpp.errors import InputError
 from vpp.portfolio_io import LoadedPortfolio
-from vpp.scenarios import generate_scenarios
 
 PRICE_TICK = 0.01
 """Rounding of segment prices (yuan/MWh)."""
@@ -192,7 +192,7 @@ def plan_price_quantity(
 
     The scenarios are centred on the ``price_column`` of ``day`` in ``prices`` (the same forecast
     the quantity-only bid optimises against) and spread by the persistence forecaster's DA and RT
-    errors over the days before the gate closure (:mod:`vpp.scenarios`).
+    errors over the days before the gate closure (:mod:`market.scenarios`).
 
     Returns
     -------
