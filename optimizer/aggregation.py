@@ -22,7 +22,7 @@ Works on a prepared :class:`optimizer.problem.Problem` (numpy only). Groups and 
 
 Split back (:func:`split_back`): PV, fixed and flexible loads period by period, each member at the
 same position within its own range (exact; for flexible loads that is the virtual load's
-``theta``). Batteries: pro rata to energy in closed form (:mod:`vpp.battery_split`: feasible for
+``theta``). Batteries: pro rata to energy in closed form (:mod:`optimizer.battery_split`: feasible for
 every member, proof in :mod:`optimizer.families.virtual_battery`, the members' states checked anyway; the same
 cost as the virtual battery). Where the check fails (a schedule the virtual battery could not run,
 e.g. charging and discharging at once in a relaxed LP), or with ``method="lp"``, a small LP of the
@@ -42,11 +42,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from optimizer.battery_split import pro_rata_split
 from optimizer.families.virtual_battery import VirtualBatteryData
 from optimizer.families.virtual_flexible_load import VirtualFlexibleLoadData
+from optimizer.pinned import pinned_schedule
 from optimizer.problem import Problem
 from optimizer.solver import SolveOptions
-from vpp.battery_split import pro_rata_split
 from vpp.errors import InfeasibleError
 
 _PER_HORIZON = {"dt_h", "binary_periods", "exclusive"}
@@ -375,9 +376,7 @@ def split_back(
 def _split_lp(agg: Aggregation, vid: str, x: np.ndarray) -> np.ndarray:
     """The members' cheapest dispatch at the problem's price whose summed net is ``x`` exactly,
     (M, T). Pinned exactly: a window as narrow as HiGHS's MIP feasibility tolerance (1e-6 MW) can
-    make its MIP prove a deliverable position infeasible (:func:`simulator.bid_curves.pinned_schedule`)."""
-    from simulator.bid_curves import pinned_schedule
-
+    make its MIP prove a deliverable position infeasible (:func:`optimizer.pinned.pinned_schedule`)."""
     options = SolveOptions(handoff="compiled", explain_infeasible=False)
     try:
         result = pinned_schedule(member_problem(agg, vid), x, options)

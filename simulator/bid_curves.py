@@ -35,9 +35,10 @@ from market.forecasting.base import Forecaster
 from market.presets import MarketSpec
 from market.prices import prices_for_day
 from market.scenarios import generate_scenarios
+from optimizer.pinned import pinned_schedule
 from optimizer.problem import Problem
 from optimizer.result import ScheduleResult
-from optimizer.solver import ModelSolver, SolveOptions
+from optimizer.solver import SolveOptions
 from optimizer.stochastic import StochasticOptions, StochasticResult, solve_stochastic
 from simulator.day_ahead import day_problem
 from vpp.errors import InputError
@@ -152,27 +153,6 @@ def split_cleared(result: StochasticResult, cleared_mw: np.ndarray) -> pd.DataFr
     lam = np.where(width > 1e-12, (hi - x) / np.where(width > 1e-12, width, 1.0), 1.0)
     columns = {a: lam * result.asset_lo_mw[a] + (1 - lam) * result.asset_hi_mw[a] for a in result.asset_lo_mw}
     return pd.DataFrame(columns, index=result.scenarios.index)
-
-
-def pinned_schedule(
-    problem: Problem, net_mw: np.ndarray, options: SolveOptions | None = None, *, tolerance_mw: float = 0.0
-) -> ScheduleResult:
-    """Solve ``problem`` with the fleet net pinned to ``net_mw`` (MW, (T,)) within ``tolerance_mw``.
-
-    A feasibility check of a position: raises :class:`vpp.errors.InfeasibleError` when the fleet
-    cannot deliver it. The result is the cheapest such dispatch at ``problem.price``.
-
-    The default pins exactly (``net_mw`` fixed): a window as narrow as HiGHS's MIP feasibility
-    tolerance (1e-6) makes its MIP (storage exclusivity binaries, :mod:`optimizer.exclusive`)
-    wrongly prove a deliverable position infeasible, e.g. the stochastic model's own exact
-    schedule on 2024-04-16 (tests/vpp/test_bid_curves.py). Pass a window of 1e-5 MW or more, or none.
-    """
-    solver = ModelSolver(problem, options or SolveOptions(explain_infeasible=False))
-    for t, v in enumerate(np.asarray(net_mw, dtype=float).tolist()):
-        var = solver.model.net_mw[t]
-        var.setlb(max(v - tolerance_mw, var.lb))
-        var.setub(min(v + tolerance_mw, var.ub))
-    return solver.solve()
 
 
 def plan_price_quantity(

@@ -9,9 +9,9 @@ import pytest
 
 from market.scenarios import PriceScenarios
 from optimizer.aggregation import aggregate, split_back
+from optimizer.pinned import pinned_schedule
 from optimizer.problem import prepare_problem
 from optimizer.stochastic import StochasticOptions, solve_stochastic
-from simulator.bid_curves import pinned_schedule
 from vpp.portfolio import Portfolio
 
 T = 48

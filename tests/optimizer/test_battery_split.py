@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.aggregation import aggregate, split_back
+from optimizer.battery_split import pro_rata_split
 from optimizer.problem import prepare_problem
 from optimizer.solver import ModelSolver, SolveOptions
-from vpp.battery_split import pro_rata_split
 from vpp.errors import InfeasibleError
 from vpp.portfolio import Portfolio
 

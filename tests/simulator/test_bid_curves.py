@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from market.bids import validate_price_quantity_bid
 from market.presets import get_market
 from market.scenarios import PriceScenarios
+from optimizer.pinned import pinned_schedule
 from optimizer.problem import prepare_problem
 from optimizer.stochastic import StochasticOptions, solve_stochastic
-from simulator.bid_curves import derive_bid_curve, isotonic, period_steps, pinned_schedule, split_cleared
+from simulator.bid_curves import derive_bid_curve, isotonic, period_steps, split_cleared
 from simulator.day_ahead import day_problem
 from vpp.examples_paths import DEFAULT_PORTFOLIO
 from vpp.portfolio import Portfolio
