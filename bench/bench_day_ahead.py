@@ -49,7 +49,7 @@ def _warm_imports() -> None:
     import pyomo.environ as pyo
     import scipy.sparse  # noqa: F401
 
-    import optimizer.raw_highs  # noqa: F401
+    import bench.raw_highs  # noqa: F401
     from optimizer.highs_bridge import compile_to_highs
 
     m = pyo.ConcreteModel()
@@ -105,7 +105,7 @@ def run_raw(size: int, seed: int, time_limit_s: float) -> dict[str, Any]:
     """One raw-highspy solve of the same fleet in this process."""
     _warm_imports()
     from bench.fleet import make_fleet
-    from optimizer.raw_highs import RawTwin
+    from bench.raw_highs import RawTwin
 
     fleet = make_fleet(size, seed)
     cpu_start = time.process_time()

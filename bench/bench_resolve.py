@@ -6,7 +6,7 @@ Run from the project root::
 
 Per size, in a fresh subprocess: build the fleet of :func:`bench.fleet.make_fleet` on 2024-04-16,
 solve it once through ``ModelSolver`` (persistent hand-off) and once through the raw twin
-(:class:`optimizer.raw_highs.RawTwin`), then re-solve both at the prices of each following bundled
+(:class:`bench.raw_highs.RawTwin`), then re-solve both at the prices of each following bundled
 day (2024-04-17 to 2024-04-19):
 
 - Pyomo: ``ModelSolver.set_prices`` + ``solve()`` (Params pushed to the kept HiGHS instance, then
@@ -41,7 +41,7 @@ def run(size: int, seed: int, time_limit_s: float) -> dict[str, Any]:
     """Measure first solves and re-solves of one fleet size in this process."""
     _warm_imports()
     from bench.fleet import day_prices, make_fleet
-    from optimizer.raw_highs import RawTwin
+    from bench.raw_highs import RawTwin
     from optimizer.solver import ModelSolver, SolveOptions
 
     fleet = make_fleet(size, seed)

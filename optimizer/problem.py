@@ -2,7 +2,7 @@
 
 Every family module turns its asset specs into arrays here (``prepare``); the Pyomo builders only
 read the result. Most logic is testable without a solver, and a raw-highspy twin can read the same
-data (``optimizer.raw_highs``).
+data (``bench.raw_highs``).
 """
 
 from __future__ import annotations

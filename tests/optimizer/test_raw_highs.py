@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.raw_highs import RawTwin, build_raw_lp, solve_raw
 from optimizer.families import FAMILIES
 from optimizer.problem import prepare_problem
-from optimizer.raw_highs import RawTwin, build_raw_lp, solve_raw
 from optimizer.solver import ModelSolver, SolveOptions, solve
 from vpp.portfolio import Portfolio
 
