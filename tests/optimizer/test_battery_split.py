@@ -77,9 +77,8 @@ def test_pro_rata_split_is_feasible_for_every_member_at_any_optimum(seed, n, spr
             for t in range(T):
                 c, d = max(-split.net_mw[k, t], 0.0), max(split.net_mw[k, t], 0.0)
                 assert c <= data.charge_limit_mw[i] + 1e-7 and d <= data.discharge_limit_mw[i] + 1e-7
-                soc = (
-                    data.retention[i, t] * soc + data.eta_charge[i] * c * DT_H - d * DT_H / data.eta_discharge[i]
-                )
+                gain = data.eta_charge[i] * c * DT_H - d * DT_H / data.eta_discharge[i]
+                soc = data.retention[i, t] * soc + gain
                 assert data.soc_min_mwh[i] - 1e-6 <= soc <= data.soc_max_mwh[i] + 1e-6
             assert soc >= data.soc_final_mwh[i] - 1e-6
             assert np.maximum(split.net_mw[k], 0).sum() * DT_H <= data.max_discharge_mwh[i] + 1e-6
