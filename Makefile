@@ -17,7 +17,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+# Style and the one-way layers (import-linter contracts in pyproject.toml), without the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.bench_day_ahead --sizes 10,100,1000
@@ -34,4 +40,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis .import_linter_cache .grimp_cache
