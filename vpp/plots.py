@@ -8,10 +8,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from optimizer.result import ScheduleResult
 from vpp.io_utils import refuse_special_file
+
+SOC_LINES = 10
+"""Most batteries drawn one by one (the largest); the total covers them all. A line and a legend
+entry per battery of a 1,000-battery fleet took seconds to draw and could not be read."""
 
 
 def plot_schedule(
@@ -21,7 +26,7 @@ def plot_schedule(
     price_unit: str = "yuan/MWh",
 ) -> Path:
     """Write a three-panel PNG: price (``price_unit``, the market's), net position by asset type (MW),
-    battery SoC (MWh).
+    battery SoC (MWh: the fleet's total and the :data:`SOC_LINES` largest batteries).
 
     The file is written to a temporary name and renamed, so a reader never sees a partial plot.
     """
@@ -56,9 +61,12 @@ def plot_schedule(
     ax_net.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
     soc = result.series.get("battery.soc_mwh")
     if soc is not None and not soc.empty:
-        for column in soc.columns:
-            ax_soc.plot(soc.index, soc[column].to_numpy(), lw=1, label=column)
-        ax_soc.plot(soc.index, soc.sum(axis=1).to_numpy(), color="black", lw=1.5, label="total")
+        values = soc.to_numpy()
+        shown = np.argsort(-values.max(axis=0), kind="stable")[:SOC_LINES]
+        for k in sorted(shown):
+            ax_soc.plot(index, values[:, k], lw=1, label=str(soc.columns[k]))
+        total = f"total of {values.shape[1]:,}" if values.shape[1] > SOC_LINES else "total"
+        ax_soc.plot(index, values.sum(axis=1), color="black", lw=1.5, label=total)
         ax_soc.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
     else:
         ax_soc.text(0.5, 0.5, "no batteries", ha="center", va="center", transform=ax_soc.transAxes)

@@ -33,3 +33,32 @@ def test_schedule_plot_axis_and_legends(tmp_path: Path, monkeypatch) -> None:
         legend = ax.get_legend().get_window_extent()
         assert legend.x0 >= ax.get_window_extent().x1, ax.get_ylabel()
     plt.close(figure)
+
+
+def test_a_large_fleet_draws_its_total_and_the_largest_batteries_only(tmp_path: Path, monkeypatch) -> None:
+    # 1,000 batteries: one line and one legend entry each took seconds and could not be read.
+    import numpy as np
+    import pandas as pd
+
+    from optimizer.result import ScheduleResult, SolveStats
+
+    index = pd.date_range("2024-01-02", periods=96, freq="15min", tz="Asia/Shanghai", name="timestamp")
+    ids = [f"b{i}" for i in range(40)]
+    soc = pd.DataFrame(np.outer(np.ones(96), np.arange(1.0, 41.0)), index=index, columns=ids)
+    net = pd.DataFrame(0.0, index=index, columns=ids)
+    stats = SolveStats("optimal", "Optimal", None, 0.0, 0.0, 0.0, "compiled", 1, 1, 0)
+    total = pd.Series(0.0, index=index, name="net_mw")
+    total.attrs["dt_h"] = np.full(96, 0.25)
+    result = ScheduleResult(
+        net_mw=total, asset_net_mw=net, series={"battery.soc_mwh": soc},
+        price=pd.Series(300.0, index=index), objective_yuan=0.0, terms_yuan={"revenue": 0.0}, stats=stats,
+        asset_family=dict.fromkeys(ids, "battery"),
+    )
+    figures = []
+    monkeypatch.setattr(plots.plt, "close", figures.append)
+    plots.plot_schedule(result, tmp_path / "bid.png")
+    ax_soc = figures[0].axes[2]
+    labels = [line.get_label() for line in ax_soc.get_lines()]
+    assert labels == [f"b{i}" for i in range(30, 40)] + ["total of 40"]
+    np.testing.assert_allclose(ax_soc.get_lines()[-1].get_ydata(), np.full(96, 820.0))
+    plt.close(figures[0])
