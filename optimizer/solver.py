@@ -124,8 +124,8 @@ class ModelSolver:
 
     @property
     def supports_restart(self) -> bool:
-        """True when every family in the model has a ``restart`` function (no rebuild needed)."""
-        return all(hasattr(FAMILIES[name], "restart") for name in self.problem.families)
+        """True when every family in the model can restart (``RESTART`` is not ``never``)."""
+        return all(FAMILIES[name].RESTART != "never" for name in self.problem.families)
 
     def restart(self, k: int, state: Mapping[str, Mapping[str, float]] | None = None) -> None:
         """Optimise only periods ``k..T-1`` from the measured ``state``, in place.
@@ -138,17 +138,23 @@ class ModelSolver:
         Raises
         ------
         NotImplementedError
-            A family of the model cannot restart without a rebuild (see :attr:`supports_restart`),
-            or cannot restart at ``k > 0`` (:meth:`restart_pinning_past` pins its past instead).
+            A family's ``RESTART`` is ``never``, or ``day_start`` and ``k > 0``
+            (:meth:`restart_pinning_past` pins its past instead).
         """
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
         self._past = None
-        for name, block in family_blocks(self.model):
-            module = FAMILIES[name]
-            if not hasattr(module, "restart"):
+        blocks = family_blocks(self.model)
+        for name, _ in blocks:
+            capability = FAMILIES[name].RESTART
+            if capability == "never":
                 raise NotImplementedError(f"family '{name}' cannot restart without a rebuild")
-            module.restart(block, self.problem.families[name], k, dict(state or {}))
+            if k > 0 and capability == "day_start":
+                raise NotImplementedError(
+                    f"family '{name}' restarts at the day start only; pin its past (restart_pinning_past)"
+                )
+        for name, block in blocks:
+            FAMILIES[name].restart(block, self.problem.families[name], k, dict(state or {}))
         self.mark_params_changed(None)
 
     def restart_pinning_past(
@@ -160,9 +166,9 @@ class ModelSolver:
     ) -> PastPinning:
         """Optimise periods ``k..T-1``: restart from ``state`` where a family can, pin its past where not.
 
-        A family whose ``restart`` takes ``k`` restarts as in :meth:`restart` (0 before ``k``,
-        state from ``state``). A family whose ``restart`` raises ``NotImplementedError`` for
-        ``k > 0`` (``ev_hub``, ``generator``, ``heating``) restarts at the day start from
+        A family with ``RESTART = "any_period"`` restarts as in :meth:`restart` (0 before ``k``,
+        state from ``state``). A family with ``RESTART = "day_start"`` (``ev_hub``, ``generator``,
+        ``heating``) restarts at the day start from
         ``day_start`` (default: its prepared initial state), and its variables of periods before
         ``k`` are pinned at ``plan`` (:meth:`past_plan` of the plan in force when each period was
         dispatched); variables without a planned value stay free (the past is re-planned). Before
@@ -191,23 +197,23 @@ class ModelSolver:
         Raises
         ------
         NotImplementedError
-            A family has no ``restart``, or a past must be pinned with the compiled hand-off.
+            A family's ``RESTART`` is ``never``, or a past must be pinned with the compiled hand-off.
         """
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
         self._past = None
         pinned: list[str] = []
-        for name, block in family_blocks(self.model):
+        blocks = family_blocks(self.model)
+        never = [name for name, _ in blocks if FAMILIES[name].RESTART == "never"]
+        if never:
+            raise NotImplementedError(f"family '{never[0]}' cannot restart without a rebuild")
+        for name, block in blocks:
             module, data = FAMILIES[name], self.problem.families[name]
-            if not hasattr(module, "restart"):
-                raise NotImplementedError(f"family '{name}' cannot restart without a rebuild")
-            try:
-                module.restart(block, data, k, dict(state or {}))
-            except NotImplementedError:
-                if k == 0:
-                    raise
+            if k > 0 and module.RESTART == "day_start":
                 module.restart(block, data, 0, dict(day_start or {}))
                 pinned.append(name)
+            else:
+                module.restart(block, data, k, dict(state or {}))
         self.mark_params_changed(None)
         if not pinned:
             return PastPinning(k)
@@ -329,7 +335,7 @@ class ModelSolver:
             pairs = []
             for name, block in family_blocks(self.model):
                 module = FAMILIES[name]
-                if hasattr(module, "two_way"):
+                if module.TWO_WAY:
                     pairs.extend((block, pair) for pair in module.two_way(block, self.problem.families[name]))
             self._exclusivity = Exclusivity(pairs)
         return self._exclusivity if self._exclusivity.pairs else None

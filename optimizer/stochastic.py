@@ -62,16 +62,6 @@ Mode = Literal["quantity", "price_quantity"]
 DA_COPY_COST_WEIGHT = 1e-6
 """Weight of the DA copies' own costs in the objective (a tie-breaker, see the module docstring)."""
 
-ORDERED_VARS: dict[str, tuple[tuple[str, int], ...]] = {
-    "battery": (("charge_mw", -1), ("discharge_mw", 1)),
-    "virtual_battery": (("charge_mw", -1), ("discharge_mw", 1)),
-    "pv": (("output_mw", 1),),
-    "load": (),
-}
-"""Per family, variables ordered between ``da_lo`` and ``da_hi``: +1 means ``lo <= hi``, -1 means
-``lo >= hi``. An empty tuple: nothing to order (no variables). Families not listed: equal nets."""
-
-
 @dataclass(frozen=True)
 class StochasticOptions:
     """Settings of the two-stage model.
@@ -185,11 +175,12 @@ def _fleet_copy(m: pyo.ConcreteModel, name: str, problem: Problem) -> pyo.Block:
 
 
 def _order_copies(m: pyo.ConcreteModel, lo: pyo.Block, hi: pyo.Block) -> None:
-    """Asset-by-asset ordering of ``lo`` and ``hi`` (see :data:`ORDERED_VARS`)."""
+    """Asset-by-asset ordering of ``lo`` and ``hi`` (each family's ``ORDERED_VARS``: +1 means
+    ``lo <= hi``, -1 ``lo >= hi``, None equal nets)."""
     m.da_order = pyo.ConstraintList()
     for family, blk_lo in family_blocks(lo):
         blk_hi = getattr(hi, block_name(family))
-        rules = ORDERED_VARS.get(family)
+        rules = FAMILIES[family].ORDERED_VARS
         if rules is None:
             for key in blk_lo.net_mw:
                 m.da_order.add(blk_lo.net_mw[key] == blk_hi.net_mw[key])
@@ -355,7 +346,7 @@ def _exclusivity(m: pyo.ConcreteModel, problem: Problem) -> Exclusivity:
     for copy in [*copies, *m.rt_blocks]:
         for family, blk in family_blocks(copy):
             module = FAMILIES[family]
-            if hasattr(module, "two_way"):
+            if module.TWO_WAY:
                 pairs.extend((blk, pair) for pair in module.two_way(blk, problem.families[family]))
     return Exclusivity(pairs)
 

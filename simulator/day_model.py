@@ -5,7 +5,8 @@ persistent HiGHS). For a new trading day it prepares the day's problem (numpy on
 structure is unchanged it swaps in the day's forecasts (``set_forecast``), prices (``set_prices``)
 and initial state (``restart``) instead of rebuilding. It rebuilds only when the structure
 changes: another number or length of periods (a daylight-saving day), other assets, a family
-parameter that is not a mutable Param, or other battery binary periods.
+parameter outside the family's ``DAY_VARYING`` (:class:`optimizer.families.protocol.FamilyModel`),
+or other battery binary periods.
 
 Storage never charges and discharges at once: the solver adds binaries where a solve does
 (:mod:`optimizer.exclusive`) and keeps them for later re-solves, so the structure never depends on
@@ -27,32 +28,12 @@ import numpy as np
 import pandas as pd
 
 from market.calendar import trading_day_index
+from optimizer.families import FAMILIES
 from optimizer.problem import Problem
 from optimizer.result import ScheduleArrays, ScheduleResult
 from optimizer.solver import ModelSolver, SolveOptions
 from simulator.day_ahead import day_problem
 from vpp.portfolio_io import LoadedPortfolio
-
-FORECAST_FIELDS: dict[str, tuple[str, ...]] = {
-    "pv": ("available_mw",),
-    "load": ("consumption_mw",),
-    "flexible_load": ("baseline_mw",),
-    "heating": ("heat_demand_mw", "outdoor_temperature_c"),
-}
-"""Per family, the data fields that change from day to day through ``set_forecast``."""
-
-DAY_VARYING: dict[str, tuple[str, ...]] = {
-    "pv": ("available_mw", "floor_mw"),
-    "load": ("consumption_mw",),
-    "flexible_load": ("baseline_mw", "energy_max_mwh", "energy_min_mwh"),
-    "battery": ("soc0_mwh",),
-    "heating": ("heat_demand_mw", "outdoor_temperature_c", "temp0_c"),
-    "generator": ("on0", "output0_mw", "hours_in_state0", "on_min", "on_max"),
-    "ev_hub": (),
-}
-"""Per family, data fields a reused model takes from the new day (forecasts, or Params that
-``restart`` rewrites from the data). Any other difference forces a rebuild."""
-
 
 BOUND_MIP_GAP = 1e-6
 """Relative MIP gap of perfect foresight's solves (the capture-ratio bound)."""
@@ -102,10 +83,9 @@ class DayModels:
             solver = self.solver
             solver.release_periods()  # the other day's pinned past (carry_out or a hybrid restart)
             solver.problem = dataclasses.replace(problem, price=solver.problem.price)
-            for family, names in FORECAST_FIELDS.items():
-                if family in problem.families:
-                    for name in names:
-                        solver.set_forecast(family, name, getattr(problem.families[family], name))
+            for family, data in problem.families.items():
+                for name in FAMILIES[family].FORECAST_FIELDS:
+                    solver.set_forecast(family, name, getattr(data, name))
         else:
             solver = ModelSolver(problem, self.options)
             solver.scan_params = False  # every change below is reported to the solver
@@ -212,7 +192,7 @@ def compatible(old: Problem, new: Problem) -> bool:
     ):
         return False
     for family, data in new.families.items():
-        varying = DAY_VARYING.get(family)
+        varying = FAMILIES[family].DAY_VARYING
         if varying is None:  # a family without reuse support: rebuild every day
             return False
         before = old.families[family]

@@ -1,28 +1,26 @@
 """Asset state carried through the backtest: period to period and day to day.
 
-A state is ``{asset_id: {key: value}}`` with the initial-state keys of the family modules:
-battery ``soc_mwh`` (MWh) and ``discharged_mwh`` (MWh discharged so far today, for the cycle
-budget); flexible load ``energy_consumed_mwh`` (MWh consumed so far today); heating
-``temperature_c`` (deg C); generator ``on`` (0/1), ``output_mw`` (MW), ``hours_in_state`` (h).
-The state after period ``k`` is read from the solved schedule the assets actually followed, so it
-is carried exactly (no re-simulation with other rounding).
+A state is ``{asset_id: {key: value}}`` with the state keys each family declares
+(:class:`vpp.assets.family.StateKey`, e.g. battery ``soc_mwh`` and ``discharged_mwh``) and updates
+with its model's ``carry`` (:class:`optimizer.families.protocol.FamilyModel`). The state after
+period ``k`` is read from the solved schedule the assets actually followed, so it is carried
+exactly (no re-simulation with other rounding). Daily counters (``StateKey.daily``) restart at 0
+with each trading day.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from optimizer.families import FAMILIES
 from optimizer.result import ScheduleArrays, ScheduleResult, as_arrays
+from vpp.assets.registry import FAMILIES as ASSET_FAMILIES
 
 State = dict[str, dict[str, float]]
 """Per asset id, named state values."""
 
-DAILY_KEYS = ("discharged_mwh", "energy_consumed_mwh")
-"""Counters that restart at 0 with each trading day."""
-
-
-def _value(result: ScheduleArrays, key: str, asset_id: str, k: int) -> float | None:
-    return result.value(key, asset_id, k)
+DAILY_KEYS = tuple(key.name for family in ASSET_FAMILIES.values() for key in family.state_keys if key.daily)
+"""Counters that restart at 0 with each trading day (from the families' state keys)."""
 
 
 def advance(result: ScheduleResult | ScheduleArrays, k: int, state: State) -> State:
@@ -47,29 +45,11 @@ def advance(result: ScheduleResult | ScheduleArrays, k: int, state: State) -> St
     new = {a: dict(v) for a, v in state.items()}
     for asset_id, family in result.asset_family.items():
         entry = new.setdefault(asset_id, {})
-        if family == "battery":
-            entry["soc_mwh"] = _value(result, "battery.soc_mwh", asset_id, k)
-            discharged = _value(result, "battery.discharge_mw", asset_id, k) or 0.0
-            entry["discharged_mwh"] = entry.get("discharged_mwh", 0.0) + discharged * dt_h
-        elif family == "flexible_load":
-            used = _value(result, "flexible_load.consumption_mw", asset_id, k) or 0.0
-            entry["energy_consumed_mwh"] = entry.get("energy_consumed_mwh", 0.0) + used * dt_h
-        elif family == "heating":
-            temp = _value(result, "heating.temperature_c", asset_id, k)
-            if temp is not None:
-                entry["temperature_c"] = temp
-        elif family == "generator":
-            output = _value(result, "generator.output_mw", asset_id, k)
-            on = _value(result, "generator.on", asset_id, k)
-            if output is not None:
-                entry["output_mw"] = output
-            if on is None and output is not None:
-                on = float(output > 1e-9)
-            if on is not None:
-                on = float(round(on))
-                same = entry.get("on", on) == on
-                entry["hours_in_state"] = (entry.get("hours_in_state", 0.0) if same else 0.0) + dt_h
-                entry["on"] = on
+
+        def at(name: str, asset_id: str = asset_id, family: str = family) -> float | None:
+            return result.value(f"{family}.{name}", asset_id, k)
+
+        FAMILIES[family].carry(entry, at, dt_h)
     return new
 
 

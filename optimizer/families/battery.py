@@ -33,6 +33,7 @@ model.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,8 +41,17 @@ import pyomo.environ as pyo
 
 from optimizer.exclusive import TwoWay
 from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
+from optimizer.families.protocol import Ordering, Restart, SeriesAt, add_energy
 from optimizer.problem import PrepareContext
 from vpp.assets import BatterySpec
+from vpp.assets.battery import DISCHARGED_MWH, SOC_MWH
+
+RESTART: Restart = "any_period"
+FORECAST_FIELDS: tuple[str, ...] = ()
+DAY_VARYING: tuple[str, ...] | None = ("soc0_mwh",)
+ORDERED_VARS: Ordering | None = (("charge_mw", -1), ("discharge_mw", 1))
+TWO_WAY = True
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`)."""
 
 
 @dataclass(frozen=True)
@@ -252,3 +262,9 @@ def restart(b: pyo.Block, data: BatteryData, k: int, state: dict[str, dict[str, 
         if hasattr(b, "max_discharge_mwh") and a in b.max_discharge_mwh:
             used = float(measured.get("discharged_mwh", 0.0))
             b.max_discharge_mwh[a] = max(float(data.max_discharge_mwh[i]) - used, 0.0)
+
+
+def carry(entry: MutableMapping[str, float], at: SeriesAt, dt_h: float) -> None:
+    """Stored energy at the period's end and the energy discharged today (MWh)."""
+    entry[SOC_MWH.name] = at("soc_mwh")
+    add_energy(entry, DISCHARGED_MWH.name, at("discharge_mw"), dt_h)

@@ -85,8 +85,16 @@ import pyomo.environ as pyo
 from optimizer.exclusive import TwoWay
 from optimizer.families import ev_sessions
 from optimizer.families.common import FamilySchedule, ValueReader, param_init
+from optimizer.families.protocol import Ordering, Restart, no_carry
 from optimizer.problem import PrepareContext
 from vpp.assets import EvHubSpec
+
+RESTART: Restart = "day_start"
+FORECAST_FIELDS: tuple[str, ...] = ()
+DAY_VARYING: tuple[str, ...] | None = ()
+ORDERED_VARS: Ordering | None = None
+TWO_WAY = True
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`)."""
 
 
 @dataclass(frozen=True)
@@ -326,4 +334,7 @@ def restart(b: pyo.Block, data: EvHubData, k: int, state: dict[str, dict[str, fl
     :meth:`~optimizer.solver.ModelSolver.restart_pinning_past` (the dispatch service).
     """
     if k != 0:
-        raise NotImplementedError("ev_hub restarts at the day start only; pin the past with carry_out")
+        raise ValueError(f"ev_hub restarts at the day start only (RESTART day_start), not at {k}")
+
+
+carry = no_carry

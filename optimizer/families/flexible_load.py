@@ -30,6 +30,7 @@ rebuilding the model. Curtailment relaxes only the daily energy floor, never the
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,9 +44,18 @@ from optimizer.families.common import (
     replace_forecast,
     write_forecast,
 )
+from optimizer.families.protocol import Ordering, Restart, SeriesAt, add_energy
 from optimizer.problem import PrepareContext
 from vpp.assets import FlexibleLoadSpec
+from vpp.assets.flexible_load import ENERGY_CONSUMED_MWH
 from vpp.errors import InputError
+
+RESTART: Restart = "any_period"
+FORECAST_FIELDS: tuple[str, ...] = ("baseline_mw",)
+DAY_VARYING: tuple[str, ...] | None = ("baseline_mw", "energy_max_mwh", "energy_min_mwh")
+ORDERED_VARS: Ordering | None = None
+TWO_WAY = False
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`)."""
 
 
 @dataclass(frozen=True)
@@ -214,3 +224,8 @@ def _set_energy_window(
             lower = min(lower, float(most[i]))
         b.energy_max_mwh[a] = upper
         b.energy_min_mwh[a] = lower
+
+
+def carry(entry: MutableMapping[str, float], at: SeriesAt, dt_h: float) -> None:
+    """Energy consumed today (MWh)."""
+    add_energy(entry, ENERGY_CONSUMED_MWH.name, at("consumption_mw"), dt_h)

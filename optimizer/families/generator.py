@@ -53,14 +53,17 @@ this family (slow, and daily budgets are re-sized over the remaining horizon).
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
+from optimizer.families.protocol import Ordering, Restart, SeriesAt
 from optimizer.problem import PrepareContext
 from vpp.assets import GeneratorSpec
+from vpp.assets.generator import HOURS_IN_STATE, ON, OUTPUT_MW
 from vpp.errors import InputError
 
 _EPS_H = 1e-9
@@ -68,6 +71,14 @@ _EPS_H = 1e-9
 
 _OUTPUT_TOL_MW = 1e-6
 """Initial output (MW) of a unit that is off taken as solver noise (set to 0) rather than an error."""
+
+
+RESTART: Restart = "day_start"
+FORECAST_FIELDS: tuple[str, ...] = ()
+DAY_VARYING: tuple[str, ...] | None = ("on0", "output0_mw", "hours_in_state0", "on_min", "on_max")
+ORDERED_VARS: Ordering | None = None
+TWO_WAY = False
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`)."""
 
 
 @dataclass(frozen=True)
@@ -307,7 +318,7 @@ def restart(b: pyo.Block, data: GeneratorData, k: int, state: dict[str, dict[str
     (backtests) or :meth:`~optimizer.solver.ModelSolver.restart_pinning_past` (the dispatch service).
     """
     if k != 0:
-        raise NotImplementedError("generator restarts at the day start only; pin the past with carry_out")
+        raise ValueError(f"generator restarts at the day start only (RESTART day_start), not at {k}")
     on0 = np.array([float(state.get(a, {}).get("on", data.on0[i])) for i, a in enumerate(data.ids)])
     output0 = np.array(
         [float(state.get(a, {}).get("output_mw", data.output0_mw[i])) for i, a in enumerate(data.ids)]
@@ -330,3 +341,17 @@ def restart(b: pyo.Block, data: GeneratorData, k: int, state: dict[str, dict[str
         for t in range(len(data.dt_h)):
             b.on_min[a, t] = float(on_min[i, t])
             b.on_max[a, t] = float(on_max[i, t])
+
+
+def carry(entry: MutableMapping[str, float], at: SeriesAt, dt_h: float) -> None:
+    """Commitment, output (MW) and hours in the current on/off state (h)."""
+    output, on = at("output_mw"), at("on")
+    if output is not None:
+        entry[OUTPUT_MW.name] = output
+    if on is None and output is not None:
+        on = float(output > 1e-9)
+    if on is not None:
+        on = float(round(on))
+        same = entry.get(ON.name, on) == on
+        entry[HOURS_IN_STATE.name] = (entry.get(HOURS_IN_STATE.name, 0.0) if same else 0.0) + dt_h
+        entry[ON.name] = on

@@ -41,18 +41,29 @@ the remaining horizon).
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
+from optimizer.families.protocol import Ordering, Restart, SeriesAt
 from optimizer.problem import PrepareContext
 from vpp.assets import HeatingSpec
+from vpp.assets.heating import TEMPERATURE_C
 from vpp.errors import InputError
 
 _TOL_K = 1e-7
 """Tolerance (K) of the reachability check."""
+
+
+RESTART: Restart = "day_start"
+FORECAST_FIELDS: tuple[str, ...] = ("heat_demand_mw", "outdoor_temperature_c")
+DAY_VARYING: tuple[str, ...] | None = ("heat_demand_mw", "outdoor_temperature_c", "temp0_c")
+ORDERED_VARS: Ordering | None = None
+TWO_WAY = False
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`)."""
 
 
 @dataclass(frozen=True)
@@ -239,7 +250,7 @@ def restart(b: pyo.Block, data: HeatingData, k: int, state: dict[str, dict[str, 
     ``state[a]["temperature_c"]`` (deg C) is clipped to the band; missing assets keep their spec.
     """
     if k != 0:
-        raise NotImplementedError("heating restarts at the day start only; pin the past with carry_out")
+        raise ValueError(f"heating restarts at the day start only (RESTART day_start), not at {k}")
     for i, a in enumerate(data.ids):
         temp = float(state.get(a, {}).get("temperature_c", data.temp0_c[i]))
         b.temp0_c[a] = float(np.clip(temp, data.temp_min_c[i], data.temp_max_c[i]))
@@ -253,3 +264,10 @@ def set_forecast(b: pyo.Block, data: HeatingData, name: str, values: np.ndarray)
     for a, row in zip(data.ids, np.asarray(values, dtype=float).tolist(), strict=True):
         for t, v in enumerate(row):
             param[a, t] = v
+
+
+def carry(entry: MutableMapping[str, float], at: SeriesAt, dt_h: float) -> None:
+    """Indoor temperature at the period's end (deg C)."""
+    temp = at("temperature_c")
+    if temp is not None:
+        entry[TEMPERATURE_C.name] = temp

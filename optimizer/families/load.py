@@ -23,8 +23,16 @@ from optimizer.families.common import (
     replace_forecast,
     write_forecast,
 )
+from optimizer.families.protocol import Ordering, Restart, no_carry
 from optimizer.problem import PrepareContext
 from vpp.assets import LoadSpec
+
+RESTART: Restart = "any_period"
+FORECAST_FIELDS: tuple[str, ...] = ("consumption_mw",)
+DAY_VARYING: tuple[str, ...] | None = ("consumption_mw",)
+ORDERED_VARS: Ordering | None = ()
+TWO_WAY = False
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`)."""
 
 
 @dataclass(frozen=True)
@@ -81,3 +89,6 @@ def set_forecast(b: pyo.Block, data: LoadData, name: str, array: np.ndarray) -> 
         Unknown ``name`` (only ``consumption_mw``) or wrong shape.
     """
     replace_forecast(b, data, "consumption_mw", name, array, family="load", clip_negative=False)
+
+
+carry = no_carry

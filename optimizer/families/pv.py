@@ -33,11 +33,20 @@ from optimizer.families.common import (
     param_init,
     write_from_period,
 )
+from optimizer.families.protocol import Ordering, Restart, no_carry
 from optimizer.problem import PrepareContext
 from vpp.assets import PvSpec
 
 CURTAILMENT_TIEBREAK = 1e-4
 """Objective-only cost of each MWh of PV spilled (yuan/MWh): breaks the tie at a price of 0."""
+
+
+RESTART: Restart = "any_period"
+FORECAST_FIELDS: tuple[str, ...] = ("available_mw",)
+DAY_VARYING: tuple[str, ...] | None = ("available_mw", "floor_mw")
+ORDERED_VARS: Ordering | None = (("output_mw", 1),)
+TWO_WAY = False
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`)."""
 
 
 @dataclass(frozen=True)
@@ -164,3 +173,6 @@ def _apply(b: pyo.Block, data: PvData, periods: range | None = None) -> None:
     floor = np.where(data.curtailable[:, None], 0.0, available)
     write_from_period(b.available_mw, data.ids, available, k, periods)
     write_from_period(b.floor_mw, data.ids, floor, k, periods)
+
+
+carry = no_carry

@@ -15,7 +15,8 @@ with per-unit limits the most restrictive of the group (:mod:`optimizer.aggregat
 retention and the previous state, which is >= 0; by induction), so every member stays within its
 own bounds, final energy and cycle budget: the split is feasible, whatever the virtual battery
 does. It never charges and discharges at once (:func:`two_way`), so neither does a member.
-Registered in :data:`optimizer.families.FAMILIES` as ``virtual_battery`` on import.
+Listed in :data:`optimizer.families.VIRTUAL_FAMILIES` (made by :mod:`optimizer.aggregation`, never read
+from a portfolio file).
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ from dataclasses import dataclass
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizer.families import FAMILIES, battery, register
+from optimizer.families import battery
 from optimizer.families.battery import BatteryData
 from optimizer.families.common import FamilySchedule, ValueReader
+from optimizer.families.protocol import Ordering, Restart, no_carry
+
+RESTART: Restart = "never"
+FORECAST_FIELDS: tuple[str, ...] = ()
+DAY_VARYING: tuple[str, ...] | None = None
+ORDERED_VARS: Ordering | None = battery.ORDERED_VARS
+TWO_WAY = True
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`): solved once per
+model (no restart), state not carried."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,5 @@ def extract(b: pyo.Block, data: VirtualBatteryData, values: ValueReader) -> Fami
     return battery.extract(b, data.base, values)
 
 
-if "virtual_battery" not in FAMILIES:
-    import sys
 
-    register("virtual_battery", sys.modules[__name__])
+carry = no_carry

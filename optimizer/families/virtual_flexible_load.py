@@ -12,19 +12,26 @@ period; every member then consumes ``c_i[t] = l_i[t] + theta[g,t] (h_i[t] - l_i[
 
 with ``L_i = sum_t dt[t] l_i[t]``. Every member's limits and window hold by construction, so the
 split back (``c_i`` above, closed form) is always feasible. It is an inner approximation of the
-group: members shift in the same pattern. Registered as family ``virtual_flexible_load`` on import.
+group: members shift in the same pattern. Listed in :data:`optimizer.families.VIRTUAL_FAMILIES`.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizer.families import FAMILIES, register
 from optimizer.families.common import FamilySchedule, ValueReader, as_matrix
+from optimizer.families.protocol import Ordering, Restart, no_carry
+
+RESTART: Restart = "never"
+FORECAST_FIELDS: tuple[str, ...] = ()
+DAY_VARYING: tuple[str, ...] | None = None
+ORDERED_VARS: Ordering | None = None
+TWO_WAY = False
+"""The family's capabilities (:class:`optimizer.families.protocol.FamilyModel`): solved once per
+model (no restart), state not carried."""
 
 
 @dataclass(frozen=True)
@@ -113,5 +120,5 @@ def extract(b: pyo.Block, data: VirtualFlexibleLoadData, values: ValueReader) ->
     return FamilySchedule(net_mw=-consumption, series={"consumption_mw": consumption})
 
 
-if "virtual_flexible_load" not in FAMILIES:
-    register("virtual_flexible_load", sys.modules[__name__])
+
+carry = no_carry

@@ -1,11 +1,11 @@
-"""Asset specs: one pydantic model per asset family, and the registry that names them.
+"""Asset specs: one pydantic model per asset family, read from :mod:`vpp.assets.registry`.
 
 A spec only declares data; ``optimizer.families`` builds the maths for all assets of a family.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import Field
 
@@ -17,25 +17,17 @@ from vpp.assets.generator import GeneratorSpec
 from vpp.assets.heating import HeatingSpec
 from vpp.assets.load import LoadSpec
 from vpp.assets.pv import PvSpec
+from vpp.assets.registry import FAMILIES
 
-ASSET_TYPES: dict[str, type[AssetSpec]] = {
-    "battery": BatterySpec,
-    "pv": PvSpec,
-    "load": LoadSpec,
-    "flexible_load": FlexibleLoadSpec,
-    "ev_hub": EvHubSpec,
-    "generator": GeneratorSpec,
-    "heating": HeatingSpec,
-}
-"""Registry: asset ``type`` name -> spec class."""
+ASSET_TYPES: dict[str, type[AssetSpec]] = {name: family.spec for name, family in FAMILIES.items()}
+"""Asset ``type`` name -> spec class, from the registry."""
 
-AnyAsset = Annotated[
-    BatterySpec | PvSpec | LoadSpec | FlexibleLoadSpec | EvHubSpec | GeneratorSpec | HeatingSpec,
-    Field(discriminator="type"),
-]
+AnyAsset = Annotated[Union[tuple(ASSET_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+"""Any registered asset spec, told apart by its ``type`` field."""
 
 __all__ = [
     "ASSET_TYPES",
+    "FAMILIES",
     "AnyAsset",
     "AssetSpec",
     "BatterySpec",

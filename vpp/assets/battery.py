@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from vpp.assets.base import AssetSpec, Efficiency, NonNegativeFloat, PositiveFloat
+from vpp.assets.family import Family, StateKey
 
 
 class BatterySpec(AssetSpec):
@@ -84,3 +85,11 @@ class BatterySpec(AssetSpec):
     def soc_final(self) -> float:
         """Least stored energy at the end of the day (MWh)."""
         return float(self.soc_final_mwh if self.soc_final_mwh is not None else self.soc_initial_mwh)
+
+
+SOC_MWH = StateKey("battery", "soc_mwh", "MWh", series="battery.soc_mwh")
+"""Energy stored at the end of a period (MWh)."""
+DISCHARGED_MWH = StateKey("battery", "discharged_mwh", "MWh", daily=True)
+"""Energy discharged so far today (MWh), for the cycle budget."""
+
+FAMILY = Family("battery", BatterySpec, (SOC_MWH, DISCHARGED_MWH), stored_energy=SOC_MWH)

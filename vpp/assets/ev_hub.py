@@ -16,6 +16,7 @@ from vpp.assets.base import (
     ProfileRef,
     StrictNumbers,
 )
+from vpp.assets.family import Family
 
 Moment = Annotated[dt.datetime, Strict(False)] | Annotated[dt.time, Strict(False)]
 """A timestamp or a time of day, parsed from text (``"07:30"``) although the model is strict."""
@@ -95,3 +96,6 @@ class EvHubSpec(AssetSpec):
 
     def profile_refs(self) -> dict[str, object]:
         return {"fleet.availability": self.fleet.availability} if self.fleet else {}
+
+
+FAMILY = Family("ev_hub", EvHubSpec)

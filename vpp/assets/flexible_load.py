@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from vpp.assets.base import AssetSpec, Fraction, NonNegativeFloat, ProfileRef
+from vpp.assets.family import Family, StateKey
 
 
 class FlexibleLoadSpec(AssetSpec):
@@ -41,3 +42,9 @@ class FlexibleLoadSpec(AssetSpec):
 
     def profile_refs(self) -> dict[str, object]:
         return {"baseline": self.baseline}
+
+
+ENERGY_CONSUMED_MWH = StateKey("flexible_load", "energy_consumed_mwh", "MWh", daily=True)
+"""Energy consumed so far today (MWh), for the daily energy window."""
+
+FAMILY = Family("flexible_load", FlexibleLoadSpec, (ENERGY_CONSUMED_MWH,))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from vpp.assets.base import AssetSpec, NonNegativeFloat, PositiveFloat
+from vpp.assets.family import Family, StateKey
 
 
 class GeneratorSpec(AssetSpec):
@@ -51,3 +52,13 @@ class GeneratorSpec(AssetSpec):
         return bool(
             self.min_mw > 0 or self.startup_cost > 0 or self.min_up_hours > 0 or self.min_down_hours > 0
         )
+
+
+ON = StateKey("generator", "on", "0/1", series="generator.on")
+"""Committed (1) or off (0) in the last period."""
+OUTPUT_MW = StateKey("generator", "output_mw", "MW", series="generator.output_mw")
+"""Output in the last period (MW), for the ramp limits."""
+HOURS_IN_STATE = StateKey("generator", "hours_in_state", "h")
+"""Hours the unit has been on (or off) without a change, for minimum up and down times."""
+
+FAMILY = Family("generator", GeneratorSpec, (ON, OUTPUT_MW, HOURS_IN_STATE))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from vpp.assets.base import AssetSpec, PositiveFloat, ProfileRef
+from vpp.assets.family import Family, StateKey
 
 
 class HeatingSpec(AssetSpec):
@@ -71,3 +72,9 @@ class HeatingSpec(AssetSpec):
         if self.heat_demand_mw is not None:
             refs["heat_demand_mw"] = self.heat_demand_mw
         return refs
+
+
+TEMPERATURE_C = StateKey("heating", "temperature_c", "deg C", series="heating.temperature_c")
+"""Indoor temperature at the end of a period (deg C)."""
+
+FAMILY = Family("heating", HeatingSpec, (TEMPERATURE_C,))

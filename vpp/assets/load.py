@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from vpp.assets.base import AssetSpec, NonNegativeFloat, ProfileRef
+from vpp.assets.family import Family
 
 
 class LoadSpec(AssetSpec):
@@ -18,3 +19,6 @@ class LoadSpec(AssetSpec):
 
     def profile_refs(self) -> dict[str, object]:
         return {"profile": self.profile}
+
+
+FAMILY = Family("load", LoadSpec)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from vpp.assets.base import AssetSpec, NonNegativeFloat, PositiveFloat, ProfileRef
+from vpp.assets.family import Family
 
 
 class PvSpec(AssetSpec):
@@ -26,3 +27,6 @@ class PvSpec(AssetSpec):
 
     def profile_refs(self) -> dict[str, object]:
         return {"profile": self.profile}
+
+
+FAMILY = Family("pv", PvSpec)
