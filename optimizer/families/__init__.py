@@ -10,7 +10,7 @@ Every name of :data:`vpp.assets.registry.FAMILY_NAMES` has its model in
 - ``extract(block, data, values) -> FamilySchedule``: per-asset schedules and costs from solved values;
 - ``restart``, ``carry``, ``set_forecast``, ``two_way`` and the capability constants (see the protocol).
 
-:data:`VIRTUAL_FAMILIES` are model-only families (aggregates made by :mod:`vpp.aggregation`); they
+:data:`VIRTUAL_FAMILIES` are model-only families (aggregates made by :mod:`optimizer.aggregation`); they
 follow the portfolio's families in build order. Nothing registers itself on import.
 """
 

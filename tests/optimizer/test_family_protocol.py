@@ -41,6 +41,6 @@ def test_a_module_missing_part_of_the_protocol_is_named() -> None:
 
 def test_importing_an_aggregate_registers_nothing() -> None:
     before = dict(FAMILIES)
-    import vpp.aggregation  # noqa: F401  (virtual families used to register themselves here)
+    import optimizer.aggregation  # noqa: F401  (virtual families used to register themselves here)
 
     assert before == FAMILIES
