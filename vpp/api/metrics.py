@@ -63,11 +63,11 @@ class ServiceCollector(Collector):
 
 
 def _read(engine: Engine, market: MarketSpec, now: pd.Timestamp) -> Iterator[Metric]:
+    from market.calendar import next_trading_day
     from vpp.api.store import Day
     from vpp.service.api_tables import BidApproval
     from vpp.service.db import Bid, JobRun, Setpoint, Statement, session_factory
     from vpp.service.lease import read_lease
-    from vpp.service.planning import bid_day
     from vpp.service.status import dispatch_gap, service_now
 
     service = service_now(read_lease(engine), now) or now
@@ -91,7 +91,7 @@ def _read(engine: Engine, market: MarketSpec, now: pd.Timestamp) -> Iterator[Met
         gap = dispatch_gap(s, market, service)
         today = pd.Timestamp(service).tz_convert(market.timezone).date()
         states = {}
-        for day in sorted({today, bid_day(market, service)}):
+        for day in sorted({today, next_trading_day(market, service)}):
             span = Day.of(market, day)
             run = s.scalar(
                 sa.select(JobRun.status).where(JobRun.job == "bid", JobRun.period_key == day.isoformat())

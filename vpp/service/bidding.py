@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from market.calendar import gate_closure, trading_day_index
+from market.calendar import gate_closure, next_trading_day, trading_day_index
 from vpp.errors import InputError, SolverError
-from vpp.service import outbox, planning, repository
+from vpp.service import outbox, repository
 from vpp.service.db import Bid, DayAheadSchedule, Forecast, PortfolioVersion
 from vpp.service.fallback import solver_failure_status
 from vpp.service.planning import INJECT_ENV, injected_failure
@@ -57,7 +57,7 @@ def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
         ``day``, ``status`` (ok, failed or skipped), ``solver_status``; ``reason`` when failed;
         ``outbox_error`` when the bid file could not be written (the bid is in the database).
     """
-    day = planning.bid_day(pipeline.market, now)
+    day = next_trading_day(pipeline.market, now)
     key = day.isoformat()
     run = {"job": "bid", "period_key": key, "period_start": None, "started_at": _utcnow()}
     try:
@@ -83,7 +83,7 @@ def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
 
 def bid_due(pipeline: Pipeline, now: pd.Timestamp) -> bool:
     """True when ``now`` is past the bid time of the day whose gate closes next."""
-    day = planning.bid_day(pipeline.market, now)
+    day = next_trading_day(pipeline.market, now)
     due = gate_closure(pipeline.market, day) - pd.Timedelta(seconds=pipeline.config.bid_lead_s)
     return pd.Timestamp(now) >= due
 
@@ -91,7 +91,7 @@ def bid_due(pipeline: Pipeline, now: pd.Timestamp) -> bool:
 def retry_bid(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any] | None:
     """Bid again if the bid of the day whose gate closes next has failed and the gate is still
     open; None when there is nothing to retry (no failed run: done, not tried yet, or gate closed)."""
-    day = planning.bid_day(pipeline.market, now)
+    day = next_trading_day(pipeline.market, now)
     with pipeline.sessions() as s:
         run = repository.find_run(s, "bid", day.isoformat())
     if run is None or run.status != "failed":

@@ -52,6 +52,7 @@ def _call(pipeline: Pipeline, method: str, now: pd.Timestamp) -> Any:
 
 def _context(pipeline: Pipeline, method: str, now: pd.Timestamp) -> tuple[str, Any, Any, Any]:
     """Job name, trading day, period (market zone) and clock instant for the log lines of a call."""
+    from market.calendar import next_trading_day
     from vpp.service import planning
 
     market = pipeline.market
@@ -60,7 +61,7 @@ def _context(pipeline: Pipeline, method: str, now: pd.Timestamp) -> tuple[str, A
         slot = planning.dispatch_slot(market, now, pipeline.config.dispatch_lead_s)
         return "dispatch", slot.day, slot.start, local
     if method in ("bid_day", "retry_bid"):
-        return method.replace("_day", ""), planning.bid_day(market, now), None, local
+        return method.replace("_day", ""), next_trading_day(market, now), None, local
     slot = planning.slot_at(market, now)
     if method == "settle_day":
         return "settle", None, None, local

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from market.calendar import gate_closure, period_hours, trading_day_index, trading_day_of
+from market.calendar import period_hours, trading_day_index, trading_day_of
 from market.presets import MarketSpec
 from optimizer.result import ScheduleResult
 from simulator.strategies import RtView, rt_forecast_decaying_spread
@@ -85,16 +85,6 @@ def slot_at(market: MarketSpec, instant: pd.Timestamp) -> PeriodSlot:
 def dispatch_slot(market: MarketSpec, now: pd.Timestamp, lead_s: float) -> PeriodSlot:
     """The period a dispatch at ``now`` is for: the one that contains ``now + lead``."""
     return slot_at(market, pd.Timestamp(now) + pd.Timedelta(seconds=lead_s))
-
-
-def bid_day(market: MarketSpec, now: pd.Timestamp) -> dt.date:
-    """The trading day whose day-ahead gate closes next (at or after ``now``)."""
-    today = trading_day_of(market, pd.Timestamp(now))
-    for ahead in range(4):
-        day = today + dt.timedelta(days=ahead)
-        if gate_closure(market, day) >= pd.Timestamp(now):
-            return day
-    raise AssertionError("a gate closure within four days")  # pragma: no cover
 
 
 def measured_state(
