@@ -111,14 +111,14 @@ def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any
         except OSError as exc:
             return {"day": key, "status": "skipped", "outbox_error": _outbox_failed(key, exc)}
         return {"day": key, "status": "skipped"}
-    index, da, _ = pipeline._day_prices(day)
+    index, da, _ = pipeline.day_prices(day)
     forecast = [] if np.isfinite(da).all() else _model_forecast(pipeline, day, index)
     if forecast:
         da = np.array([f["da_price"] for f in forecast])
     if injected_failure("bid"):
         raise SolverError(f"injected solver failure ({INJECT_ENV})")
     state = _day_start_state(pipeline, index)
-    result = pipeline._solve(day, da, state, 0, pipeline.config.bid_time_limit_s)
+    result = pipeline.solve_day(day, da, state, 0, pipeline.config.bid_time_limit_s)
     utc = index.tz_convert("UTC").to_pydatetime()
     soc = result.series.get("battery.soc_mwh")
     approval = bool(pipeline.loaded.portfolio.bid_approval)

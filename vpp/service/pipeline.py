@@ -89,8 +89,12 @@ class Pipeline:
         """Per trading day, the plan in force: the last solve's values of every family variable."""
 
     # -- solving ----------------------------------------------------------------------------
-    def _solve(self, day: dt.date, price: np.ndarray, state: dict, k: int, limit_s: float) -> ScheduleResult:
-        """Optimise periods ``k..T-1`` of ``day`` from ``state`` (:meth:`_solve_noting_past`'s result)."""
+    def solve_day(
+        self, day: dt.date, price: np.ndarray, state: dict, k: int, limit_s: float
+    ) -> ScheduleResult:
+        """Optimise periods ``k..T-1`` of ``day`` at ``price`` (yuan/MWh, (T,)) from ``state``, within
+        ``limit_s`` seconds: the bid job's solve (``k = 0``) and the dispatch's re-solves
+        (:meth:`_solve_noting_past`'s result)."""
         return self._solve_noting_past(day, price, state, k, limit_s)[0]
 
     def _solve_noting_past(
@@ -144,7 +148,7 @@ class Pipeline:
         for old in [d for d in self._plans if d < day - dt.timedelta(days=1)]:
             del self._plans[old]
 
-    def _day_prices(self, day: dt.date) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    def day_prices(self, day: dt.date) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
         """DA (cleared, else forecast) and RT prices of ``day`` (yuan/MWh; NaN where unknown)."""
         index = trading_day_index(self.market, day)
         utc = index.tz_convert("UTC").to_pydatetime()
@@ -184,7 +188,7 @@ class Pipeline:
         started, clock = _utcnow(), time.perf_counter()
         solver_status, reason, past = None, None, None
         try:
-            _, da, rt = self._day_prices(slot.day)
+            _, da, rt = self.day_prices(slot.day)
             if not np.isfinite(da[slot.k :]).all():
                 raise InputError(f"no day-ahead price or forecast for the rest of {slot.day}")
             if injected_failure("dispatch", slot.k):
