@@ -1,4 +1,8 @@
-"""Backtests in parallel on Dask (``dask.distributed``): one task per strategy and portfolio variant.
+"""Backtests in parallel: one task per strategy and portfolio variant, on local processes or Dask.
+
+``workers=N`` runs the tasks on this process and N-1 helper processes
+(:func:`simulator.local_pool.map_local`: no cluster, never slower than serial); ``scheduler``
+sends them to an existing Dask cluster (``dask.distributed``).
 
 A task replays ALL days of one strategy on one portfolio (variant) in one worker process, with
 that worker's own persistent model (:class:`simulator.day_model.DayModels`). The client then
@@ -14,13 +18,13 @@ another strategy's basis (``SolveOptions.warm_start`` is off by default), and th
 every strategy is the same to the fen as in one serial replay (``tests/simulator/test_distributed.py``).
 
 ``workers=None`` and no scheduler run the same tasks in this process, one after the other.
+Tasks are handed out longest first (the strategies that re-solve every period).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import sys
 import time
 import uuid
@@ -33,7 +37,9 @@ from market.forecasting.run import DEFAULT_FORECASTER
 from optimizer.solver import SolveOptions
 from simulator.backtest import BacktestResult, strategies_to_run, summarise
 from simulator.bounds import strategy_by_name
+from simulator.local_pool import map_local
 from simulator.replay import BacktestRun, merge_runs, replay
+from simulator.strategies import Strategy
 from vpp.errors import InputError
 from vpp.portfolio_io import LoadedPortfolio
 
@@ -74,31 +80,25 @@ def _worker_reporter(topic: str) -> Callable[[dt.date], None] | None:
 
 @contextlib.contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
-    """A ``dask.distributed.Client``: on ``scheduler`` (``tcp://HOST:PORT``) if given, else on a new
-    ``LocalCluster`` of ``workers`` processes with one thread each; None when neither is set.
+    """A ``dask.distributed.Client`` on ``scheduler`` (``tcp://HOST:PORT``); None without one.
+
+    ``workers`` is accepted for the callers' symmetry and ignored: local processes need no client
+    (:func:`map_tasks` with ``workers``).
     """
-    if scheduler is None and not workers:
+    if scheduler is None:
         yield None
         return
     from vpp.extras import require
 
-    require("distributed", "parallel", "--workers and --scheduler")
-    from dask.distributed import Client, LocalCluster
+    require("distributed", "parallel", "--scheduler")
+    from dask.distributed import Client
 
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"cannot reach the Dask scheduler {scheduler}: {exc}",
-                             field="--scheduler") from None
-        with client:
-            yield client
-        return
-    with (
-        LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
-                     silence_logs=logging.ERROR) as cluster,
-        Client(cluster) as client,
-    ):
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler {scheduler}: {exc}",
+                         field="--scheduler") from None
+    with client:
         yield client
 
 
@@ -110,8 +110,12 @@ def map_tasks(
     *,
     on_step: Callable[[], None] | None = None,
     steps_per_call: int = 0,
+    workers: int | None = None,
 ) -> list[Any]:
-    """``[function(*call, **shared) for call in calls]`` on ``client`` (results in order), or here.
+    """``[function(*call, **shared) for call in calls]`` on ``client`` (results in order), or locally.
+
+    Without a client the calls run on this process and ``workers - 1`` helper processes
+    (:func:`simulator.local_pool.map_local`; None or 1: all here, one after the other).
 
     ``shared`` keyword arguments are the same for every call; DataFrames among them (the prices)
     are sent to every worker once (``scatter``), the rest travel with each task.
@@ -124,13 +128,8 @@ def map_tasks(
     shared = dict(shared or {})
     per_day = on_step is not None and steps_per_call > 0
     if client is None:
-        results = []
-        for call in calls:
-            extra = {"on_day": lambda _day: on_step()} if per_day else {}
-            results.append(function(*call, **shared, **extra))
-            if on_step is not None and not per_day:
-                on_step()
-        return results
+        return map_local(function, calls, shared, workers=workers or 1, on_step=on_step,
+                         steps_per_call=steps_per_call)
     remote = {
         name: client.scatter(value, broadcast=True) if isinstance(value, pd.DataFrame) else value
         for name, value in shared.items()
@@ -183,7 +182,7 @@ def run_backtest_distributed(
     loaded, prices, days, strategies, forecast, options
         As :func:`simulator.backtest.run_backtest`.
     workers : int, optional
-        Worker processes of a new ``LocalCluster`` (one thread each).
+        Processes replaying at once, this one included (:func:`simulator.local_pool.map_local`).
     scheduler : str, optional
         Address of an existing scheduler, ``tcp://HOST:PORT`` (wins over ``workers``).
     client : dask.distributed.Client, optional
@@ -193,20 +192,32 @@ def run_backtest_distributed(
     """
     names, to_run = strategies_to_run(strategies)
     start = time.perf_counter()
-    calls = [(loaded, s.name) for s in to_run]
+    order = longest_first(to_run)
+    calls = [(loaded, to_run[i].name) for i in order]
 
     def go(c: Any) -> list[BacktestRun]:
         with progress_bar("backtest (strategy-days)", len(calls) * len(days), progress) as step:
             return map_tasks(c, _task, calls, {"prices": prices, "days": days, "forecast": forecast,
-                                                "options": options}, on_step=step, steps_per_call=len(days))
+                                                "options": options}, on_step=step, steps_per_call=len(days),
+                             workers=workers)
 
     if client is not None:
-        runs = go(client)
+        done = go(client)
     else:
         with dask_client(workers, scheduler) as new:
-            runs = go(new)
+            done = go(new)
+    runs = [run for _, run in sorted(zip(order, done, strict=True), key=lambda pair: pair[0])]
     run = merge_runs(runs, seconds=time.perf_counter() - start)
     return summarise(loaded, prices, days, names, run)
+
+
+def longest_first(strategies: Sequence[Strategy]) -> list[int]:
+    """Indices of ``strategies``, those that re-solve in real time first (order kept otherwise).
+
+    A real-time strategy solves up to one model per period, the others one per day: handing the
+    long tasks out first lets the short ones fill the other processes.
+    """
+    return sorted(range(len(strategies)), key=lambda i: strategies[i].rt_price is None)
 
 
 def _task(

@@ -38,7 +38,7 @@ import yaml
 from market.forecasting.run import DEFAULT_FORECASTER
 from optimizer.solver import SolveOptions
 from simulator.backtest import BacktestResult, strategies_to_run, summarise
-from simulator.distributed import dask_client, map_tasks, merge_runs, progress_bar, replay_task
+from simulator.distributed import dask_client, longest_first, map_tasks, merge_runs, progress_bar, replay_task
 from simulator.replay import BacktestRun
 from vpp.errors import InputError
 from vpp.io_utils import write_csv_atomic, write_text_atomic
@@ -174,7 +174,8 @@ def run_sweep(
     prices, days, strategies, forecast, options
         As :func:`simulator.backtest.run_backtest`.
     workers, scheduler
-        As :func:`simulator.distributed.dask_client` (neither: run here, serially).
+        Local processes (:func:`simulator.distributed.map_tasks`) or an existing Dask scheduler
+        (neither: run here, serially).
     progress : bool, optional
         A progress bar over variant-strategy-days on stderr; default: only on a terminal.
     """
@@ -182,14 +183,16 @@ def run_sweep(
     names, to_run = strategies_to_run(strategies)
     assignments = variants(params)
     loaded = {variant_name(a): load_variant(portfolio, a) for a in assignments}  # validate before any work
-    calls = [(name, s.name) for name in loaded for s in to_run]
+    calls = [(name, s) for name in loaded for s in to_run]
+    order = longest_first([s for _, s in calls])
     with (
         dask_client(workers, scheduler) as client,
         progress_bar("sweep (variant-strategy-days)", len(calls) * len(days), progress) as step,
     ):
-        runs = map_tasks(client, _variant_task, [(loaded[n], s) for n, s in calls],
+        done = map_tasks(client, _variant_task, [(loaded[calls[i][0]], calls[i][1].name) for i in order],
                          {"prices": prices, "days": days, "forecast": forecast, "options": options},
-                         on_step=step, steps_per_call=len(days))
+                         on_step=step, steps_per_call=len(days), workers=workers)
+    runs = [run for _, run in sorted(zip(order, done, strict=True), key=lambda pair: pair[0])]
     by_variant: dict[str, list[BacktestRun]] = {}
     for (name, _), run in zip(calls, runs, strict=True):
         by_variant.setdefault(name, []).append(run)

@@ -10,7 +10,7 @@ from vpp.errors import InputError
 def require(module: str, extra: str, what: str) -> None:
     """Import ``module`` or raise an :class:`InputError` saying which extra ``what`` needs.
 
-    Extras: ``api`` (vpp serve), ``postgres`` (PostgreSQL URLs), ``parallel`` (Dask workers),
+    Extras: ``api`` (vpp serve), ``postgres`` (PostgreSQL URLs), ``parallel`` (Dask, ``--scheduler``),
     ``forecast`` (learned forecasters), ``all``.
     """
     try:

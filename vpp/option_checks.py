@@ -17,7 +17,7 @@ MAX_SCENARIOS = 2000
 already minutes of HiGHS; 100000 would never finish)."""
 
 MAX_WORKERS = 256
-"""Most local Dask worker processes."""
+"""Most local worker processes (``--workers``)."""
 
 SCHEDULER = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 """A Dask scheduler address: ``tcp://HOST:PORT`` (or ``tls://``)."""

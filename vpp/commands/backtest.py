@@ -51,8 +51,8 @@ def backtest_command(
         str, typer.Option("--lang", help="Language report.html opens in: en or zh (it has a switch).")
     ] = "en",
     workers: Annotated[
-        int, typer.Option(help="Run the strategies in parallel on a local Dask cluster of N processes "
-                               "(0: serial, in this process).")
+        int, typer.Option(help="Run the strategies on N local processes, this one included (0 or 1: "
+                               "serial; helpers that are not ready in time are not waited for).")
     ] = 0,
     scheduler: Annotated[
         str | None, typer.Option(help="Use an existing Dask scheduler, tcp://HOST:PORT.")
@@ -67,8 +67,9 @@ def backtest_command(
     two-settlement revenue.
 
     Writes OUT/settlement.csv and OUT/assets.csv (headline strategy), OUT/<strategy>/settlement.csv
-    and assets.csv, OUT/summary.json and OUT/report.html. With --workers or --scheduler each
-    strategy is one Dask task (simulator.distributed); the results are those of a serial run.
+    and assets.csv, OUT/summary.json and OUT/report.html. With --workers (local processes) or
+    --scheduler (Dask) each strategy is one task (simulator.distributed); the results are those of a
+    serial run.
     """
     from market.forecasting.feature_file import join_features, read_features
     from market.prices import check_days_complete

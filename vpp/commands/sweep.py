@@ -34,7 +34,7 @@ def sweep_command(
     forecast: Annotated[
         str, typer.Option(help="DA price forecaster (`vpp forecast list`).")
     ] = DEFAULT_FORECASTER,
-    workers: Annotated[int, typer.Option(help="Local Dask worker processes (0: serial).")] = 0,
+    workers: Annotated[int, typer.Option(help="Local processes, this one included (0 or 1: serial).")] = 0,
     scheduler: Annotated[
         str | None, typer.Option(help="Use an existing Dask scheduler, tcp://HOST:PORT.")
     ] = None,
@@ -45,7 +45,8 @@ def sweep_command(
     prices_tz: PricesTzOption = None,
     prices_label: PricesLabelOption = None,
 ) -> None:
-    """Backtest every combination of the --param values (one Dask task per variant and strategy).
+    """Backtest every combination of the --param values (one task per variant and strategy,
+    on local processes with --workers or on Dask with --scheduler).
 
     Writes OUT/sweep.csv (one row per variant and strategy: total revenue, capture ratio, value
     over passive, currency/MWh), OUT/sweep.png and OUT/sweep.html.
