@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from market.calendar import period_hours
 from vpp.assets import AssetSpec
 from vpp.errors import InputError
 from vpp.portfolio import Portfolio
@@ -166,7 +167,8 @@ def prepare_problem(
     resolve : ProfileResolver, optional
         Profile resolver; the default accepts constants and per-period lists only.
     dt_h : np.ndarray, optional
-        Period lengths (h); by default from the index spacing.
+        Period lengths (h); by default :func:`market.calendar.period_hours` of the index (each period
+        lasts until the next start, the last one the index frequency).
     initial_state : mapping, optional
         Per asset id, state overrides (``soc_mwh``, ``temperature_c``, ...).
     allow_binaries : bool
@@ -183,7 +185,16 @@ def prepare_problem(
     if not np.isfinite(price_arr).all():
         raise InputError("price is not finite", field="price", timestamp=index[~np.isfinite(price_arr)][0])
     if dt_h is None:
-        dt_h = periods_hours(index)
+        if n == 0:
+            raise InputError("the horizon has no periods", field="index")
+        try:
+            dt_h = period_hours(index)
+        except ValueError:  # one period, or irregular starts, and no frequency
+            raise InputError(
+                "the last period's length cannot be told (one period, or irregular period starts, "
+                "without a frequency): give the index a frequency or pass dt_h",
+                field="index",
+            ) from None
     base_resolve = resolve or constant_or_list_resolver()
 
     def checked_resolve(asset: AssetSpec, field_name: str, ref: Any) -> np.ndarray:
@@ -221,22 +232,3 @@ def prepare_problem(
         families=families,
         asset_family=asset_family,
     )
-
-
-def periods_hours(index: pd.DatetimeIndex) -> np.ndarray:
-    """Length of each period (h) from the spacing of period starts; the last repeats the one before.
-
-    A single-period index needs a frequency.
-    """
-    if len(index) == 0:
-        raise InputError("the horizon has no periods", field="index")
-    if len(index) == 1:
-        if index.freq is None:
-            raise InputError("a one-period horizon needs a frequency", field="index")
-        return np.array([pd.Timedelta(index.freq).total_seconds() / 3600.0])
-    steps = np.diff(index.as_unit("ns").asi8) / 3.6e12
-    if index.freq is not None:
-        last = pd.Timedelta(index.freq).total_seconds() / 3600.0
-    else:
-        last = steps[-1]
-    return np.append(steps, last)
