@@ -22,11 +22,10 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
-from pyomo.common.gc_manager import PauseGC
-from pyomo.contrib.solver.solvers.highs import Highs
 
 from optimizer.exclusive import Exclusivity
 from optimizer.families import FAMILIES
+from optimizer.highs_adapter import PersistentHighs
 from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
 from optimizer.model import build_model, family_blocks
 from optimizer.options import COMPILED_ABOVE_VARIABLES, Handoff, SolveOptions
@@ -73,7 +72,7 @@ class ModelSolver:
         self.model = build_model(problem)
         self.build_seconds = time.perf_counter() - start
         self.handoff = self._choose_handoff()
-        self._persistent: Highs | None = None
+        self._persistent: PersistentHighs | None = None
         self._solves = 0
         self._updater: ParamUpdater | None = None
         self._pins: PeriodPins | None = None
@@ -95,6 +94,14 @@ class ModelSolver:
         """Before each re-solve, find changed Params by comparing values (safe default). Callers
         that report every change (``set_prices``, ``restart``, ``mark_params_changed``) may turn
         it off to skip the scan."""
+
+    @property
+    def highs_adapter(self) -> PersistentHighs | None:
+        """The model's persistent HiGHS (live ``highspy.Highs``, column and row maps, cost ranging).
+
+        None before the first solve and with the compiled hand-off (which keeps no HiGHS instance).
+        """
+        return self._persistent
 
     def _choose_handoff(self) -> str:
         if self.options.handoff != "auto":
@@ -363,15 +370,8 @@ class ModelSolver:
         """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""
         handoff_s = 0.0
         if self._persistent is None:
-            opt = Highs()
-            opt.config.load_solutions = False
-            opt.config.raise_exception_on_nonoptimal_result = False
-            start = time.perf_counter()
-            with PauseGC():  # adds rows one by one: the collector's passes cost up to half of it
-                opt.set_instance(self.model)
-            handoff_s = time.perf_counter() - start
-            opt._solver_model.setOptionValue("output_flag", False)
-            self._persistent = opt
+            self._persistent = PersistentHighs(self.model)
+            handoff_s = self._persistent.handoff_seconds
             self._untracked_changes = False
             self._changed_params = []
         else:
@@ -379,7 +379,7 @@ class ModelSolver:
                 self._overrides.release()  # before any bound update: the saved bounds stay true
             self._push_param_changes()
         self._apply_past()
-        highs = self._persistent._solver_model
+        highs = self._persistent.highs
         mip = self._is_mip()
         apply_options(highs, self.options, time_limit_s=time_limit_s, mip=mip)
         if not self.options.warm_start:
@@ -392,26 +392,26 @@ class ModelSolver:
             apply_options(highs, self.options, time_limit_s=time_limit_s, mip=mip)
             highs.run()
         elapsed = time.perf_counter() - start
-        raw = read_highs(highs, self._persistent._pyomo_var_to_solver_var_map, elapsed, sense=1.0)
+        raw = self._persistent.solution(elapsed)
         self._last_raw = raw
         return raw, handoff_s
 
     def _push_param_changes(self) -> None:
         """Refresh HiGHS from changed Params: tracked ones directly, untracked ones by a scan."""
-        opt = self._persistent
+        adapter = self._persistent
         if self._untracked_changes or self.scan_params:
             if self._pins is not None:
                 self._pins.release()
             if self._updater is None:
-                opt.update_parameters()
-                self._updater = ParamUpdater(opt, _mutable_params(self.model))
+                adapter.update_parameters()
+                self._updater = ParamUpdater(adapter, _mutable_params(self.model))
             else:
                 self._updater.update(None)
             if self._pins is not None:
                 self._pins.refresh_bounds()
         elif self._changed_params:
             if self._updater is None:
-                self._updater = ParamUpdater(opt, _mutable_params(self.model))
+                self._updater = ParamUpdater(adapter, _mutable_params(self.model))
                 # The snapshot already holds the new values: push the tracked ones explicitly.
             self._updater.update(self._changed_params)
         self._untracked_changes = False
@@ -434,9 +434,7 @@ class ModelSolver:
             raise RuntimeError("carry_out needs a persistent solve first")
         self._drop_past()
         if self._pins is None:
-            self._pins = PeriodPins(
-                self._persistent._solver_model, self.model, self._persistent._pyomo_var_to_solver_var_map
-            )
+            self._pins = PeriodPins(self._persistent.highs, self.model, self._persistent.column_of)
         self._pins.pin(period, self._last_raw.col_value)
 
     def release_periods(self) -> None:
@@ -456,10 +454,10 @@ class ModelSolver:
         request = self._past
         if request is None:
             return
-        opt = self._persistent
+        adapter = self._persistent
         if self._overrides is None:
-            self._overrides = BoundOverrides(opt._solver_model)
-        column_of = opt._pyomo_var_to_solver_var_map
+            self._overrides = BoundOverrides(adapter.highs)
+        column_of = adapter.column_of
         layout = self._vars()
         cols = layout.columns(column_of)[request.positions]
         keep = (cols >= 0) & np.isfinite(request.values)
@@ -468,16 +466,16 @@ class ModelSolver:
         values = np.clip(values, *self._overrides.column_bounds(cols))
         past = range(request.k)
         grid = np.array([column_of[id(self.model.net_mw[t])] for t in past], dtype=np.int64)
-        rows = []
+        rows = np.zeros(0, dtype=np.int64)
         if hasattr(self.model, "group_limit"):
-            row_of = opt._pyomo_con_to_solver_con_map
-            rows = [row_of[self.model.group_limit[g, t]] for g in self.model.G for t in past]
+            rows = adapter.rows(self.model.group_limit[g, t] for g in self.model.G for t in past)
+            rows = rows[rows >= 0]  # a limit HiGHS does not hold needs no lifting
         inf = np.full(grid.size, np.inf)
         self._overrides.apply(
             np.concatenate([cols, grid]),
             np.concatenate([values, -inf]),
             np.concatenate([values, inf]),
-            np.asarray(rows, dtype=np.int64),
+            rows,
         )
 
     def _solve_compiled(self, time_limit_s: float) -> tuple[RawSolution, float]:

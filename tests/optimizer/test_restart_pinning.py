@@ -28,17 +28,17 @@ def problem():
 
 def _assert_model_bounds(solver: ModelSolver) -> None:
     """Every HiGHS column and group-limit row has the bounds of its Pyomo variable or constraint."""
-    highs = solver._persistent._solver_model
+    adapter = solver.highs_adapter
+    highs = adapter.highs
     lp = highs.getLp()
     lower, upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
-    column_of = solver._persistent._pyomo_var_to_solver_var_map
+    column_of = adapter.column_of
     for var in solver.model.component_data_objects(pyo.Var):
         col = column_of[id(var)]
         want = (-np.inf if var.lb is None else var.lb, np.inf if var.ub is None else var.ub)
         assert (lower[col], upper[col]) == pytest.approx(want), var.name
-    row_of = solver._persistent._pyomo_con_to_solver_con_map
     for con in solver.model.group_limit.values():
-        row = row_of[con]
+        (row,) = adapter.rows([con])
         assert (lp.row_lower_[row], lp.row_upper_[row]) == pytest.approx(
             (pyo.value(con.lower), pyo.value(con.upper))
         )
