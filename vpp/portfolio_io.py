@@ -28,7 +28,12 @@ from market.profiles import read_profiles, resample_profile
 from vpp.assets import AssetSpec
 from vpp.errors import InputError
 from vpp.portfolio import Portfolio
-from vpp.portfolio_parsing import PortfolioYamlLoader, describe_validation_error, describe_yaml_error
+from vpp.portfolio_parsing import (
+    FastPortfolioYamlLoader,
+    PortfolioYamlLoader,
+    describe_validation_error,
+    describe_yaml_error,
+)
 
 PORTFOLIO_FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 """Portfolio file suffix -> format."""
@@ -197,7 +202,10 @@ def parse_portfolio_text(text: str, fmt: str, path: str | Path) -> dict[str, Any
 def _parse_text(text: str, fmt: str, path: str | Path) -> Any:
     if fmt == "yaml":
         try:
-            return yaml.load(text, Loader=PortfolioYamlLoader)  # a SafeLoader subclass
+            try:
+                return yaml.load(text, Loader=FastPortfolioYamlLoader)
+            except yaml.YAMLError:  # the pure-Python loader's message (line, column, problem)
+                return yaml.load(text, Loader=PortfolioYamlLoader)  # a SafeLoader subclass
         except yaml.MarkedYAMLError as exc:
             raise InputError(describe_yaml_error(exc), file=path) from None
         except yaml.YAMLError as exc:
