@@ -10,8 +10,6 @@ with each trading day.
 
 from __future__ import annotations
 
-import numpy as np
-
 from optimizer.families import FAMILIES
 from optimizer.result import ScheduleArrays, ScheduleResult, as_arrays
 from vpp.assets.registry import FAMILIES as ASSET_FAMILIES
@@ -64,8 +62,3 @@ def state_at_end(result: ScheduleResult | ScheduleArrays, state: State) -> State
 def start_of_day(state: State) -> State:
     """The state carried into the next trading day: daily counters reset to 0."""
     return {a: {k: v for k, v in entry.items() if k not in DAILY_KEYS} for a, entry in state.items()}
-
-
-def soc_of(state: State) -> dict[str, float]:
-    """Battery state of charge per asset (MWh), for records and checks."""
-    return {a: float(v["soc_mwh"]) for a, v in state.items() if "soc_mwh" in v and np.isfinite(v["soc_mwh"])}

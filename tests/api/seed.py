@@ -15,7 +15,7 @@ import pandas as pd
 from market.calendar import gate_closure, trading_day_index
 from market.prices import prices_for_day, read_prices
 from vpp.api.auth import create_key
-from vpp.service import replay, repository
+from vpp.service import repository, simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import Setpoint, Telemetry, make_engine, upgrade_schema
 from vpp.service.pipeline import Pipeline
@@ -42,7 +42,7 @@ def seed(db_url: str, folder: Path, *, settle: bool = True) -> Keys:
                            outbox=str(folder / "outbox"))
     pipe = Pipeline(config, engine)
     market = pipe.market
-    replay.publish_day_ahead(config.inbox, str(PRICES), market, DAY)
+    simulated_gateways.publish_day_ahead(config.inbox, str(PRICES), market, DAY)
     assert pipe.bid_day(gate_closure(market, DAY) - pd.Timedelta(minutes=30))["status"] == "ok"
     index = trading_day_index(market, DAY)
     for start in index:

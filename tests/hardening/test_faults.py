@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from market.calendar import gate_closure, trading_day_index
 from vpp.assets.battery import BatterySpec
 from vpp.service import outbox as outbox_files
-from vpp.service import replay, repository
+from vpp.service import repository, simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import Bid, DayAheadSchedule, Forecast, JobRun, make_engine, upgrade_schema
 from vpp.service.pipeline import INJECT_ENV, Pipeline
@@ -58,7 +58,7 @@ def _started(config: ServiceConfig) -> Iterator[Pipeline]:
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
     pipeline = Pipeline(config, engine)
-    replay.publish_day_ahead(pipeline.config.inbox, str(PRICES), pipeline.market, DAY)
+    simulated_gateways.publish_day_ahead(pipeline.config.inbox, str(PRICES), pipeline.market, DAY)
     assert pipeline.bid_day(_bid_now(pipeline, DAY))["status"] == "ok"
     yield pipeline
     engine.dispose()

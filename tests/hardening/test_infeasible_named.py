@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from market.calendar import gate_closure
 from vpp.cli import app
 from vpp.examples_paths import DEFAULT_PRICES
-from vpp.service import replay
+from vpp.service import simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import JobRun, make_engine, upgrade_schema
 from vpp.service.pipeline import Pipeline
@@ -114,7 +114,7 @@ def test_the_service_records_a_failed_bid_naming_the_group_limit(portfolio: Path
     upgrade_schema(engine)
     try:
         pipe = Pipeline(config, engine)
-        replay.publish_day_ahead(config.inbox, str(prices), pipe.market, day)
+        simulated_gateways.publish_day_ahead(config.inbox, str(prices), pipe.market, day)
         out = pipe.bid_day(gate_closure(pipe.market, day) - pd.Timedelta(minutes=30))
         assert out["status"] == "failed"
         _named(out["reason"], str(day))

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from market.calendar import gate_closure
 from vpp.api.app import create_app
 from vpp.api.auth import create_key
-from vpp.service import outbox, replay
+from vpp.service import outbox, simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import make_engine, upgrade_schema
 from vpp.service.pipeline import Pipeline
@@ -44,7 +44,7 @@ def test_bid_file_waits_for_approval_and_an_unapproved_bid_at_gate_closure_is_an
     upgrade_schema(engine)
     pipe = Pipeline(config, engine)
     day = dt.date.fromisoformat(DAY)
-    replay.publish_day_ahead(config.inbox, str(PRICES), pipe.market, day)
+    simulated_gateways.publish_day_ahead(config.inbox, str(PRICES), pipe.market, day)
     closure = gate_closure(pipe.market, day)
     made = pipe.bid_day(closure - pd.Timedelta(minutes=30))
     assert made["status"] == "ok" and made["awaiting_approval"] is True
@@ -81,7 +81,7 @@ def test_without_approval_the_bid_file_is_written_at_once(config: ServiceConfig)
     upgrade_schema(engine)
     pipe = Pipeline(config, engine)
     day = dt.date.fromisoformat(DAY)
-    replay.publish_day_ahead(config.inbox, str(PRICES), pipe.market, day)
+    simulated_gateways.publish_day_ahead(config.inbox, str(PRICES), pipe.market, day)
     closure = gate_closure(pipe.market, day)
     made = pipe.bid_day(closure - pd.Timedelta(minutes=30))
     assert made["status"] == "ok" and "awaiting_approval" not in made

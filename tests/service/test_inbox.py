@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from market.calendar import gate_closure, trading_day_index
 from market.presets import get_market
-from vpp.service import replay
+from vpp.service import simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import JobRun, Price, Settlement, Statement, Telemetry, make_engine, upgrade_schema
 from vpp.service.inbox import process_inbox
@@ -247,7 +247,8 @@ def test_concurrent_readers_store_every_file_once(pipe: Pipeline):
 
 
 def test_a_bid_whose_inbox_read_fails_is_recorded_retried_and_alerted(pipe: Pipeline, monkeypatch):
-    replay.publish_day_ahead(pipe.config.inbox, str(PRICES), pipe.market, dt.date.fromisoformat(DAY))
+    day = dt.date.fromisoformat(DAY)
+    simulated_gateways.publish_day_ahead(pipe.config.inbox, str(PRICES), pipe.market, day)
     closure = gate_closure(pipe.market, DAY)
     bid_at = closure - pd.Timedelta(minutes=30)
     real_ingest = pipe.ingest
@@ -317,7 +318,7 @@ def _settled(pipe: Pipeline) -> list:
     """Bid, dispatch and settle DAY; returns the day's UTC period starts."""
     market = pipe.market
     day = dt.date.fromisoformat(DAY)
-    replay.publish_day_ahead(pipe.config.inbox, str(PRICES), market, day)
+    simulated_gateways.publish_day_ahead(pipe.config.inbox, str(PRICES), market, day)
     assert pipe.bid_day(gate_closure(market, DAY) - pd.Timedelta(minutes=30))["status"] == "ok"
     index = trading_day_index(market, day)
     for start in index[:4]:

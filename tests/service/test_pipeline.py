@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from market.calendar import gate_closure
 from vpp.cli import app
-from vpp.service import replay
+from vpp.service import simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import Base, JobRun, Setpoint, Telemetry, make_engine, upgrade_schema
 from vpp.service.inbox_files import mark_ready
@@ -33,7 +33,7 @@ def pipeline(config: ServiceConfig) -> Pipeline:
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
     pipe = Pipeline(config, engine)
-    replay.publish_day_ahead(config.inbox, str(PRICES), pipe.market, dt.date.fromisoformat(DAY))
+    simulated_gateways.publish_day_ahead(config.inbox, str(PRICES), pipe.market, dt.date.fromisoformat(DAY))
     closure = gate_closure(pipe.market, DAY)
     assert pipe.bid_day(closure - pd.Timedelta(minutes=30))["status"] == "ok"
     yield pipe
@@ -83,7 +83,7 @@ def test_tiny_time_limit_gives_a_fallback_or_a_solution(config: ServiceConfig) -
     engine = make_engine(tiny.db_url)
     upgrade_schema(engine)
     pipe = Pipeline(tiny, engine)
-    replay.publish_day_ahead(tiny.inbox, str(PRICES), pipe.market, dt.date.fromisoformat(DAY))
+    simulated_gateways.publish_day_ahead(tiny.inbox, str(PRICES), pipe.market, dt.date.fromisoformat(DAY))
     pipe.ingest(T0)
     out = pipe.dispatch_period(T0)
     assert out["status"] in ("ok", "fallback")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from market.calendar import gate_closure, period_hours, trading_day_index
 from vpp.envelope import FAMILY_RANGES, Horizon
 from vpp.portfolio_io import profile_resolver
-from vpp.service import planning, replay, repository
+from vpp.service import planning, repository, simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import JobRun, make_engine, upgrade_schema
 from vpp.service.pipeline import Pipeline
@@ -62,7 +62,7 @@ def _bid_pipeline(config: ServiceConfig, prices: Path) -> Pipeline:
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
     pipe = Pipeline(config, engine)
-    replay.publish_day_ahead(config.inbox, str(prices), pipe.market, DAY)
+    simulated_gateways.publish_day_ahead(config.inbox, str(prices), pipe.market, DAY)
     assert pipe.bid_day(gate_closure(pipe.market, DAY) - pd.Timedelta(minutes=30))["status"] == "ok"
     return pipe
 

@@ -163,7 +163,7 @@ def test_a_skipped_day_inside_a_requested_range_is_named(tmp_path):
 
 def test_service_replay_reads_the_file_in_the_stated_zone_and_label(tmp_path):
     from market.presets import get_market
-    from vpp.service import replay
+    from vpp.service import simulated_gateways
 
     end_file, start_file = _two_shanxi_days(tmp_path)
     utc_end = tmp_path / "utc_end.csv"  # the period-end file, written in naive UTC
@@ -173,9 +173,9 @@ def test_service_replay_reads_the_file_in_the_stated_zone_and_label(tmp_path):
     frame.to_csv(utc_end, index=False)
     market = get_market("shanxi")
     day = pd.Timestamp("2024-01-02").date()
-    replay.publish_day_ahead(tmp_path / "a", str(start_file), market, day)
-    replay.publish_day_ahead(tmp_path / "b", str(utc_end), market, day, prices_tz="UTC",
-                             prices_label="end")
+    simulated_gateways.publish_day_ahead(tmp_path / "a", str(start_file), market, day)
+    simulated_gateways.publish_day_ahead(tmp_path / "b", str(utc_end), market, day, prices_tz="UTC",
+                                         prices_label="end")
     want = (tmp_path / "a" / "forecast_2024-01-02.csv").read_text(encoding="utf-8")
     assert (tmp_path / "b" / "forecast_2024-01-02.csv").read_text(encoding="utf-8") == want
     assert want.splitlines()[1].startswith("2024-01-02T00:00:00+08:00")

@@ -5,7 +5,7 @@ a short segment around the first day-ahead bid (``bid_lead_s`` before the gate c
 then a jump to just before D, then continuous time through the last simulated day and its
 settlement, so the bid for D+1 runs while D is being dispatched, as in production. A
 BackgroundScheduler with the SQLAlchemy job store fires the production jobs at the mapped wall
-times, plus the replay gateway (:mod:`vpp.service.replay`) that feeds prices and telemetry
+times, plus the replay gateway (:mod:`vpp.service.simulated_gateways`) that feeds prices and telemetry
 through the inbox.
 
 Restarting on the same database resumes: the clock starts at the last dispatched period (already
@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from market.calendar import trading_day_index
 from vpp.portfolio_io import load_portfolio
-from vpp.service import jobs, outbox, replay, repository
+from vpp.service import jobs, outbox, repository, simulated_gateways
 from vpp.service.clock import AcceleratedClock, SimulatedTrigger
 from vpp.service.config import ServiceConfig
 from vpp.service.db import make_engine, session_factory, upgrade_schema
@@ -161,7 +161,7 @@ def _simulate_holding_lease(
     pipeline = Pipeline(config, engine)
     jobs.register(pipeline)
     for day in window:
-        replay.publish_day_ahead(
+        simulated_gateways.publish_day_ahead(
             config.inbox, prices_path, market, day, prices_tz=prices_tz, prices_label=prices_label
         )
     gateway = SimulatedTrigger(
@@ -175,7 +175,7 @@ def _simulate_holding_lease(
     scheduler = build_scheduler(engine, config, market, "simulation")
     extra = {
         "gateway": (
-            "vpp.service.replay:gateway_job",
+            "vpp.service.simulated_gateways:gateway_job",
             gateway,
             {
                 "settings": config.to_dict(),

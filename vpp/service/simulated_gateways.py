@@ -1,5 +1,5 @@
-"""Replayed market data and devices for the simulated days: what the exchange and the device
-gateways would drop into the inbox.
+"""The simulated days' exchange and device gateways: what they would drop into the inbox, replayed
+from a price file and the service's own setpoints.
 
 - before the simulation starts, for every simulated day D: ``forecast_<D>.csv`` (the day's DA
   price from the replay file, used as the forecast) and ``prices_da_<D>.csv`` (the cleared DA
@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from market.calendar import format_timestamps, trading_day_index
+from market.calendar import format_timestamps
 from market.presets import MarketSpec
 from market.prices import prices_for_day, read_prices
 from vpp.io_utils import write_csv_atomic
@@ -99,9 +99,3 @@ def gateway_job(
         }
     )
     mark_ready(write_csv_atomic(rows, inbox / f"telemetry_{stamp}.csv"))
-
-
-def day_window(market: MarketSpec, day: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First period start and end of the trading day (market zone)."""
-    index = trading_day_index(market, day)
-    return index[0], index[-1] + market.period
