@@ -16,7 +16,6 @@ devices are quarantined without being opened or followed.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
@@ -27,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
+from vpp.service.flock import FileLock
 
 log = logging.getLogger(__name__)
 
@@ -157,25 +158,15 @@ def write_reason(target: Path, original: str, reason: str) -> Path:
 
 @contextlib.contextmanager
 def reader_lock(inbox: str | Path, timeout_s: float) -> Iterator[bool]:
-    """Hold the inbox's reader lock (``.vpp/lock``, ``flock``) while inside; yields False when
-    another reader (process or thread) held it for ``timeout_s`` seconds."""
+    """Hold the inbox's reader lock (``.vpp/lock``, :class:`vpp.service.flock.FileLock`) while
+    inside; yields False when another reader (process or thread) held it for ``timeout_s`` seconds."""
     lock_path = Path(inbox) / STATE_DIR / "lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    lock = FileLock(lock_path)
+    if not lock.acquire(timeout_s):
+        yield False
+        return
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:  # held by another reader (flock's only EWOULDBLOCK)
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.02)
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield True
     finally:
-        os.close(fd)
+        lock.unlock()

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from vpp.errors import VppError
 from vpp.service.db import SchedulerLease, session_factory
+from vpp.service.flock import FileLock
 
 log = logging.getLogger(__name__)
 
@@ -190,34 +191,6 @@ class _PostgresLock:
             self.connection = None
 
 
-class _FileLock:
-    """An exclusive ``flock`` on ``<database>.lease`` (released by the kernel when the process dies)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-
-    def try_lock(self) -> bool:
-        import fcntl
-
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self.fd = fd
-        return True
-
-    def alive(self) -> bool:
-        return self.fd is not None
-
-    def unlock(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing the descriptor drops the flock
-            self.fd = None
-
-
 class _ProcessLock:
     """An in-memory SQLite database: only this process can see it."""
 
@@ -235,12 +208,12 @@ class _ProcessLock:
         self.locked = False
 
 
-def _lock_for(engine: Engine) -> _PostgresLock | _FileLock | _ProcessLock:
+def _lock_for(engine: Engine) -> _PostgresLock | FileLock | _ProcessLock:
     if engine.dialect.name == "postgresql":
         return _PostgresLock(engine)
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        return _FileLock(Path(f"{Path(database).resolve()}.lease"))
+        return FileLock(Path(f"{Path(database).resolve()}.lease"))
     return _ProcessLock()
 
 
