@@ -31,6 +31,7 @@ from vpp.assets import (
     LoadSpec,
     PvSpec,
 )
+from vpp.assets.ev_hub import session_stays
 from vpp.portfolio import GridConnection
 from vpp.portfolio_io import LoadedPortfolio, ProfileResolver, profile_resolver
 
@@ -376,24 +377,12 @@ def _period_bounds_ns(horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:
 def _session_arrays(
     hub: EvHubSpec, days: Sequence[dt.date], tz: dt.tzinfo | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Arrival and departure (int64 ns, UTC), power (MW) and energy (MWh) of every session stay;
-    a time-of-day session gives one stay per day of the horizon."""
-    rows: list[tuple[int, int, float, float]] = []
-    for s in hub.sessions:
-        if isinstance(s.arrival, dt.datetime):
-            stays = [(s.arrival, s.departure)]
-        else:
-            stays = [(dt.datetime.combine(d, s.arrival), dt.datetime.combine(d, s.departure))
-                     for d in days]
-        for arrival, departure in stays:
-            rows.append((_to_ns(arrival, tz), _to_ns(departure, tz), s.max_power_mw, s.energy_mwh))
+    """Arrival and departure (int64 ns, UTC), power (MW) and energy (MWh) of every session stay
+    (:func:`vpp.assets.ev_hub.session_stays`: a time-of-day session gives one stay per day)."""
+    rows = []
+    for stay in session_stays(hub, days, tz):
+        session = hub.sessions[stay.session]
+        arrival_ns, departure_ns = stay.arrival.as_unit("ns").value, stay.departure.as_unit("ns").value
+        rows.append((arrival_ns, departure_ns, session.max_power_mw, session.energy_mwh))
     arrival, departure, power, energy = (np.array(col) for col in zip(*rows, strict=True))
     return arrival.astype(np.int64), departure.astype(np.int64), power, energy
-
-
-def _to_ns(moment: dt.datetime, tz: dt.tzinfo | None) -> int:
-    """A datetime as ns since the epoch; naive ones are wall-clock time in ``tz``."""
-    stamp = pd.Timestamp(moment)
-    if stamp.tz is None:
-        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-    return int(stamp.as_unit("ns").value)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from optimizer.problem import PrepareContext
 from vpp.assets import EvHubSpec, EvSession
+from vpp.assets.ev_hub import session_stays
 from vpp.errors import InputError, InputWarning
 
 ENERGY_TOLERANCE_MWH = 1e-9
@@ -64,42 +65,17 @@ class FleetArrays:
     energy_mwh: np.ndarray
 
 
-def _timestamp(value: dt.datetime, tz: dt.tzinfo | None) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return (
-        ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-        if ts.tz is None
-        else ts.tz_convert(tz)
-    )
-
-
 def place_sessions(specs: list[EvHubSpec], index: pd.DatetimeIndex, end: pd.Timestamp) -> list[_Placed]:
     """Every session occurrence overlapping ``[index[0], end)``, with tz-aware arrival and departure."""
-    tz = index.tz
     first = index[0].date()
     n_days = (((end - pd.Timedelta(1, "ns")).date()) - first).days + 1
-    placed = []
-    for h, spec in enumerate(specs):
-        for k, session in enumerate(spec.sessions):
-            if isinstance(session.arrival, dt.datetime):
-                occurrences = [(f"s{k}", session.arrival, session.departure)]
-            else:
-                occurrences = []
-                for n in range(n_days):
-                    day = first + dt.timedelta(days=n)
-                    suffix = f"+{n}d" if n else ""
-                    occurrences.append(
-                        (
-                            f"s{k}{suffix}",
-                            dt.datetime.combine(day, session.arrival),
-                            dt.datetime.combine(day, session.departure),
-                        )
-                    )
-            for name, arrival, departure in occurrences:
-                arr, dep = _timestamp(arrival, tz), _timestamp(departure, tz)
-                if arr < end and dep > index[0]:
-                    placed.append(_Placed(f"{spec.id}/{name}", name, h, k, arr, dep))
-    return placed
+    days = [first + dt.timedelta(days=n) for n in range(n_days)]
+    return [
+        _Placed(f"{spec.id}/{stay.name}", stay.name, h, stay.session, stay.arrival, stay.departure)
+        for h, spec in enumerate(specs)
+        for stay in session_stays(spec, days, index.tz)
+        if stay.arrival < end and stay.departure > index[0]
+    ]
 
 
 def fleet_days(index: pd.DatetimeIndex, dt_h: np.ndarray) -> tuple[float, float]:

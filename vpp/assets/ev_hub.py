@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import pandas as pd
 from pydantic import ConfigDict, Field, Strict, model_validator
 
 from vpp.assets.base import (
@@ -96,6 +99,45 @@ class EvHubSpec(AssetSpec):
 
     def profile_refs(self) -> dict[str, object]:
         return {"fleet.availability": self.fleet.availability} if self.fleet else {}
+
+
+@dataclass(frozen=True)
+class SessionStay:
+    """One stay of a hub's session on the calendar: ``session`` is its position in ``sessions``,
+    ``name`` ``s<k>`` (``s<k>+<n>d`` on the n-th day after the first), times tz-aware."""
+
+    session: int
+    name: str
+    arrival: pd.Timestamp
+    departure: pd.Timestamp
+
+
+def session_stays(hub: EvHubSpec, days: Sequence[dt.date], tz: dt.tzinfo | None) -> list[SessionStay]:
+    """Every stay of ``hub``'s sessions over ``days`` (sorted): a one-off session once, a
+    time-of-day session once per day. Naive times are wall-clock time in ``tz`` (an ambiguous
+    one is the first, a nonexistent one shifted forward)."""
+    stays = []
+    for k, session in enumerate(hub.sessions):
+        if isinstance(session.arrival, dt.datetime):
+            times = [(f"s{k}", session.arrival, session.departure)]
+        else:
+            times = [
+                (
+                    f"s{k}+{(day - days[0]).days}d" if day != days[0] else f"s{k}",
+                    dt.datetime.combine(day, session.arrival),
+                    dt.datetime.combine(day, session.departure),
+                )
+                for day in days
+            ]
+        stays.extend(SessionStay(k, name, _aware(a, tz), _aware(d, tz)) for name, a, d in times)
+    return stays
+
+
+def _aware(moment: dt.datetime, tz: dt.tzinfo | None) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    if stamp.tz is None:
+        return stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return stamp.tz_convert(tz)
 
 
 FAMILY = Family("ev_hub", EvHubSpec)
