@@ -24,6 +24,7 @@ import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 
 from optimizer.exclusive import Exclusivity
+from optimizer.extract import ResultLayout, extract_arrays
 from optimizer.families import FAMILIES
 from optimizer.highs_adapter import PersistentHighs
 from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
@@ -79,9 +80,7 @@ class ModelSolver:
         self._untracked_changes = False
         self._changed_params: list[pyo.Param] = []
         self._last_raw: RawSolution | None = None
-        self._cols_map: dict[int, int] | None = None
-        self._cols: dict[int, np.ndarray] = {}
-        self._layout: _Layout | None = None
+        self._layout: ResultLayout | None = None
         self._family_vars: FamilyVars | None = None
         self._past: PastRequest | None = None
         self._overrides: BoundOverrides | None = None
@@ -508,42 +507,10 @@ class ModelSolver:
             violations,
         )
 
-    def _columns(self, component: pyo.Component, column_of: dict[int, int]) -> np.ndarray:
-        """HiGHS column of every datum of ``component`` (-1: not in HiGHS), cached per column map."""
-        if self._cols_map is not column_of:
-            self._cols_map, self._cols = column_of, {}
-        key = id(component)
-        cols = self._cols.get(key)
-        if cols is None:
-            cols = np.fromiter((column_of.get(id(v), -1) for v in component.values()), dtype=np.int64)
-            self._cols[key] = cols
-        return cols
-
     def _arrays(self, raw: RawSolution, handoff_s: float, rounds: int = 1) -> ScheduleArrays:
-        problem = self.problem
-
-        def values(component: pyo.Component) -> np.ndarray:
-            cols = self._columns(component, raw.column_of)
-            out = raw.col_value[np.maximum(cols, 0)]
-            missing = cols < 0
-            if missing.any():
-                fixed = [v.value for v in component.values()]
-                out = np.where(missing, np.asarray(fixed, dtype=float), out)
-            return out
-
+        """The result of ``raw`` with this solve's figures (:func:`optimizer.extract.extract_arrays`)."""
         if self._layout is None:
-            self._layout = _Layout(self.model, problem)
-        layout = self._layout
-        asset_net = np.zeros((len(layout.asset_ids), problem.n_periods))
-        series: dict[str, np.ndarray] = {}
-        costs: dict[str, float] = {}
-        for name, block in family_blocks(self.model):
-            sched = FAMILIES[name].extract(block, problem.families[name], values)
-            asset_net[layout.rows[name]] = sched.net_mw
-            for key, arr in sched.series.items():
-                series[f"{name}.{key}"] = arr
-            for key, cost in sched.costs_yuan.items():
-                costs[key] = costs.get(key, 0.0) + cost
+            self._layout = ResultLayout(self.model, self.problem)
         self._is_mip()  # counts the binaries built with the model
         lazy = self._exclusivity.n_binaries if self._exclusivity else 0
         n_binaries = int(self._built_integers or 0) + lazy
@@ -556,41 +523,13 @@ class ModelSolver:
             solve_seconds=raw.seconds,
             handoff=self.handoff,
             n_variables=len(raw.col_value),
-            n_constraints=layout.n_constraints,
+            n_constraints=self._layout.n_constraints,
             n_binaries=n_binaries,
             objective_yuan=raw.objective if np.isfinite(raw.objective) else None,
             bound_yuan=raw.bound,
             exclusive_rounds=rounds,
         )
-        return ScheduleArrays(
-            index=problem.index,
-            dt_h=problem.dt_h,
-            price=problem.price,
-            asset_ids=layout.asset_ids,
-            asset_family=layout.asset_family,
-            net_mw=asset_net.sum(axis=0),
-            asset_net_mw=asset_net,
-            series=series,
-            family_ids=layout.family_ids,
-            positions=layout.positions,
-            costs_yuan=costs,
-            stats=stats,
-        )
-
-
-class _Layout:
-    """What every result of one model shares: asset order, family rows, model size (computed once)."""
-
-    def __init__(self, model: pyo.ConcreteModel, problem: Problem) -> None:
-        self.asset_ids = list(problem.asset_ids)
-        self.asset_family = dict(problem.asset_family)
-        at = {a: i for i, a in enumerate(self.asset_ids)}
-        self.family_ids = {name: list(problem.families[name].ids) for name, _ in family_blocks(model)}
-        self.rows = {
-            name: np.array([at[a] for a in ids], dtype=np.int64) for name, ids in self.family_ids.items()
-        }
-        self.positions = {name: {a: i for i, a in enumerate(ids)} for name, ids in self.family_ids.items()}
-        self.n_constraints = model.nconstraints()
+        return extract_arrays(self.model, self.problem, raw, stats, self._layout)
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> ScheduleResult:
