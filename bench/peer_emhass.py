@@ -208,6 +208,7 @@ def run(case: dict[str, Any]) -> dict[str, Any]:
         "extract_s": stages.get("optim_solve.extract"),
         "cvxpy_compile_s": getattr(opt.prob, "compilation_time", None),
         "highs_s": getattr(solver_stats, "solve_time", None),
+        "mip_gap": _finite(getattr(getattr(solver_stats, "extra_stats", None), "mip_gap", None)),
         "total_s": total_s,
         "cpu_s": cpu_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
@@ -217,6 +218,15 @@ def run(case: dict[str, Any]) -> dict[str, Any]:
         "net_mw_fleet": (result["P_batt"].to_numpy(dtype=float) / 1e6).tolist(),
         "version": _version(),
     }
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float when it is a finite number, else None (HiGHS reports an unknown gap as inf)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if abs(number) != float("inf") and number == number else None
 
 
 def _version() -> str:
