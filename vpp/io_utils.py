@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from market.calendar import format_timestamps
@@ -84,8 +85,10 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path, *, index: bool = Fal
     """Write a DataFrame as CSV atomically; tz-aware timestamps as ISO 8601 with ``+08:00`` offsets."""
     out = frame.reset_index() if index else frame.copy()
     for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = format_timestamps(pd.DatetimeIndex(out[column]))
+        if isinstance(out[column].dtype, pd.DatetimeTZDtype):  # each distinct time formatted once
+            codes, distinct = pd.factorize(out[column])
+            text = format_timestamps(pd.DatetimeIndex(distinct))
+            out[column] = np.where(codes >= 0, text[np.maximum(codes, 0)] if len(text) else "", "")
     return write_text_atomic(out.to_csv(index=False), path)
 
 

@@ -49,3 +49,25 @@ def test_written_files_honour_the_umask_not_mkstemps_0600(tmp_path):
     for path in (plain, *files, bid):
         assert path.stat().st_mode & 0o777 == 0o644, path
     assert private.stat().st_mode & 0o777 == 0o640
+
+
+def test_csv_timestamps_formatted_once_per_distinct_time_read_as_before(tmp_path) -> None:
+    # Long frames repeat each period per asset: every distinct time is formatted once and reused;
+    # the text is the same as formatting row by row, across a DST change and with a missing time.
+    import numpy as np
+    import pandas as pd
+
+    from market.calendar import format_timestamps
+    from vpp.io_utils import write_csv_atomic
+
+    index = pd.date_range("2023-03-26 00:00", periods=8, freq="30min", tz="Europe/Berlin")
+    stamps = pd.Series(np.tile(index, 3))
+    stamps[4] = pd.NaT
+    frame = pd.DataFrame({"timestamp": stamps, "asset_id": np.repeat(["a", "b", "c"], 8), "x": 1.5})
+    text = write_csv_atomic(frame, tmp_path / "long.csv").read_text().splitlines()
+    rows = [line.split(",")[0] for line in text[1:]]
+    expected = list(format_timestamps(pd.DatetimeIndex(np.tile(index, 3))))
+    expected[4] = ""
+    assert rows == expected
+    assert rows[:2] == ["2023-03-26T00:00:00+01:00", "2023-03-26T00:30:00+01:00"]
+    assert "2023-03-26T03:00:00+02:00" in rows
