@@ -95,7 +95,7 @@ class Envelope:
         used, export positive, kept within what the grid and groups allow), ``up_mw`` and
         ``down_mw`` (adjustable capacity above and below the baseline).
     shiftable_energy_mwh : float
-        Energy the fleet can move in time (MWh): battery ``soc_max - soc_min``, flexible-load,
+        Energy the fleet can move in time (MWh): battery ``soc_ceiling_mwh - soc_min_mwh``, flexible-load,
         EV and heating shifting, summed over assets.
     adjustable_mw : float
         Largest one-way adjustment from the baseline in any period: ``max_t max(up, down)`` (MW).
@@ -118,12 +118,12 @@ def battery_range(specs: Sequence[BatterySpec], horizon: Horizon) -> FamilyRange
     """Battery: ``-charge_limit_mw <= net[t] <= discharge_limit_mw``, baseline 0 (idle).
 
     State of charge is ignored here (a full battery cannot charge, an empty one cannot
-    discharge). Shiftable energy = ``sum(soc_max - soc_min_mwh)`` (MWh).
+    discharge). Shiftable energy = ``sum(soc_ceiling_mwh - soc_min_mwh)`` (MWh).
     """
     ones = np.ones(len(horizon.index))
     charge = np.array([s.charge_limit_mw for s in specs])[:, None] * ones
     discharge = np.array([s.discharge_limit_mw for s in specs])[:, None] * ones
-    shiftable = sum(s.soc_max - s.soc_min_mwh for s in specs)
+    shiftable = sum(s.soc_ceiling_mwh - s.soc_min_mwh for s in specs)
     return FamilyRange(-charge, discharge, np.zeros_like(charge), float(shiftable))
 
 

@@ -88,7 +88,7 @@ def prepare(specs: list[BatterySpec], ctx: PrepareContext) -> BatteryData:
     hours = float(ctx.dt_h.sum())
     cycles = np.array([np.inf if s.max_cycles_per_day is None else s.max_cycles_per_day for s in specs])
     soc_min = np.array([s.soc_min_mwh for s in specs])
-    soc_max = np.array([s.soc_max for s in specs])
+    soc_max = np.array([s.soc_ceiling_mwh for s in specs])
     soc0 = np.array([ctx.state(s.id, "soc_mwh", s.soc_initial_mwh) for s in specs])
     soc0 = np.clip(soc0, soc_min, soc_max)
     binary_periods = np.flatnonzero(ctx.price < 0) if ctx.allow_binaries else np.array([], dtype=int)
@@ -104,7 +104,7 @@ def prepare(specs: list[BatterySpec], ctx: PrepareContext) -> BatteryData:
         soc_min_mwh=soc_min,
         soc_max_mwh=soc_max,
         soc0_mwh=soc0,
-        soc_final_mwh=np.array([s.soc_final for s in specs]),
+        soc_final_mwh=np.array([s.soc_final_floor_mwh for s in specs]),
         retention=(1.0 - self_discharge[:, None]) ** ctx.dt_h[None, :],
         degradation_cost_yuan_per_mwh=np.array([s.degradation_cost for s in specs]),
         max_discharge_mwh=cycles * energy * hours / 24.0,

@@ -336,7 +336,7 @@ def _check_fallback(pipe: Pipeline, k: int) -> int:
         spec = specs[asset_id]
         assert isinstance(spec, BatterySpec)
         bad += not -spec.charge_limit_mw - 1e-9 <= row.setpoint_mw <= spec.discharge_limit_mw + 1e-9
-        bad += not spec.soc_min_mwh - 1e-9 <= row.soc_end_mwh <= spec.soc_max + 1e-9
+        bad += not spec.soc_min_mwh - 1e-9 <= row.soc_end_mwh <= spec.soc_ceiling_mwh + 1e-9
     grid = pipe.loaded.portfolio.grid
     total = sum(r.setpoint_mw for r in stored.values())
     bad += not -grid.import_limit_mw - 1e-9 <= total <= grid.export_limit_mw + 1e-9

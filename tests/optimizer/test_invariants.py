@@ -219,8 +219,8 @@ def check_battery(spec, r: ScheduleResult, dt: np.ndarray, price: np.ndarray) ->
     close(soc, expected, f"{a} soc continuity")
     within(c, 0, spec.charge_limit_mw, f"{a} charge")
     within(d, 0, spec.discharge_limit_mw, f"{a} discharge")
-    within(soc, spec.soc_min_mwh, spec.soc_max, f"{a} soc window")
-    assert soc[-1] >= spec.soc_final - TOL, f"{a} soc_final"
+    within(soc, spec.soc_min_mwh, spec.soc_ceiling_mwh, f"{a} soc window")
+    assert soc[-1] >= spec.soc_final_floor_mwh - TOL, f"{a} soc_final"
     close(r.asset_net_mw[a], d - c, f"{a} net = discharge - charge")
     if spec.max_cycles_per_day is not None:
         assert (d * dt).sum() <= spec.max_cycles_per_day * spec.energy_mwh * dt.sum() / 24 + TOL

@@ -53,7 +53,7 @@ class BatterySpec(AssetSpec):
     def _check_power_and_soc(self) -> BatterySpec:
         if self.power_mw is None and (self.charge_power_mw is None or self.discharge_power_mw is None):
             raise ValueError("give power_mw, or both charge_power_mw and discharge_power_mw")
-        soc_max = self.soc_max
+        soc_max = self.soc_ceiling_mwh
         if soc_max > self.energy_mwh + 1e-9:
             raise ValueError(f"soc_max_mwh {soc_max} exceeds energy_mwh {self.energy_mwh}")
         if self.soc_min_mwh > soc_max:
@@ -77,13 +77,13 @@ class BatterySpec(AssetSpec):
         return float(self.discharge_power_mw if self.discharge_power_mw is not None else self.power_mw)
 
     @property
-    def soc_max(self) -> float:
-        """Highest allowed stored energy (MWh)."""
+    def soc_ceiling_mwh(self) -> float:
+        """Highest allowed stored energy (MWh): ``soc_max_mwh``, else ``energy_mwh``."""
         return float(self.soc_max_mwh if self.soc_max_mwh is not None else self.energy_mwh)
 
     @property
-    def soc_final(self) -> float:
-        """Least stored energy at the end of the day (MWh)."""
+    def soc_final_floor_mwh(self) -> float:
+        """Least stored energy at the end of the day (MWh): ``soc_final_mwh``, else ``soc_initial_mwh``."""
         return float(self.soc_final_mwh if self.soc_final_mwh is not None else self.soc_initial_mwh)
 
 

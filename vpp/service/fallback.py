@@ -53,9 +53,9 @@ def battery_after(spec: BatterySpec, soc_mwh: float, p_mw: float, dt_h: float) -
 
 def clip_battery(spec: BatterySpec, soc_mwh: float, target_mw: float, dt_h: float) -> float:
     """The setpoint closest to ``target_mw`` that the battery can hold for ``dt_h`` hours (MW)."""
-    soc = min(max(soc_mwh, spec.soc_min_mwh), spec.soc_max)
+    soc = min(max(soc_mwh, spec.soc_min_mwh), spec.soc_ceiling_mwh)
     discharge = min(spec.discharge_limit_mw, (soc - spec.soc_min_mwh) * spec.discharge_efficiency / dt_h)
-    charge = min(spec.charge_limit_mw, (spec.soc_max - soc) / (spec.charge_efficiency * dt_h))
+    charge = min(spec.charge_limit_mw, (spec.soc_ceiling_mwh - soc) / (spec.charge_efficiency * dt_h))
     return float(min(max(target_mw, -max(charge, 0.0)), max(discharge, 0.0)))
 
 
