@@ -17,7 +17,8 @@ Files in the output folder (written atomically, ``vpp.io_utils``):
   statistics. Perfect foresight is solved exact to a proven gap;
   ``perfect_foresight_gap_yuan`` is how far its true optimum may lie above it (the sum of its
   solves' proven gaps), and each block's ``capture_ratio_at_proven_bound`` is the capture ratio
-  against that proven bound;
+  against that proven bound; ``revenue_share`` when the portfolio declares one: the headline
+  strategy's result split between the operator and its users (:func:`revenue_share_split`);
 - ``report.html``: plots and tables (:mod:`simulator.report`);
 - ``manifest.json``: this run's id and files; what an earlier run left there is removed
   (:mod:`simulator.run_folder`).
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from market.calendar import trading_day_index
+from market.revenue_share import split_revenue
 from optimizer.solver import SolveOptions
 from simulator.bounds import BOUND_DEFINITIONS, PHYSICAL_BOUNDS, at_rt_prices, value_split
 from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster
@@ -217,7 +219,25 @@ def summarise(
         "forecast_errors_unit": "yuan/MWh; bias = mean(forecast - realised DA)",
         "run": {"seconds": round(run.seconds, 3), "model_builds": run.builds, "solves": run.solves},
     }
+    split = revenue_share_split(settlements[first], loaded)
+    if split is not None:
+        summary["revenue_share"] = split
     return BacktestResult(strategies=names, run=run, settlements=settlements, summary=summary)
+
+
+def revenue_share_split(settlement: pd.DataFrame, loaded: LoadedPortfolio) -> dict[str, float | int] | None:
+    """The operator/user split of a strategy's settlement (MARKET_RULES 4.3), or None when the
+    portfolio declares no ``revenue_share``.
+
+    The users' consumption is the fleet's metered import, ``max(-q_actual_mwh[t], 0)`` (MWh): what
+    the operator buys for them on the wholesale market and bills at the retail price
+    (:func:`market.revenue_share.split_revenue`; money in yuan, whole fen).
+    """
+    if "revenue_share" not in loaded.portfolio.model_fields_set:
+        return None
+    consumption = (-settlement["q_actual_mwh"]).clip(lower=0.0)
+    split = split_revenue(settlement, loaded.portfolio.revenue_share, consumption, tz=loaded.market.timezone)
+    return split.as_dict()
 
 
 def write_backtest(

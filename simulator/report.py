@@ -108,6 +108,7 @@ def _page(result: BacktestResult, loaded: LoadedPortfolio, lang: str) -> str:
         "<div class='chart' id='chart-attribution'></div>",
         _attribution_table(data, result.strategies, lang),
         "</section>",
+        _revenue_share_section(summary, lang),
         "<section><h2>" + _t("forecast_errors", lang) + "</h2>",
         _errors_table(summary, lang),
         "<div class='chart short' id='chart-errors'></div></section>",
@@ -458,6 +459,35 @@ def _attribution_table(data: dict[str, Any], strategies: list[str], lang: str) -
         f"<div class='table-box'><table id='attribution'><thead><tr><th>{_t('asset', lang)}</th>{head}</tr>"
         "</thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+REVENUE_SHARE_ROWS = (
+    "consumption_mwh",
+    "user_payments",
+    "wholesale_revenue",
+    "operating_fees",
+    "dividend",
+    "user_dividend",
+    "operator_dividend",
+    "user_net_payment",
+)
+"""The rows of the operator/users table (:class:`market.revenue_share.RevenueSplit` fields)."""
+
+
+def _revenue_share_section(summary: dict[str, Any], lang: str) -> str:
+    """The operator/users split of the headline strategy; empty without a ``revenue_share``."""
+    split = summary.get("revenue_share")
+    if not split:
+        return ""
+    rows = "".join(
+        f"<tr><th scope='row'>{_t('rs_' + key, lang)}</th>"
+        f"<td>{format_value(key if key.endswith('_mwh') else key + '_yuan', split[key])}</td></tr>"
+        for key in REVENUE_SHARE_ROWS
+    )
+    return (
+        f"<section><h2>{_t('revenue_share', lang)}</h2><p class='note'>{_t('revenue_share_note', lang)}</p>"
+        f"<div class='table-box'><table id='revenue-share'><tbody>{rows}</tbody></table></div></section>"
     )
 
 

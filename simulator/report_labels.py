@@ -90,6 +90,25 @@ TEXT: dict[str, tuple[str, str]] = {
         "属于整个组合，单列一行。",
     ),
     "asset": ("Asset", "资产"),
+    "revenue_share": (
+        "Operator and users: time-of-use price + dividend",
+        "运营商与用户：分时价格 + 红利分享",
+    ),
+    "revenue_share_note": (
+        "The headline strategy's result shared as the portfolio's revenue_share sets: users pay the retail "
+        "price for the fleet's metered import, and the dividend (their payments + the wholesale revenue - "
+        "operating fees) is split between them and the operator.",
+        "按资产组合 revenue_share 的设定分配主策略的结果：用户按零售分时电价为组合的实际购电量付费，"
+        "红利（用户付费 + 批发市场收益 - 运营费用）在用户与运营商之间分享。",
+    ),
+    "rs_consumption_mwh": ("Users' consumption (MWh)", "用户用电量（MWh）"),
+    "rs_user_payments": ("Users' retail payments (yuan)", "用户零售电费（元）"),
+    "rs_wholesale_revenue": ("Wholesale revenue (yuan)", "批发市场收益（元）"),
+    "rs_operating_fees": ("Operating fees (yuan)", "运营费用（元）"),
+    "rs_dividend": ("Dividend (yuan)", "红利（元）"),
+    "rs_user_dividend": ("Users' dividend (yuan)", "用户分享红利（元）"),
+    "rs_operator_dividend": ("Operator's dividend (yuan)", "运营商红利（元）"),
+    "rs_user_net_payment": ("Users' net payment (yuan)", "用户净支付（元）"),
     "fleet_terms": ("Fleet terms (contract, penalty, rounding)", "组合层面（合约、考核、舍入）"),
     "total": ("Total", "合计"),
     "forecast_errors": ("DA price forecast errors", "日前电价预测误差"),
