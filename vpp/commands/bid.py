@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from vpp.commands.one_shot import without_cyclic_gc
 from vpp.console import handles_errors, print_warning, stdout
 from vpp.errors import InputError
 from vpp.price_input import PricesLabelOption, PricesTzOption
@@ -32,6 +33,7 @@ if TYPE_CHECKING:  # heavy modules are imported inside the command: `vpp --help`
 
 
 @handles_errors
+@without_cyclic_gc
 def bid_command(
     portfolio: Annotated[Path, typer.Option(help="Portfolio file (YAML or JSON).")],
     prices: Annotated[
