@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from market.checks import check_aligned, finite_values, settlement_frame
 from market.money import from_fen, round_fen, to_fen
+from market.settlement_checks import check_aligned, finite_values, settlement_frame
 from vpp.errors import InputError
 
 # --------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from market.checks import series_values, settlement_frame
 from market.money import from_fen, to_fen
+from market.settlement_checks import series_values, settlement_frame
 from vpp.errors import InputError
 from vpp.portfolio import RevenueShare
 

@@ -20,7 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from market.checks import (
+from market.money import from_fen, to_fen
+from market.settlement_checks import (
     MONEY_COLUMNS,
     SETTLEMENT_COLUMNS,
     check_aligned,
@@ -29,7 +30,6 @@ from market.checks import (
     scalar_or_series,
     series_values,
 )
-from market.money import from_fen, to_fen
 from vpp.errors import InputError
 
 __all__ = [

@@ -13,8 +13,8 @@ from datetime import tzinfo
 import numpy as np
 import pandas as pd
 
-from market.checks import MONEY_COLUMNS, settlement_frame
 from market.money import from_fen, to_fen
+from market.settlement_checks import MONEY_COLUMNS, settlement_frame
 from vpp.errors import InputError
 
 __all__ = ["STATEMENT_COLUMNS", "daily_statement", "monthly_statement"]

@@ -1,4 +1,5 @@
-"""Input checks shared by the settlement modules: aligned, finite, tz-aware series.
+"""Checks of in-memory settlement inputs, shared by the settlement modules: aligned, finite,
+tz-aware series (the checks of raw table files are :mod:`market.table_checks`).
 
 Each check raises :class:`vpp.errors.InputError` naming the field and the first bad timestamp.
 """
