@@ -216,7 +216,10 @@ def run_emhass(
     mip_rel_gap: float,
     threads: int,
 ) -> dict[str, Any] | None:
-    """One EMHASS solve in a fresh ``peer_python`` process; None when EMHASS is not importable there."""
+    """One EMHASS solve in a fresh ``peer_python`` process; None when EMHASS is not importable there.
+
+    A failed or hung run ends the benchmark (``SystemExit`` with EMHASS's output), nothing written.
+    """
     case = {
         "price": day.price.tolist(),
         "dt_h": day.dt_h,
@@ -228,14 +231,20 @@ def run_emhass(
         "threads": threads,
         "batteries": [{**b, "soc_final_mwh": b["soc_initial_mwh"]} for b in batteries],
     }
-    proc = subprocess.run(
-        [str(peer_python), str(PEER_SCRIPT)],
-        input=json.dumps(case),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=max_seconds + 600,  # the solve stops at max_seconds; this is for a hung process
-    )
+    hang_s = max_seconds + 600  # HiGHS stops at max_seconds; CVXPY's compilation comes before it
+    try:
+        proc = subprocess.run(
+            [str(peer_python), str(PEER_SCRIPT)],
+            input=json.dumps(case),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=hang_s,
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(
+            f"EMHASS ({peer_python}) gave no result within {hang_s:.0f} s on {len(batteries)} batteries"
+        ) from None
     if proc.returncode == 3:
         print(proc.stderr.strip(), file=sys.stderr)
         return None
@@ -246,7 +255,7 @@ def run_emhass(
             record["discharge_mw"] = np.array(record["discharge_mw"])
             record["build_solve_s"] = (record["build_s"] or 0.0) + (record["solve_s"] or 0.0)
             return record
-    raise RuntimeError(
+    raise SystemExit(
         f"EMHASS run failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     )
 
@@ -345,6 +354,25 @@ def _peer_python(arg: str | None) -> Path | None:
     return DEFAULT_PEER_PYTHON if DEFAULT_PEER_PYTHON.exists() else Path(sys.executable)
 
 
+def _check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[int]:
+    """The fleet sizes; ``parser.error`` (exit 2, no traceback) on an option out of its range."""
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--sizes must be whole numbers separated by commas, got {args.sizes!r}")
+    if not sizes or min(sizes) < 1:
+        parser.error(f"--sizes must be numbers of batteries >= 1, got {args.sizes!r}")
+    if not args.max_seconds > 0:
+        parser.error(f"--max-seconds must be > 0, got {args.max_seconds}")
+    if not 0 <= args.mip_rel_gap <= 1:
+        parser.error(f"--mip-rel-gap must be within [0, 1], got {args.mip_rel_gap}")
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
+    if args.peer_python not in (None, "none") and not Path(args.peer_python).is_file():
+        parser.error(f"--peer-python {args.peer_python} is not a file")
+    return sizes
+
+
 def _warm_imports() -> None:
     """Import and exercise the engine once before any clock starts (Pyomo's lazy imports)."""
     from bench.bench_day_ahead import _warm_imports as warm
@@ -375,8 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "peer_emhass.json")
     args = parser.parse_args(argv)
-
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = _check_options(parser, args)
     day = bundled_day(args.day)
     peer_python = _peer_python(args.peer_python)
     _warm_imports()

@@ -85,3 +85,39 @@ def test_emhass_half_reaches_the_same_hand_computed_revenue() -> None:
     peer.value(day, [BATTERY], record)
     assert record["revenue_yuan"] == pytest.approx(HAND_REVENUE_YUAN, abs=0.005)
     assert record["violation"] <= 1e-6
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sizes", "0"], "--sizes"),
+        (["--sizes", "1,x"], "--sizes"),
+        (["--max-seconds", "0"], "--max-seconds"),
+        (["--mip-rel-gap", "1.5"], "--mip-rel-gap"),
+        (["--peer-python", "/nonexistent/python"], "/nonexistent/python"),
+    ],
+)
+def test_bad_options_exit_with_a_message_naming_them(argv, message, tmp_path, capsys) -> None:
+    out = tmp_path / "peer.json"
+    with pytest.raises(SystemExit) as exit_info:
+        peer.main([*argv, "--out", str(out)])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _fake_interpreter(tmp_path, body: str):
+    script = tmp_path / "python"
+    script.write_text(f"#!/bin/sh\ncat > /dev/null\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_a_peer_without_emhass_is_skipped_and_a_failing_one_stops_the_bench(tmp_path, capsys) -> None:
+    day = tiny_day()
+    without = _fake_interpreter(tmp_path, "echo 'EMHASS is not importable' >&2; exit 3")
+    assert peer.run_emhass(without, day, [BATTERY], 10.0, 0.0, 1) is None
+    assert "not importable" in capsys.readouterr().err
+    failing = _fake_interpreter(tmp_path, "echo 'solver exploded' >&2; exit 1")
+    with pytest.raises(SystemExit, match="solver exploded"):
+        peer.run_emhass(failing, day, [BATTERY], 10.0, 0.0, 1)
