@@ -30,8 +30,9 @@ from optimizer.highs_adapter import PersistentHighs
 from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
 from optimizer.model import build_model, family_blocks
 from optimizer.options import COMPILED_ABOVE_VARIABLES, Handoff, SolveOptions
-from optimizer.past_pins import FamilyVars, PastPinning, PastPlan, PastRequest
-from optimizer.persistent import BoundOverrides, ParamUpdater, PeriodPins
+from optimizer.past_pins import PastPinning, PastPlan
+from optimizer.persistent import ParamUpdater
+from optimizer.pinning import PinPolicy
 from optimizer.problem import Problem
 from optimizer.result import ScheduleArrays, ScheduleResult, SolveStats
 from vpp.errors import InfeasibleError, SolverError
@@ -76,14 +77,11 @@ class ModelSolver:
         self._persistent: PersistentHighs | None = None
         self._solves = 0
         self._updater: ParamUpdater | None = None
-        self._pins: PeriodPins | None = None
+        self._pins = PinPolicy(self.model, problem.n_periods)
         self._untracked_changes = False
         self._changed_params: list[pyo.Param] = []
         self._last_raw: RawSolution | None = None
         self._layout: ResultLayout | None = None
-        self._family_vars: FamilyVars | None = None
-        self._past: PastRequest | None = None
-        self._overrides: BoundOverrides | None = None
         self._exclusivity: Exclusivity | None = None
         self._built_integers: int | None = None
         self.relaxed = False
@@ -149,7 +147,7 @@ class ModelSolver:
         """
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
-        self._past = None
+        self._pins.forget_past()
         blocks = family_blocks(self.model)
         for name, _ in blocks:
             capability = FAMILIES[name].RESTART
@@ -207,7 +205,7 @@ class ModelSolver:
         """
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
-        self._past = None
+        self._pins.forget_past()
         pinned: list[str] = []
         blocks = family_blocks(self.model)
         never = [name for name, _ in blocks if FAMILIES[name].RESTART == "never"]
@@ -227,8 +225,7 @@ class ModelSolver:
             raise NotImplementedError(
                 f"pinning the past of {pinned} needs the persistent hand-off (SolveOptions.handoff)"
             )
-        self._past = PastRequest.make(self._vars(), k, pinned, plan)
-        return PastPinning(k, tuple(pinned), bool(np.isnan(self._past.values).any()))
+        return self._pins.request_past(k, pinned, plan)
 
     def past_plan(self) -> PastPlan | None:
         """The last solution's value of every family variable (the plan now in force).
@@ -238,20 +235,9 @@ class ModelSolver:
         PastPlan or None
             None before a persistent solve (the compiled hand-off keeps no solution columns).
         """
-        raw = self._last_raw
-        if raw is None or self._persistent is None:
+        if self._last_raw is None or self._persistent is None:
             return None
-        layout = self._vars()
-        cols = layout.columns(raw.column_of)
-        values = raw.col_value[np.maximum(cols, 0)] if raw.col_value.size else np.zeros(cols.size)
-        missing = np.flatnonzero(cols < 0)
-        values[missing] = [np.nan if layout.vars[i].value is None else layout.vars[i].value for i in missing]
-        return PastPlan(layout.keys, values)
-
-    def _vars(self) -> FamilyVars:
-        if self._family_vars is None:
-            self._family_vars = FamilyVars(self.model, self.problem.n_periods)
-        return self._family_vars
+        return self._pins.past_plan(self._last_raw)
 
     def set_forecast(self, family: str, name: str, values: np.ndarray) -> None:
         """Replace one forecast Param of a family (e.g. ``pv``, ``available_mw``), shape (A, T).
@@ -374,10 +360,9 @@ class ModelSolver:
             self._untracked_changes = False
             self._changed_params = []
         else:
-            if self._overrides is not None:
-                self._overrides.release()  # before any bound update: the saved bounds stay true
+            self._pins.release_overrides()  # before any bound update: the saved bounds stay true
             self._push_param_changes()
-        self._apply_past()
+        self._pins.apply_past(self._persistent)
         highs = self._persistent.highs
         mip = self._is_mip()
         apply_options(highs, self.options, time_limit_s=time_limit_s, mip=mip)
@@ -399,15 +384,13 @@ class ModelSolver:
         """Refresh HiGHS from changed Params: tracked ones directly, untracked ones by a scan."""
         adapter = self._persistent
         if self._untracked_changes or self.scan_params:
-            if self._pins is not None:
-                self._pins.release()
+            self._pins.release_carried()
             if self._updater is None:
                 adapter.update_parameters()
                 self._updater = ParamUpdater(adapter, _mutable_params(self.model))
             else:
                 self._updater.update(None)
-            if self._pins is not None:
-                self._pins.refresh_bounds()
+            self._pins.refresh_carried_bounds()
         elif self._changed_params:
             if self._updater is None:
                 self._updater = ParamUpdater(adapter, _mutable_params(self.model))
@@ -431,51 +414,11 @@ class ModelSolver:
         """
         if self._persistent is None or self._last_raw is None:
             raise RuntimeError("carry_out needs a persistent solve first")
-        self._drop_past()
-        if self._pins is None:
-            self._pins = PeriodPins(self._persistent.highs, self.model, self._persistent.column_of)
-        self._pins.pin(period, self._last_raw.col_value)
+        self._pins.carry_out(self._persistent, period, self._last_raw.col_value)
 
     def release_periods(self) -> None:
         """Free every period pinned by :meth:`carry_out` or :meth:`restart_pinning_past`."""
-        if self._pins is not None:
-            self._pins.release()
-        self._drop_past()
-
-    def _drop_past(self) -> None:
-        """Forget the past pins of :meth:`restart_pinning_past` and give HiGHS its bounds back."""
-        self._past = None
-        if self._overrides is not None:
-            self._overrides.release()
-
-    def _apply_past(self) -> None:
-        """Set the HiGHS bounds the last :meth:`restart_pinning_past` asked for (persistent only)."""
-        request = self._past
-        if request is None:
-            return
-        adapter = self._persistent
-        if self._overrides is None:
-            self._overrides = BoundOverrides(adapter.highs)
-        column_of = adapter.column_of
-        layout = self._vars()
-        cols = layout.columns(column_of)[request.positions]
-        keep = (cols >= 0) & np.isfinite(request.values)
-        cols, values = cols[keep], request.values[keep]
-        values = np.where(layout.integer[request.positions][keep], np.round(values), values)
-        values = np.clip(values, *self._overrides.column_bounds(cols))
-        past = range(request.k)
-        grid = np.array([column_of[id(self.model.net_mw[t])] for t in past], dtype=np.int64)
-        rows = np.zeros(0, dtype=np.int64)
-        if hasattr(self.model, "group_limit"):
-            rows = adapter.rows(self.model.group_limit[g, t] for g in self.model.G for t in past)
-            rows = rows[rows >= 0]  # a limit HiGHS does not hold needs no lifting
-        inf = np.full(grid.size, np.inf)
-        self._overrides.apply(
-            np.concatenate([cols, grid]),
-            np.concatenate([values, -inf]),
-            np.concatenate([values, inf]),
-            rows,
-        )
+        self._pins.release_all()
 
     def _solve_compiled(self, time_limit_s: float) -> tuple[RawSolution, float]:
         start = time.perf_counter()
