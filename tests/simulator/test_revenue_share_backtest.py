@@ -65,3 +65,20 @@ def test_no_split_without_a_revenue_share(tmp_path, prices):
     loaded, result = _backtest(tmp_path, prices)
     assert "revenue_share" not in result.summary
     assert "id='revenue-share'" not in render_report(result, loaded)
+
+
+def test_members_earnings_add_up_to_the_fleet_to_the_fen(tmp_path, prices):
+    """members.csv: each asset's attributed revenue (market.attribution); their sum is the fleet's."""
+    from market.money import to_fen
+    from simulator.backtest import member_earnings, write_backtest
+
+    loaded, result = _backtest(tmp_path, prices)
+    record = result.run.records["da_only"]
+    settlement = result.settlements["da_only"]
+    members = member_earnings(settlement, record.fleet_frame(), record.asset_frame())
+    assert members["asset_id"].tolist() == ["bess-1", "load-1"]
+    assert to_fen(members["revenue"]).sum() == to_fen(settlement["revenue"]).sum()
+    assert members.set_index("asset_id").loc["load-1", "energy_mwh"] == pytest.approx(-0.8 * 24)
+    assert members["energy_mwh"].sum() == pytest.approx(settlement["q_actual_mwh"].sum(), abs=1e-6)
+    written = write_backtest(result, tmp_path / "out", loaded)
+    assert {tmp_path / "out" / "members.csv", tmp_path / "out" / "da_only" / "members.csv"} <= set(written)
