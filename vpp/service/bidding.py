@@ -48,7 +48,7 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def bid_day(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
+def run_bid(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any]:
     """Ingest the inbox, then bid the trading day whose gate closes next.
 
     Returns
@@ -97,7 +97,7 @@ def retry_bid(pipeline: Pipeline, now: pd.Timestamp) -> dict[str, Any] | None:
     if run is None or run.status != "failed":
         return None
     log.warning("bid %s: retrying after a failure: %s", day, run.fallback_reason)
-    return bid_day(pipeline, now)
+    return run_bid(pipeline, now)
 
 
 def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any]) -> dict[str, Any]:

@@ -312,7 +312,7 @@ class Pipeline:
     # -- day-ahead bid ----------------------------------------------------------------------
     def bid_day(self, now: pd.Timestamp) -> dict[str, Any]:
         """Ingest the inbox, then bid the trading day whose gate closes next (:mod:`~vpp.service.bidding`)."""
-        return bidding.bid_day(self, now)
+        return bidding.run_bid(self, now)
 
     # -- ingestion and settlement -----------------------------------------------------------
     def ingest(self, now: pd.Timestamp) -> inbox.IngestReport:
