@@ -23,6 +23,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 
+from optimizer.basis_check import basis_still_optimal
 from optimizer.exclusive import Exclusivity
 from optimizer.extract import ResultLayout, extract_arrays
 from optimizer.families import FAMILIES
@@ -405,6 +406,26 @@ class ModelSolver:
             self._untracked_changes = True
         else:
             self._changed_params.extend(params)
+
+    def last_solution_still_optimal(self) -> bool:
+        """True when the last solution is still optimal after what changed since (prices, pins).
+
+        Pushes the pending changes to HiGHS and checks the kept basis without pivoting
+        (:func:`optimizer.basis_check.basis_still_optimal`). False ("re-solve to know") for a MIP
+        (binaries built or added by :mod:`optimizer.exclusive`: no basis to check), the compiled
+        hand-off, and when the last solve was not optimal. After True the last solution (and
+        :meth:`carry_out` of it) stands for the changed model exactly as a re-solve's would.
+        """
+        raw = self._last_raw
+        if self.handoff == "compiled" or self._persistent is None or raw is None or raw.status != "optimal":
+            return False
+        if self._is_mip():
+            return False
+        if self._overrides is not None:
+            self._overrides.release()  # before any bound update, as in a solve
+        self._push_param_changes()
+        self._apply_past()
+        return basis_still_optimal(self._persistent.highs)
 
     def carry_out(self, period: int) -> None:
         """Pin every column of ``period`` at the last solution: the past as it was carried out.

@@ -103,10 +103,12 @@ def run_backtest(
     progress: bool | None = None,
     on_day: Callable[[dt.date], None] | None = None,
     features: pd.DataFrame | None = None,
+    skip_resolves: bool = False,
 ) -> BacktestResult:
     """Replay ``days`` for ``strategies`` (plus the bounds), settle and summarise.
 
-    ``on_day`` is called with each day once replayed for every strategy (:func:`simulator.replay.replay`).
+    ``on_day`` is called with each day once replayed for every strategy; ``skip_resolves`` follows
+    the last real-time plan while it is still optimal (both: :func:`simulator.replay.replay`).
     """
     names, to_run = strategies_to_run(strategies)
     # One replay (one model) per strategy, as the distributed run does: a strategy's solves, and so
@@ -115,7 +117,7 @@ def run_backtest(
     forecaster = DayForecaster(forecast, prices, loaded.market, "da_price", features)  # shared, memoised
     runs = [
         replay(loaded, prices, days, [strategy], forecast=forecast, options=options, progress=progress,
-               features=features, day_forecaster=forecaster,
+               features=features, day_forecaster=forecaster, skip_resolves=skip_resolves,
                on_day=on_day if i == len(to_run) - 1 else None)
         for i, strategy in enumerate(to_run)
     ]

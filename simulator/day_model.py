@@ -58,6 +58,8 @@ class DayModels:
         Models built (first day, structure changes, and fallback rebuilds).
     solves : int
         HiGHS solves.
+    skips : int
+        Real-time re-solves not needed: the last plan was still optimal (:meth:`keeps_plan`).
     highs_seconds : float
         Time inside HiGHS ``run`` over all solves (s); the rest of a solve is Pyomo/Python overhead.
     """
@@ -70,6 +72,7 @@ class DayModels:
         self._carried = 0
         self.builds = 0
         self.solves = 0
+        self.skips = 0
         self.highs_seconds = 0.0
 
     # -- preparing a day ------------------------------------------------------------------------
@@ -170,6 +173,22 @@ class DayModels:
             solver.options = options
         self.highs_seconds += result.stats.solve_seconds
         return result
+
+    def keeps_plan(self, day: dt.date, price: np.ndarray, k: int) -> bool:
+        """True when the last plan is still optimal for periods ``k..T-1`` at ``price``: no re-solve.
+
+        Sets ``price`` and asks the solver whether the kept basis is still optimal
+        (:meth:`optimizer.solver.ModelSolver.last_solution_still_optimal`; a MIP always answers
+        False). After True the caller follows the last plan; :meth:`carry_out` then pins period
+        ``k`` of it, as after a re-solve that returned it.
+        """
+        if self.solver is None or self._day != day or self._carried != k or k == 0:
+            return False
+        self.solver.set_prices(np.asarray(price, dtype=float))
+        if not self.solver.last_solution_still_optimal():
+            return False
+        self.skips += 1
+        return True
 
     def carry_out(self, k: int) -> None:
         """Pin period ``k`` of the last solve: the assets did exactly that (see ModelSolver.carry_out)."""

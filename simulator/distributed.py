@@ -55,6 +55,7 @@ def replay_task(
     forecast: str,
     options: SolveOptions | None,
     on_day: Callable[[dt.date], None] | str | None = None,
+    skip_resolves: bool = False,
 ) -> BacktestRun:
     """One task: replay ``days`` for the single strategy named ``strategy`` (runs on a worker).
 
@@ -64,7 +65,7 @@ def replay_task(
     if isinstance(on_day, str):
         on_day = _worker_reporter(on_day)
     return replay(loaded, prices, days, [strategy_by_name(strategy)], forecast=forecast, options=options,
-                  progress=False, on_day=on_day)
+                  progress=False, on_day=on_day, skip_resolves=skip_resolves)
 
 
 def _worker_reporter(topic: str) -> Callable[[dt.date], None] | None:
@@ -174,6 +175,7 @@ def run_backtest_distributed(
     scheduler: str | None = None,
     client: Any = None,
     progress: bool | None = None,
+    skip_resolves: bool = False,
 ) -> BacktestResult:
     """:func:`simulator.backtest.run_backtest` with one Dask task per strategy (bound included).
 
@@ -189,6 +191,8 @@ def run_backtest_distributed(
         An open client to use instead (neither ``workers`` nor ``scheduler`` then).
     progress : bool, optional
         A progress bar over strategy-days on stderr; default: only when stderr is a terminal.
+    skip_resolves : bool
+        As :func:`simulator.replay.replay`.
     """
     names, to_run = strategies_to_run(strategies)
     start = time.perf_counter()
@@ -198,7 +202,8 @@ def run_backtest_distributed(
     def go(c: Any) -> list[BacktestRun]:
         with progress_bar("backtest (strategy-days)", len(calls) * len(days), progress) as step:
             return map_tasks(c, _task, calls, {"prices": prices, "days": days, "forecast": forecast,
-                                                "options": options}, on_step=step, steps_per_call=len(days),
+                                                "options": options, "skip_resolves": skip_resolves},
+                             on_step=step, steps_per_call=len(days),
                              workers=workers)
 
     if client is not None:
@@ -229,5 +234,6 @@ def _task(
     forecast: str,
     options: SolveOptions | None,
     on_day: Callable[[dt.date], None] | str | None = None,
+    skip_resolves: bool = False,
 ) -> BacktestRun:
-    return replay_task(loaded, prices, days, strategy, forecast, options, on_day)
+    return replay_task(loaded, prices, days, strategy, forecast, options, on_day, skip_resolves)

@@ -68,6 +68,8 @@ class BacktestRun:
         Wall time of the loop (s).
     builds, solves : int
         Models built and HiGHS solves.
+    skips : int
+        Real-time re-solves skipped because the last plan was still optimal (``skip_resolves``).
     highs_seconds : float
         Time inside HiGHS over all solves (s).
     """
@@ -80,6 +82,7 @@ class BacktestRun:
     builds: int
     solves: int
     highs_seconds: float = 0.0
+    skips: int = 0
 
 
 def replay(
@@ -96,6 +99,7 @@ def replay(
     on_day: Callable[[dt.date], None] | None = None,
     features: pd.DataFrame | None = None,
     day_forecaster: DayForecaster | None = None,
+    skip_resolves: bool = False,
 ) -> BacktestRun:
     """Replay ``days`` for every strategy.
 
@@ -128,6 +132,13 @@ def replay(
     day_forecaster : DayForecaster, optional
         The forecaster ``forecast`` already walked by another replay of the same days (its
         forecasts are memoised); default a new one.
+    skip_resolves : bool
+        Before a real-time re-solve, check whether the last plan is still optimal at the new
+        prices (:meth:`simulator.day_model.DayModels.keeps_plan`: the kept LP basis at the new
+        costs, exact; a MIP is always re-solved) and follow it when it is. Every period then
+        carries out an optimum of its re-solve, as without the check; among tied optima it may
+        be another one than a fresh solve would return (``bench/RESULTS.md`` measured what that
+        changes in yuan).
     """
     days = list(days)
     market = loaded.market
@@ -154,7 +165,7 @@ def replay(
                 _run_day(
                     models[strategy.name], day, index, dt_h, strategy, states[strategy.name],
                     records[strategy.name], forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history,
-                    forecaster,
+                    forecaster, skip_resolves,
                 )
             bar.update(task, advance=1, description=f"backtest {day}")
             if on_day is not None:
@@ -168,6 +179,7 @@ def replay(
         builds=sum(m.builds for m in models.values()),
         solves=sum(m.solves for m in models.values()),
         highs_seconds=sum(m.highs_seconds for m in models.values()),
+        skips=sum(m.skips for m in models.values()),
     )
 
 
@@ -185,6 +197,7 @@ def _run_day(
     tolerance: float | None,
     history: pd.DataFrame | None = None,
     forecaster: DayForecaster | None = None,
+    skip_resolves: bool = False,
 ) -> None:
     look = strategy.look_ahead
     da_view = DaView(index, dt_h, forecast_da, p_da if look else None, p_rt if look else None, history,
@@ -213,12 +226,14 @@ def _run_day(
             view = RtView(index, dt_h, k, p_da, p_rt[:k], p_rt if look else None)
             price = _price(strategy.rt_price(view), models, look)
             changed = current is None or np.max(np.abs(price[k:] - solved_price[k:])) > tol
-            if changed:
+            resolved = changed and not (skip_resolves and models.keeps_plan(day, price, k))
+            if resolved:
                 current = models.solve_arrays(day, price, state, k, proven=look)
                 record.solved(current)
+            if changed:  # re-solved, or the plan is an optimum at this price too
                 solved_price = price
             row = row_of(current, timestamp)
-            record.period(current, row, timestamp, resolved=bool(changed))
+            record.period(current, row, timestamp, resolved=bool(resolved))
             state = advance(current, row, state)
             models.carry_out(k)
     carried.end_states.append(state)
@@ -249,6 +264,7 @@ def merge_runs(runs: Sequence[BacktestRun], seconds: float | None = None) -> Bac
         builds=sum(r.builds for r in runs),
         solves=sum(r.solves for r in runs),
         highs_seconds=sum(getattr(r, "highs_seconds", 0.0) for r in runs),
+        skips=sum(getattr(r, "skips", 0) for r in runs),
     )
 
 

@@ -57,6 +57,11 @@ def backtest_command(
     scheduler: Annotated[
         str | None, typer.Option(help="Use an existing Dask scheduler, tcp://HOST:PORT.")
     ] = None,
+    skip_resolves: Annotated[
+        bool, typer.Option("--skip-resolves", help="Follow the last real-time plan while it is still "
+                                                   "optimal at the new prices (an exact LP basis check) "
+                                                   "instead of re-solving.")
+    ] = False,
     prices_tz: PricesTzOption = None,
     prices_label: PricesLabelOption = None,
     as_json: Annotated[
@@ -102,11 +107,12 @@ def backtest_command(
         result = run_backtest_distributed(
             loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
             workers=workers or None, scheduler=scheduler, progress=False if quiet or as_json else None,
+            skip_resolves=skip_resolves,
         )
     else:
         result = run_backtest(
             loaded, frame, days, strategy.split(","), forecast=forecast, options=options,
-            progress=False if quiet or as_json else None,
+            progress=False if quiet or as_json else None, skip_resolves=skip_resolves,
         )
     written = write_backtest(result, out, loaded, lang=lang)
     if as_json:
