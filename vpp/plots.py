@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.result import ScheduleResult
+from vpp.assets.registry import stored_energy_frame
 from vpp.io_utils import refuse_special_file
 
 SOC_LINES = 10
@@ -59,7 +60,7 @@ def plot_schedule(
     ax_net.set_ylabel("net export (MW)")
     # legends beside the axes, never over the data
     ax_net.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
-    soc = result.series.get("battery.soc_mwh")
+    soc = stored_energy_frame(result.series)
     if soc is not None and not soc.empty:
         values = soc.to_numpy()
         shown = np.argsort(-values.max(axis=0), kind="stable")[:SOC_LINES]

@@ -11,8 +11,7 @@ import pandas as pd
 from market.calendar import trading_day_index
 from optimizer.families.ev_sessions import place_sessions
 from vpp.assets import EvHubSpec
-from vpp.assets.ev_hub import session_stays
-from vpp.envelope import _session_arrays
+from vpp.assets.ev_hub import _session_arrays, session_stays
 
 HUB = EvHubSpec.model_validate(
     {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from vpp.assets.base import AssetSpec, Efficiency, NonNegativeFloat, PositiveFloat
-from vpp.assets.family import Family, StateKey
+from vpp.assets.family import Fallback, Family, FamilyRange, Horizon, Peak, StateKey, Summary, TelemetryRange
 
 
 class BatterySpec(AssetSpec):
@@ -89,7 +91,71 @@ class BatterySpec(AssetSpec):
 
 SOC_MWH = StateKey("battery", "soc_mwh", "MWh", series="battery.soc_mwh")
 """Energy stored at the end of a period (MWh)."""
-DISCHARGED_MWH = StateKey("battery", "discharged_mwh", "MWh", daily=True)
+DISCHARGED_MWH = StateKey("battery", "discharged_mwh", "MWh", daily=True, accrues="export")
 """Energy discharged so far today (MWh), for the cycle budget."""
 
-FAMILY = Family("battery", BatterySpec, (SOC_MWH, DISCHARGED_MWH), stored_energy=SOC_MWH)
+
+# ---------------------------------------------------------------------------------------------
+# Domain rules
+
+
+def battery_range(specs: Sequence[BatterySpec], horizon: Horizon) -> FamilyRange:
+    """Battery: ``-charge_limit_mw <= net[t] <= discharge_limit_mw``, baseline 0 (idle).
+
+    State of charge is ignored here (a full battery cannot charge, an empty one cannot
+    discharge). Shiftable energy = ``sum(soc_ceiling_mwh - soc_min_mwh)`` (MWh).
+    """
+    ones = np.ones(len(horizon.index))
+    charge = np.array([s.charge_limit_mw for s in specs])[:, None] * ones
+    discharge = np.array([s.discharge_limit_mw for s in specs])[:, None] * ones
+    shiftable = sum(s.soc_ceiling_mwh - s.soc_min_mwh for s in specs)
+    return FamilyRange(-charge, discharge, np.zeros_like(charge), float(shiftable))
+
+
+def battery_summary(specs: Sequence[BatterySpec], peak: Peak) -> Summary:
+    """Discharge power, energy, charge power and round-trip efficiency."""
+    charge = sum(s.charge_limit_mw for s in specs)
+    round_trip = [s.charge_efficiency * s.discharge_efficiency for s in specs]
+    notes = f"discharge; charge {charge:.2f} MW; round trip {min(round_trip):.0%}"
+    if max(round_trip) - min(round_trip) > 1e-9:
+        notes += f"-{max(round_trip):.0%}"
+    return Summary(sum(s.discharge_limit_mw for s in specs), sum(s.energy_mwh for s in specs), notes)
+
+
+def battery_telemetry(spec: BatterySpec) -> TelemetryRange:
+    """``[-charge limit, discharge limit]`` MW, stored energy up to ``energy_mwh``."""
+    return TelemetryRange(-spec.charge_limit_mw, spec.discharge_limit_mw, spec.energy_mwh)
+
+
+def clip_battery(spec: BatterySpec, soc_mwh: float, target_mw: float, dt_h: float) -> float:
+    """The setpoint closest to ``target_mw`` that the battery can hold for ``dt_h`` hours (MW)::
+
+        -min(P_ch, (E_max - E) / (eta_ch dt)) <= p <= min(P_dis, (E - E_min) eta_dis / dt)
+
+    with ``E = soc_mwh`` the stored energy at the period's start (MWh).
+    """
+    soc = min(max(soc_mwh, spec.soc_min_mwh), spec.soc_ceiling_mwh)
+    discharge = min(spec.discharge_limit_mw, (soc - spec.soc_min_mwh) * spec.discharge_efficiency / dt_h)
+    charge = min(spec.charge_limit_mw, (spec.soc_ceiling_mwh - soc) / (spec.charge_efficiency * dt_h))
+    return float(min(max(target_mw, -max(charge, 0.0)), max(discharge, 0.0)))
+
+
+def battery_after(spec: BatterySpec, soc_mwh: float, p_mw: float, dt_h: float) -> float:
+    """Stored energy after one period at ``p_mw`` (MW, positive = discharge to the grid) (MWh);
+    self-discharge neglected over one period."""
+    if p_mw >= 0:
+        return soc_mwh - p_mw * dt_h / spec.discharge_efficiency
+    return soc_mwh - p_mw * dt_h * spec.charge_efficiency
+
+
+FAMILY = Family(
+    "battery",
+    BatterySpec,
+    envelope=battery_range,
+    summary=battery_summary,
+    telemetry=battery_telemetry,
+    state_keys=(SOC_MWH, DISCHARGED_MWH),
+    stored_energy=SOC_MWH,
+    initial_stored_mwh=lambda spec: spec.soc_initial_mwh,
+    fallback=Fallback(clip_battery, battery_after),
+)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field, Strict, model_validator
 
@@ -19,7 +20,7 @@ from vpp.assets.base import (
     ProfileRef,
     StrictNumbers,
 )
-from vpp.assets.family import Family
+from vpp.assets.family import Family, FamilyRange, Horizon, Peak, Summary, TelemetryRange
 
 Moment = Annotated[dt.datetime, Strict(False)] | Annotated[dt.time, Strict(False)]
 """A timestamp or a time of day, parsed from text (``"07:30"``) although the model is strict."""
@@ -140,4 +141,105 @@ def _aware(moment: dt.datetime, tz: dt.tzinfo | None) -> pd.Timestamp:
     return stamp.tz_convert(tz)
 
 
-FAMILY = Family("ev_hub", EvHubSpec)
+# ---------------------------------------------------------------------------------------------
+# Domain rules
+
+
+def ev_hub_range(specs: Sequence[EvHubSpec], horizon: Horizon) -> FamilyRange:
+    """EV hub: connected charger power ``c[t]`` (MW, a period's average)::
+
+        c[t] = sum_sessions max_power_mw * connected_share[t] + fleet.max_power_mw * availability[t]
+        -c[t] <= net[t] <= (c[t] if v2g else 0)
+
+    ``connected_share[t]`` is the share of period t the vehicle is plugged in; a time-of-day
+    session repeats on every day of the horizon. Baseline: each session draws
+    ``energy_mwh / charge_efficiency`` evenly over its stay, the fleet draws
+    ``daily_energy_mwh / charge_efficiency`` per day in proportion to its available power (both at
+    most their power limit). Shiftable energy per session and per fleet-day:
+    ``min(E, P * hours_connected - E)`` with ``E`` the grid energy needed (the energy whose timing
+    is free; V2G cycling is not counted).
+    """
+    T = len(horizon.index)
+    capacity = np.zeros((len(specs), T))
+    baseline = np.zeros((len(specs), T))
+    shiftable = 0.0
+    starts, ends = _period_bounds_ns(horizon)
+    days = sorted(set(horizon.index.date))
+    for row, hub in enumerate(specs):
+        if hub.sessions:
+            arrival, departure, power, energy = _session_arrays(hub, days, horizon.index.tz)
+            overlap = np.clip(
+                np.minimum(departure[:, None], ends) - np.maximum(arrival[:, None], starts), 0, None
+            )
+            share = overlap / (ends - starts)
+            stay_h = (departure - arrival) / 3.6e12
+            grid_mwh = energy / hub.charge_efficiency
+            on_day = share.any(axis=1)
+            capacity[row] += power @ share
+            baseline[row] += np.minimum(grid_mwh / stay_h, power) @ share
+            shiftable += float(np.clip(np.minimum(grid_mwh, power * stay_h - grid_mwh), 0, None)
+                               @ on_day)
+        if hub.fleet is not None:
+            available = hub.fleet.max_power_mw * horizon.resolve(
+                hub, "fleet.availability", hub.fleet.availability
+            )
+            capacity[row] += available
+            need = hub.fleet.daily_energy_mwh / hub.charge_efficiency
+            for day in days:
+                mask = horizon.index.date == day
+                reachable = float(available[mask] @ horizon.dt_h[mask])
+                if reachable > 0:
+                    baseline[row, mask] += np.minimum(available[mask] * need / reachable,
+                                                      available[mask])
+                shiftable += max(min(need, reachable - need), 0.0)
+    v2g = np.array([hub.v2g for hub in specs])[:, None]
+    return FamilyRange(-capacity, np.where(v2g, capacity, 0.0), -baseline, shiftable)
+
+
+def ev_hub_summary(specs: Sequence[EvHubSpec], peak: Peak) -> Summary:
+    """Charger power, energy per day, sessions, fleets and V2G hubs."""
+    sessions = sum(len(h.sessions) for h in specs)
+    fleets = sum(h.fleet is not None for h in specs)
+    power = sum(sum(s.max_power_mw for s in h.sessions)
+                + (h.fleet.max_power_mw if h.fleet else 0.0) for h in specs)
+    energy = sum(sum(s.energy_mwh for s in h.sessions)
+                 + (h.fleet.daily_energy_mwh if h.fleet else 0.0) for h in specs)
+    v2g = sum(h.v2g for h in specs)
+    return Summary(power, energy, f"chargers; MWh/day; {sessions} sessions, {fleets} fleets, {v2g} V2G")
+
+
+def ev_hub_telemetry(spec: EvHubSpec) -> TelemetryRange:
+    """``[-chargers, chargers if v2g else 0]`` MW."""
+    chargers = sum(s.max_power_mw for s in spec.sessions) + (
+        spec.fleet.max_power_mw if spec.fleet is not None else 0.0
+    )
+    return TelemetryRange(-chargers, chargers if spec.v2g else 0.0)
+
+
+def _period_bounds_ns(horizon: Horizon) -> tuple[np.ndarray, np.ndarray]:
+    """Period starts and ends as int64 nanoseconds since the epoch (UTC)."""
+    starts = horizon.index.as_unit("ns").asi8
+    return starts, starts + np.round(horizon.dt_h * 3.6e12).astype(np.int64)
+
+
+def _session_arrays(
+    hub: EvHubSpec, days: Sequence[dt.date], tz: dt.tzinfo | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Arrival and departure (int64 ns, UTC), power (MW) and energy (MWh) of every session stay
+    (:func:`session_stays`: a time-of-day session gives one stay per day)."""
+    rows = []
+    for stay in session_stays(hub, days, tz):
+        session = hub.sessions[stay.session]
+        arrival_ns, departure_ns = stay.arrival.as_unit("ns").value, stay.departure.as_unit("ns").value
+        rows.append((arrival_ns, departure_ns, session.max_power_mw, session.energy_mwh))
+    arrival, departure, power, energy = (np.array(col) for col in zip(*rows, strict=True))
+    return arrival.astype(np.int64), departure.astype(np.int64), power, energy
+
+
+FAMILY = Family(
+    "ev_hub",
+    EvHubSpec,
+    envelope=ev_hub_range,
+    summary=ev_hub_summary,
+    telemetry=ev_hub_telemetry,
+)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import Field
 
 from vpp.assets.base import AssetSpec, Fraction, NonNegativeFloat, ProfileRef
-from vpp.assets.family import Family, StateKey
+from vpp.assets.family import Family, FamilyRange, Horizon, Peak, StateKey, Summary, TelemetryRange
 
 
 class FlexibleLoadSpec(AssetSpec):
@@ -44,7 +46,51 @@ class FlexibleLoadSpec(AssetSpec):
         return {"baseline": self.baseline}
 
 
-ENERGY_CONSUMED_MWH = StateKey("flexible_load", "energy_consumed_mwh", "MWh", daily=True)
+ENERGY_CONSUMED_MWH = StateKey("flexible_load", "energy_consumed_mwh", "MWh", daily=True, accrues="import")
 """Energy consumed so far today (MWh), for the daily energy window."""
 
-FAMILY = Family("flexible_load", FlexibleLoadSpec, (ENERGY_CONSUMED_MWH,))
+
+# ---------------------------------------------------------------------------------------------
+# Domain rules
+
+
+def flexible_load_range(specs: Sequence[FlexibleLoadSpec], horizon: Horizon) -> FamilyRange:
+    """Flexible load with ``b[t] = scale_mw * baseline[t]`` (MW)::
+
+        -b[t] * (1 + up_frac) <= net[t] <= -b[t] * (1 - down_frac),   baseline net = -b[t]
+
+    Shiftable energy = ``E_base * up * down / (up + down)`` per load, ``E_base = sum_t b[t] dt_h``:
+    the most energy taken out of some periods and put back into others when the baseline is split
+    freely between the two (the daily-energy tolerance is not counted).
+    """
+    base = np.array([s.scale_mw for s in specs])[:, None] * horizon.stack(specs, "baseline")
+    up = np.array([s.up_frac for s in specs])
+    down = np.array([s.down_frac for s in specs])
+    energy = base @ horizon.dt_h
+    both = up + down
+    share = np.divide(up * down, both, out=np.zeros_like(both), where=both > 0)
+    return FamilyRange(
+        -base * (1 + up[:, None]), -base * (1 - down[:, None]), -base, float(share @ energy)
+    )
+
+
+def flexible_load_summary(specs: Sequence[FlexibleLoadSpec], peak: Peak) -> Summary:
+    """Peak baseline and the bands."""
+    total = sum(s.scale_mw * peak(s.baseline) for s in specs)
+    bands = sorted({f"+{s.up_frac:.0%}/-{s.down_frac:.0%}" for s in specs})
+    return Summary(total, None, f"peak baseline; {', '.join(bands)}")
+
+
+def flexible_load_telemetry(spec: FlexibleLoadSpec) -> TelemetryRange:
+    """Draws only, up to the grid connection (no rating of its own)."""
+    return TelemetryRange(None, 0.0)
+
+
+FAMILY = Family(
+    "flexible_load",
+    FlexibleLoadSpec,
+    envelope=flexible_load_range,
+    summary=flexible_load_summary,
+    telemetry=flexible_load_telemetry,
+    state_keys=(ENERGY_CONSUMED_MWH,),
+)

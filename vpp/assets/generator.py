@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from vpp.assets.base import AssetSpec, NonNegativeFloat, PositiveFloat
-from vpp.assets.family import Family, StateKey
+from vpp.assets.family import Family, FamilyRange, Horizon, Peak, StateKey, Summary, TelemetryRange
 
 
 class GeneratorSpec(AssetSpec):
@@ -61,4 +63,33 @@ OUTPUT_MW = StateKey("generator", "output_mw", "MW", series="generator.output_mw
 HOURS_IN_STATE = StateKey("generator", "hours_in_state", "h")
 """Hours the unit has been on (or off) without a change, for minimum up and down times."""
 
-FAMILY = Family("generator", GeneratorSpec, (ON, OUTPUT_MW, HOURS_IN_STATE))
+
+# ---------------------------------------------------------------------------------------------
+# Domain rules
+
+
+def generator_range(specs: Sequence[GeneratorSpec], horizon: Horizon) -> FamilyRange:
+    """Generator: ``0 <= net[t] <= max_mw`` (off is always allowed here; ramps, minimum output and
+    run times are ignored), baseline 0 (off). Shiftable energy 0."""
+    top = np.array([s.max_mw for s in specs])[:, None] * np.ones(len(horizon.index))
+    return FamilyRange(np.zeros_like(top), top, np.zeros_like(top), 0.0)
+
+
+def generator_summary(specs: Sequence[GeneratorSpec], peak: Peak) -> Summary:
+    """Maximum and minimum output."""
+    return Summary(sum(s.max_mw for s in specs), None, f"max output; min {sum(s.min_mw for s in specs):.2f}")
+
+
+def generator_telemetry(spec: GeneratorSpec) -> TelemetryRange:
+    """``[0, max_mw]``."""
+    return TelemetryRange(0.0, spec.max_mw)
+
+
+FAMILY = Family(
+    "generator",
+    GeneratorSpec,
+    envelope=generator_range,
+    summary=generator_summary,
+    telemetry=generator_telemetry,
+    state_keys=(ON, OUTPUT_MW, HOURS_IN_STATE),
+)

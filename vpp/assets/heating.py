@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from vpp.assets.base import AssetSpec, PositiveFloat, ProfileRef
-from vpp.assets.family import Family, StateKey
+from vpp.assets.family import Family, FamilyRange, Horizon, Peak, StateKey, Summary, TelemetryRange
 
 
 class HeatingSpec(AssetSpec):
@@ -77,4 +79,55 @@ class HeatingSpec(AssetSpec):
 TEMPERATURE_C = StateKey("heating", "temperature_c", "deg C", series="heating.temperature_c")
 """Indoor temperature at the end of a period (deg C)."""
 
-FAMILY = Family("heating", HeatingSpec, (TEMPERATURE_C,))
+
+# ---------------------------------------------------------------------------------------------
+# Domain rules
+
+
+def heating_range(specs: Sequence[HeatingSpec], horizon: Horizon) -> FamilyRange:
+    """Electric heating: ``-rated_power_mw <= net[t] <= 0``; baseline = demand-neutral power::
+
+        Q[t] = heat_demand_mw[t]                                       (heat-demand form)
+        Q[t] = max(heat_loss_mw_per_k * (temp_initial_c - outdoor[t]), 0)   (outdoor form)
+        baseline net[t] = -min(max(Q[t], 0) / cop, rated_power_mw)
+
+    Shiftable energy = ``thermal_capacity_mwh_per_k * (temp_max_c - temp_min_c) / cop``: the
+    electricity the building's thermal band stores.
+    """
+    T = len(horizon.index)
+    heat = np.zeros((len(specs), T))
+    for row, s in enumerate(specs):
+        if s.heat_demand_mw is not None:
+            heat[row] = horizon.resolve(s, "heat_demand_mw", s.heat_demand_mw)
+        else:
+            outdoor = horizon.resolve(s, "outdoor_temperature_c", s.outdoor_temperature_c)
+            heat[row] = s.heat_loss_mw_per_k * (s.temp_initial_c - outdoor)
+    rated = np.array([s.rated_power_mw for s in specs])[:, None]
+    cop = np.array([s.cop for s in specs])[:, None]
+    neutral = np.minimum(np.clip(heat, 0, None) / cop, rated)
+    shiftable = sum(s.thermal_capacity_mwh_per_k * (s.temp_max_c - s.temp_min_c) / s.cop
+                    for s in specs)
+    return FamilyRange(-rated * np.ones(T), np.zeros((len(specs), T)), -neutral, float(shiftable))
+
+
+def heating_summary(specs: Sequence[HeatingSpec], peak: Peak) -> Summary:
+    """Rated power, thermal energy in the band and the COPs."""
+    stored = sum(s.thermal_capacity_mwh_per_k * (s.temp_max_c - s.temp_min_c) for s in specs)
+    cops = sorted({f"{s.cop:g}" for s in specs})
+    return Summary(sum(s.rated_power_mw for s in specs), stored,
+                   f"rated; MWh thermal in the band; COP {', '.join(cops)}")
+
+
+def heating_telemetry(spec: HeatingSpec) -> TelemetryRange:
+    """``[-rated_power_mw, 0]``."""
+    return TelemetryRange(-spec.rated_power_mw, 0.0)
+
+
+FAMILY = Family(
+    "heating",
+    HeatingSpec,
+    envelope=heating_range,
+    summary=heating_summary,
+    telemetry=heating_telemetry,
+    state_keys=(TEMPERATURE_C,),
+)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import Field
 
 from vpp.assets.base import AssetSpec, NonNegativeFloat, PositiveFloat, ProfileRef
-from vpp.assets.family import Family
+from vpp.assets.family import Family, FamilyRange, Horizon, Peak, Summary, TelemetryRange
 
 
 class PvSpec(AssetSpec):
@@ -29,4 +31,34 @@ class PvSpec(AssetSpec):
         return {"profile": self.profile}
 
 
-FAMILY = Family("pv", PvSpec)
+# ---------------------------------------------------------------------------------------------
+# Domain rules
+
+
+def pv_range(specs: Sequence[PvSpec], horizon: Horizon) -> FamilyRange:
+    """PV: ``available[t] = capacity_mw * profile[t]``; net in ``[0, available]`` if curtailable,
+    else exactly ``available``. Baseline = available. Shiftable energy 0."""
+    available = np.array([s.capacity_mw for s in specs])[:, None] * horizon.stack(specs, "profile")
+    curtailable = np.array([s.curtailable for s in specs])[:, None]
+    lowest = np.where(curtailable, np.minimum(available, 0.0), available)
+    return FamilyRange(lowest, available, available, 0.0)
+
+
+def pv_summary(specs: Sequence[PvSpec], peak: Peak) -> Summary:
+    """AC capacity and how many may curtail."""
+    curtailable = sum(s.curtailable for s in specs)
+    return Summary(sum(s.capacity_mw for s in specs), None, f"AC capacity; {curtailable} curtailable")
+
+
+def pv_telemetry(spec: PvSpec) -> TelemetryRange:
+    """``[0, capacity_mw]``."""
+    return TelemetryRange(0.0, spec.capacity_mw)
+
+
+FAMILY = Family(
+    "pv",
+    PvSpec,
+    envelope=pv_range,
+    summary=pv_summary,
+    telemetry=pv_telemetry,
+)

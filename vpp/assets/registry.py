@@ -9,7 +9,10 @@ this tuple.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import import_module
+
+import pandas as pd
 
 from vpp.assets.family import AssetFamily
 
@@ -29,8 +32,37 @@ def _load(name: str) -> AssetFamily:
     family = import_module(f"vpp.assets.{name}").FAMILY
     if family.name != name or family.spec.model_fields["type"].default != name:
         raise TypeError(f"vpp/assets/{name}.py: FAMILY and its spec's type must be named {name!r}")
+    if (family.stored_energy is None) != (family.initial_stored_mwh is None):
+        raise TypeError(f"vpp/assets/{name}.py: give both stored_energy and initial_stored_mwh, or neither")
+    if family.fallback is not None and family.stored_energy is None:
+        raise TypeError(f"vpp/assets/{name}.py: a fallback rule needs stored_energy")
     return family
 
 
 FAMILIES: dict[str, AssetFamily] = {name: _load(name) for name in FAMILY_NAMES}
 """Asset ``type`` -> its family (domain half)."""
+
+
+def stored_energy_frame(series: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
+    """Energy stored at each period's end (MWh), one column per asset that stores energy.
+
+    Parameters
+    ----------
+    series : mapping
+        A solved schedule's series (``ScheduleResult.series``), keyed ``family.name``.
+
+    Returns
+    -------
+    pd.DataFrame or None
+        The families' ``stored_energy`` series side by side; None when no family in ``series``
+        stores energy.
+    """
+    keys = [f.stored_energy.series for f in FAMILIES.values() if f.stored_energy is not None]
+    frames = [series[key] for key in keys if key in series]
+    return pd.concat(frames, axis=1) if frames else None
+
+
+def stored_energy_state(asset_type: str, stored_mwh: float) -> dict[str, float]:
+    """A state entry holding only an asset's stored energy (MWh), under its family's key."""
+    key = FAMILIES[asset_type].stored_energy
+    return {} if key is None else {key.name: stored_mwh}

@@ -16,15 +16,6 @@ from vpp.console import handles_errors, print_warning, stdout
 if TYPE_CHECKING:  # heavy modules are imported where used: `vpp --help` stays fast
     import numpy as np
 
-    from vpp.assets import (
-        BatterySpec,
-        EvHubSpec,
-        FlexibleLoadSpec,
-        GeneratorSpec,
-        HeatingSpec,
-        LoadSpec,
-        PvSpec,
-    )
     from vpp.envelope import Envelope
     from vpp.portfolio_io import LoadedPortfolio
 
@@ -72,16 +63,17 @@ def validate_command(
 
 
 def _asset_rows(loaded: LoadedPortfolio) -> list[tuple[str, int, float, float | None, str]]:
-    """One row per asset type present: type, count, total power (MW), total energy (MWh), notes."""
-    from vpp.assets import ASSET_TYPES
+    """One row per asset type present: type, count, total power (MW), total energy (MWh), notes
+    (each family's ``AssetFamily.summary``)."""
+    from vpp.assets.registry import FAMILIES
 
     p = loaded.portfolio
     rows = []
-    for asset_type in ASSET_TYPES:
+    for asset_type, family in FAMILIES.items():
         specs = p.assets_of(asset_type)
         if specs:
-            power, energy, notes = _SUMMARIES.get(asset_type, _other)(specs, loaded)
-            rows.append((asset_type, len(specs), power, energy, notes))
+            summary = family.summary(specs, lambda ref: _peak(loaded, ref))
+            rows.append((asset_type, len(specs), summary.power_mw, summary.energy_mwh, summary.notes))
     return rows
 
 
@@ -132,67 +124,6 @@ def _peak(loaded: LoadedPortfolio, ref: float | list[float] | str) -> float:
     if isinstance(ref, str):
         return float(loaded.profiles[ref].max()) if loaded.profiles is not None else float("nan")
     return float(np.max(ref))
-
-
-def _battery(specs: list[BatterySpec], _: LoadedPortfolio) -> tuple[float, float, str]:
-    charge = sum(s.charge_limit_mw for s in specs)
-    round_trip = [s.charge_efficiency * s.discharge_efficiency for s in specs]
-    notes = f"discharge; charge {charge:.2f} MW; round trip {min(round_trip):.0%}"
-    if max(round_trip) - min(round_trip) > 1e-9:
-        notes += f"-{max(round_trip):.0%}"
-    return sum(s.discharge_limit_mw for s in specs), sum(s.energy_mwh for s in specs), notes
-
-
-def _pv(specs: list[PvSpec], _: LoadedPortfolio) -> tuple[float, None, str]:
-    curtailable = sum(s.curtailable for s in specs)
-    return sum(s.capacity_mw for s in specs), None, f"AC capacity; {curtailable} curtailable"
-
-
-def _load(specs: list[LoadSpec], loaded: LoadedPortfolio) -> tuple[float, None, str]:
-    return sum(s.scale_mw * _peak(loaded, s.profile) for s in specs), None, "peak"
-
-
-def _flexible(specs: list[FlexibleLoadSpec], loaded: LoadedPortfolio) -> tuple[float, None, str]:
-    peak = sum(s.scale_mw * _peak(loaded, s.baseline) for s in specs)
-    bands = sorted({f"+{s.up_frac:.0%}/-{s.down_frac:.0%}" for s in specs})
-    return peak, None, f"peak baseline; {', '.join(bands)}"
-
-
-def _ev_hub(specs: list[EvHubSpec], _: LoadedPortfolio) -> tuple[float, float, str]:
-    sessions = sum(len(h.sessions) for h in specs)
-    fleets = sum(h.fleet is not None for h in specs)
-    power = sum(sum(s.max_power_mw for s in h.sessions)
-                + (h.fleet.max_power_mw if h.fleet else 0.0) for h in specs)
-    energy = sum(sum(s.energy_mwh for s in h.sessions)
-                 + (h.fleet.daily_energy_mwh if h.fleet else 0.0) for h in specs)
-    v2g = sum(h.v2g for h in specs)
-    return power, energy, f"chargers; MWh/day; {sessions} sessions, {fleets} fleets, {v2g} V2G"
-
-
-def _generator(specs: list[GeneratorSpec], _: LoadedPortfolio) -> tuple[float, None, str]:
-    return sum(s.max_mw for s in specs), None, f"max output; min {sum(s.min_mw for s in specs):.2f}"
-
-
-def _heating(specs: list[HeatingSpec], _: LoadedPortfolio) -> tuple[float, float, str]:
-    stored = sum(s.thermal_capacity_mwh_per_k * (s.temp_max_c - s.temp_min_c) for s in specs)
-    cops = sorted({f"{s.cop:g}" for s in specs})
-    return (sum(s.rated_power_mw for s in specs), stored,
-            f"rated; MWh thermal in the band; COP {', '.join(cops)}")
-
-
-def _other(specs: list, _: LoadedPortfolio) -> tuple[float, None, str]:
-    return float("nan"), None, "no summary for this type yet"
-
-
-_SUMMARIES = {
-    "battery": _battery,
-    "pv": _pv,
-    "load": _load,
-    "flexible_load": _flexible,
-    "ev_hub": _ev_hub,
-    "generator": _generator,
-    "heating": _heating,
-}
 
 
 def _connection_table(loaded: LoadedPortfolio) -> Table:

@@ -32,6 +32,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from market.calendar import gate_closure, next_trading_day, trading_day_index
+from vpp.assets.registry import stored_energy_frame, stored_energy_state
 from vpp.errors import InputError, SolverError
 from vpp.service import outbox, repository
 from vpp.service.db import Bid, DayAheadSchedule, Forecast, PortfolioVersion
@@ -120,7 +121,7 @@ def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any
     state = _day_start_state(pipeline, index)
     result = pipeline.solve_day(day, da, state, 0, pipeline.config.bid_time_limit_s)
     utc = index.tz_convert("UTC").to_pydatetime()
-    soc = result.series.get("battery.soc_mwh")
+    soc = stored_energy_frame(result.series)
     approval = bool(pipeline.loaded.portfolio.bid_approval)
     run.update(
         finished_at=_utcnow(),
@@ -269,11 +270,16 @@ def _or_nan(value: float | None) -> float:
 
 
 def _day_start_state(pipeline: Pipeline, index: pd.DatetimeIndex) -> dict[str, dict[str, float]]:
-    """Battery state planned for the start of the day (the previous day-ahead schedule's end)."""
+    """Stored energy planned for the start of the day (the previous day-ahead schedule's end)."""
     last = (index[0] - pipeline.market.period).tz_convert("UTC").to_pydatetime()
     with pipeline.sessions() as s:
         rows = repository.day_ahead_at(s, last)
-    return {a: {"soc_mwh": r.soc_mwh} for a, r in rows.items() if r.soc_mwh is not None}
+    types = {a.id: a.type for a in pipeline.loaded.portfolio.assets}
+    return {
+        a: stored_energy_state(types[a], r.soc_mwh)
+        for a, r in rows.items()
+        if r.soc_mwh is not None and a in types
+    }
 
 
 def _portfolio_version(pipeline: Pipeline, session: Any) -> int:

@@ -34,6 +34,7 @@ from market.presets import MarketSpec
 from market.prices import read_prices
 from market.table_checks import not_number_cells, not_number_text
 from market.tables import load_table
+from vpp.assets.registry import FAMILIES
 from vpp.errors import InputError
 from vpp.service import inbox_files
 from vpp.service.inbox_files import shown
@@ -298,9 +299,8 @@ TELEMETRY_TOLERANCE = 0.05
 def physical_limits(portfolio: Any) -> dict[str, tuple[float, float, float | None]]:
     """The physical range of each asset's telemetry (:data:`Limits`), from its ratings.
 
-    Battery ``[-charge limit, discharge limit]`` MW and state of charge up to ``energy_mwh``; PV
-    ``[0, capacity_mw]``; generator ``[0, max_mw]``; heating ``[-rated_power_mw, 0]``; EV hub
-    ``[-chargers, chargers if v2g else 0]``; loads draw only. Every range is widened by
+    Each family's ``AssetFamily.telemetry`` (e.g. battery ``[-charge limit, discharge limit]`` MW
+    and stored energy up to ``energy_mwh``; loads draw only, up to the grid). Every range is widened by
     :data:`TELEMETRY_TOLERANCE` of its span and cut to the grid connection
     ``[-import_limit_mw, export_limit_mw]`` (which also bounds the loads) widened alike.
     """
@@ -308,23 +308,10 @@ def physical_limits(portfolio: Any) -> dict[str, tuple[float, float, float | Non
     grid_low, grid_high = -grid.import_limit_mw, grid.export_limit_mw
     out: dict[str, tuple[float, float, float | None]] = {}
     for asset in portfolio.assets:
-        kind = getattr(asset, "type", "")
-        soc_top = None
-        if kind == "battery":
-            low, high, soc_top = -asset.charge_limit_mw, asset.discharge_limit_mw, asset.energy_mwh
-        elif kind == "pv":
-            low, high = 0.0, asset.capacity_mw
-        elif kind == "generator":
-            low, high = 0.0, asset.max_mw
-        elif kind == "heating":
-            low, high = -asset.rated_power_mw, 0.0
-        elif kind == "ev_hub":
-            chargers = sum(s.max_power_mw for s in asset.sessions) + (
-                asset.fleet.max_power_mw if asset.fleet is not None else 0.0
-            )
-            low, high = -chargers, chargers if asset.v2g else 0.0
-        else:  # fixed and flexible loads: no rating of their own
-            low, high = grid_low, 0.0
+        rating = FAMILIES[asset.type].telemetry(asset)
+        low = grid_low if rating.low_mw is None else rating.low_mw
+        high = grid_high if rating.high_mw is None else rating.high_mw
+        soc_top = rating.stored_max_mwh
         low, high = max(low, grid_low), min(high, grid_high)
         slack = TELEMETRY_TOLERANCE * max(high - low, grid_high - grid_low if high == low else 0.0)
         top = None if soc_top is None else soc_top * (1 + TELEMETRY_TOLERANCE)

@@ -21,8 +21,7 @@ from market.calendar import period_hours, trading_day_index, trading_day_of
 from market.presets import MarketSpec
 from optimizer.result import ScheduleResult
 from simulator.strategies import RtView, rt_forecast_decaying_spread
-from vpp.assets.battery import BatterySpec
-from vpp.assets.flexible_load import FlexibleLoadSpec
+from vpp.assets.registry import FAMILIES, stored_energy_frame
 from vpp.portfolio_io import LoadedPortfolio
 from vpp.service import repository
 
@@ -90,49 +89,54 @@ def dispatch_slot(market: MarketSpec, now: pd.Timestamp, lead_s: float) -> Perio
 def measured_state(
     session: Session, loaded: LoadedPortfolio, slot: PeriodSlot
 ) -> tuple[dict[str, dict[str, float]], str]:
-    """State of the fleet at the start of ``slot`` and where the batteries' came from.
+    """State of the fleet at the start of ``slot`` and where the stored energy came from.
 
     Returns
     -------
     state : dict
-        Per battery id: ``soc_mwh`` (MWh), ``discharged_mwh`` (MWh discharged so far today); per
-        flexible load id: ``energy_consumed_mwh`` (MWh consumed so far today, from the day's
-        setpoints: loads report no telemetry).
+        Per asset of a family that stores energy (``AssetFamily.stored_energy``, e.g. battery
+        ``soc_mwh``): the stored energy (MWh, from telemetry, else the plan, else the portfolio);
+        per asset with daily energy counters (``StateKey.accrues``, e.g. battery
+        ``discharged_mwh``, flexible load ``energy_consumed_mwh``): the energy exported or drawn
+        so far today (MWh, from the day's setpoints: loads report no telemetry).
     source : str
         ``telemetry``, ``setpoints``, ``day_ahead`` or ``portfolio`` (the source of the first
-        battery; ``none`` without batteries).
+        asset that stores energy; ``none`` without one).
     """
-    batteries = [a for a in loaded.portfolio.assets if isinstance(a, BatterySpec)]
-    loads = {a.id for a in loaded.portfolio.assets if isinstance(a, FlexibleLoadSpec)}
-    if not batteries and not loads:
+    assets = loaded.portfolio.assets
+    family = {a.id: FAMILIES[a.type] for a in assets}
+    storing = [a for a in assets if family[a.id].stored_energy is not None]
+    counters = {a.id: [k for k in family[a.id].state_keys if k.accrues] for a in assets}
+    counters = {a: keys for a, keys in counters.items() if keys}
+    if not storing and not counters:
         return {}, "none"
     start = slot.utc
     day_start = slot.index[0].tz_convert("UTC").to_pydatetime()
     dispatched = repository.setpoints_between(session, day_start, start)
-    state: dict[str, dict[str, float]] = {a: {"energy_consumed_mwh": 0.0} for a in sorted(loads)}
+    state: dict[str, dict[str, float]] = {
+        a: {k.name: 0.0 for k in keys} for a, keys in sorted(counters.items())
+    }
     sources: list[str] = []
-    if batteries:
+    if storing:
         step = pd.Timedelta(hours=float(slot.dt_h[slot.k]))
         previous = (slot.start - step).tz_convert("UTC").to_pydatetime()
-        ids = [b.id for b in batteries]
+        ids = [b.id for b in storing]
         telemetry = repository.latest_telemetry(session, ids, start, start - TELEMETRY_LOOKBACK)
         planned_prev = repository.setpoints_at(session, previous)
         day_ahead_prev = repository.day_ahead_at(session, previous)
-        for b in batteries:
+        for b in storing:
             soc, source = _soc(session, b.id, telemetry, planned_prev, day_ahead_prev)
             if soc is None:
-                soc, source = float(b.soc_initial_mwh), "portfolio"
-            state[b.id] = {"soc_mwh": soc, "discharged_mwh": 0.0}
+                soc, source = float(family[b.id].initial_stored_mwh(b)), "portfolio"
+            state.setdefault(b.id, {})[family[b.id].stored_energy.name] = soc
             sources.append(source)
     for sp in dispatched:
-        if sp.asset_id not in state:
+        if sp.asset_id not in counters:
             continue
         k = slot.index.get_loc(pd.Timestamp(sp.period_start).tz_convert(slot.index.tz))
         energy = sp.setpoint_mw * float(slot.dt_h[k])  # MWh, export positive
-        if sp.asset_id in loads:
-            state[sp.asset_id]["energy_consumed_mwh"] += max(-energy, 0.0)
-        elif energy > 0:
-            state[sp.asset_id]["discharged_mwh"] += energy
+        for key in counters[sp.asset_id]:
+            state[sp.asset_id][key.name] += max(energy if key.accrues == "export" else -energy, 0.0)
     return state, sources[0] if sources else "none"
 
 
@@ -167,9 +171,9 @@ def dispatch_price(slot: PeriodSlot, da: np.ndarray, rt: np.ndarray) -> np.ndarr
 
 
 def result_setpoints(result: ScheduleResult, start: pd.Timestamp) -> list[dict]:
-    """Setpoint rows of period ``start`` from a solved schedule (MW; battery MWh at the period end)."""
+    """Setpoint rows of period ``start`` from a solved schedule (MW; stored MWh at the period end)."""
     row = result.asset_net_mw.loc[start]
-    soc = result.series.get("battery.soc_mwh")
+    soc = stored_energy_frame(result.series)
     return [
         {
             "asset_id": str(asset_id),
