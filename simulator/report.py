@@ -28,6 +28,7 @@ import pandas as pd
 from simulator.metrics import daily_revenue
 from simulator.passive import passive_settlement
 from simulator.report_labels import LANGUAGES, STRATEGIES, TEXT, in_currency, label, strategy_name, text
+from vpp.assets.registry import STORED_ENERGY_KEYS
 from vpp.io_utils import write_text_atomic
 from vpp.portfolio_io import LoadedPortfolio
 
@@ -220,12 +221,14 @@ def asset_attribution(fleet: pd.DataFrame, assets: pd.DataFrame, settlement: pd.
 
 
 def _soc(assets: pd.DataFrame, index: pd.DatetimeIndex) -> dict[str, list[float | None]]:
-    if assets.empty or "soc_mwh" not in assets.columns:
+    """Stored energy per asset (MWh): each family's ``stored_energy`` column (battery ``soc_mwh``)."""
+    columns = [key.name for key in STORED_ENERGY_KEYS if key.name in assets.columns]
+    if assets.empty or not columns:
         return {}
-    rows = assets.dropna(subset=["soc_mwh"])
+    rows = assets.assign(stored_mwh_=assets[columns].bfill(axis=1).iloc[:, 0]).dropna(subset=["stored_mwh_"])
     if rows.empty:
         return {}
-    table = rows.pivot(index="timestamp", columns="asset_id", values="soc_mwh").reindex(index)
+    table = rows.pivot(index="timestamp", columns="asset_id", values="stored_mwh_").reindex(index)
     return {str(c): _round(table[c], 4) for c in table.columns}
 
 

@@ -14,7 +14,7 @@ from importlib import import_module
 
 import pandas as pd
 
-from vpp.assets.family import AssetFamily
+from vpp.assets.family import AssetFamily, StateKey
 
 FAMILY_NAMES: tuple[str, ...] = (
     "battery",
@@ -42,6 +42,11 @@ def _load(name: str) -> AssetFamily:
 FAMILIES: dict[str, AssetFamily] = {name: _load(name) for name in FAMILY_NAMES}
 """Asset ``type`` -> its family (domain half)."""
 
+STORED_ENERGY_KEYS: tuple[StateKey, ...] = tuple(
+    f.stored_energy for f in FAMILIES.values() if f.stored_energy is not None
+)
+"""The families' stored-energy state keys (battery ``soc_mwh``, swap station ``stored_mwh``)."""
+
 
 def stored_energy_frame(series: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
     """Energy stored at each period's end (MWh), one column per asset that stores energy.
@@ -57,8 +62,7 @@ def stored_energy_frame(series: Mapping[str, pd.DataFrame]) -> pd.DataFrame | No
         The families' ``stored_energy`` series side by side; None when no family in ``series``
         stores energy.
     """
-    keys = [f.stored_energy.series for f in FAMILIES.values() if f.stored_energy is not None]
-    frames = [series[key] for key in keys if key in series]
+    frames = [series[key.series] for key in STORED_ENERGY_KEYS if key.series in series]
     return pd.concat(frames, axis=1) if frames else None
 
 
