@@ -149,6 +149,37 @@ def make_ev_hub(rng, sun, budgets):
     }
 
 
+def make_swap_station(rng, sun, budgets):
+    packs, pack = int(rng.integers(1, 6)), float(rng.uniform(0.05, 0.3))
+    charger, eta = float(rng.uniform(0.2, 1.5)), float(rng.uniform(0.85, 1))
+    # Swaps that half the chargers can always serve (periods of at least 15 minutes): start full,
+    # swap at most the packs full at a period's start, recharge at half power in between. The
+    # import limits keep room for that half (a forced draw).
+    stored, demand = packs * pack, np.zeros(sun.size)
+    for t in range(sun.size):
+        full = int(stored / pack + 1e-9)
+        if rng.random() < 0.3:
+            demand[t] = float(rng.integers(0, full + 1))
+        stored = min(stored - demand[t] * pack + eta * 0.5 * charger * 0.25, packs * pack)
+    for b in budgets:
+        b.need -= 0.5 * charger
+        b.draw += charger
+    spec = {
+        "type": "swap_station",
+        "packs": packs,
+        "pack_energy_mwh": pack,
+        "charger_power_mw": charger,
+        "charge_efficiency": eta,
+        "swap_demand": demand.tolist(),
+        "full_packs_initial": float(packs),
+        "full_packs_final": float(rng.uniform(0, stored / pack)),
+    }
+    if rng.random() < 0.5:
+        spec["discharge_power_mw"] = float(rng.uniform(0.1, 1))
+        spec["discharge_efficiency"] = float(rng.uniform(0.85, 1))
+    return spec
+
+
 MAKERS: dict[str, Callable] = {
     "battery": make_battery,
     "pv": make_pv,
@@ -157,6 +188,7 @@ MAKERS: dict[str, Callable] = {
     "generator": make_generator,
     "heating": make_heating,
     "ev_hub": make_ev_hub,
+    "swap_station": make_swap_station,
 }
 
 
@@ -289,6 +321,24 @@ def check_ev_hub(spec, r: ScheduleResult, dt, price) -> None:
     close(r.asset_net_mw[a], -r.series["ev_hub.charge_mw"][a].to_numpy(), f"{a} net = -charge")
 
 
+def check_swap_station(spec, r: ScheduleResult, dt, price) -> None:
+    a = spec.id
+    c = r.series["swap_station.charge_mw"][a].to_numpy()
+    d = r.series["swap_station.discharge_mw"][a].to_numpy()
+    stored = r.series["swap_station.stored_mwh"][a].to_numpy()
+    swap = spec.pack_energy_mwh * np.asarray(spec.swap_demand, dtype=float)
+    before = np.r_[spec.stored_initial_mwh, stored[:-1]]
+    expected = before - swap + spec.charge_efficiency * c * dt - d * dt / spec.discharge_efficiency
+    close(stored, expected, f"{a} stock continuity (energy balance)")
+    within(before - swap, 0, np.inf, f"{a} full packs meet the swaps")
+    within(c, 0, spec.charger_power_mw, f"{a} charging")
+    within(d, 0, spec.discharge_power_mw, f"{a} discharge")
+    within(stored, 0, spec.stock_mwh, f"{a} stock")
+    assert stored[-1] >= spec.stored_final_mwh - TOL, f"{a} final stock"
+    close(r.asset_net_mw[a], d - c, f"{a} net = discharge - charge")
+    close(np.minimum(c, d), 0.0, f"{a} charges and discharges at once")
+
+
 CHECKS = {
     "battery": check_battery,
     "pv": check_pv,
@@ -297,6 +347,7 @@ CHECKS = {
     "generator": check_generator,
     "heating": check_heating,
     "ev_hub": check_ev_hub,
+    "swap_station": check_swap_station,
 }
 
 

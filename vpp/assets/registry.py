@@ -24,6 +24,7 @@ FAMILY_NAMES: tuple[str, ...] = (
     "ev_hub",
     "generator",
     "heating",
+    "swap_station",
 )
 """Asset families a portfolio can hold, in the order their blocks are built."""
 
