@@ -78,7 +78,7 @@ class Day:
 
 
 def bundled_day(day: str) -> Day:
-    """A day of the bundled Gansu prices (``bench/fleet.py``'s file), 96 x 15 min."""
+    """A day of the bundled Gansu prices (``bench/fleet.py``'s file); its period length from the index."""
     from bench.fleet import read_days
 
     frame = read_days()
@@ -88,7 +88,8 @@ def bundled_day(day: str) -> Day:
             f"no bundled prices for {day}: the file has {sorted(set(frame.index.strftime('%Y-%m-%d')))}"
         )
     index = pd.DatetimeIndex(rows.index, name="timestamp")
-    return Day(index=index, price=rows["da_price"].to_numpy(dtype=float), dt_h=0.25)
+    dt_h = float((index[1:] - index[:-1]).median() / pd.Timedelta(hours=1))  # the bundled days are regular
+    return Day(index=index, price=rows["da_price"].to_numpy(dtype=float), dt_h=dt_h)
 
 
 def battery_fleet(n_batteries: int, seed: int = 0) -> list[dict[str, Any]]:
