@@ -421,10 +421,9 @@ class ModelSolver:
             return False
         if self._is_mip():
             return False
-        if self._overrides is not None:
-            self._overrides.release()  # before any bound update, as in a solve
+        self._pins.release_overrides()  # before any bound update, as in a solve
         self._push_param_changes()
-        self._apply_past()
+        self._pins.apply_past(self._persistent)
         return basis_still_optimal(self._persistent.highs)
 
     def carry_out(self, period: int) -> None:
