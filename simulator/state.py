@@ -41,13 +41,12 @@ def advance(result: ScheduleResult | ScheduleArrays, k: int, state: State) -> St
     result = as_arrays(result)
     dt_h = float(result.dt_h[k])
     new = {a: dict(v) for a, v in state.items()}
+    value = result.value
     for asset_id, family in result.asset_family.items():
-        entry = new.setdefault(asset_id, {})
-
-        def at(name: str, asset_id: str = asset_id, family: str = family) -> float | None:
-            return result.value(f"{family}.{name}", asset_id, k)
-
-        FAMILIES[family].carry(entry, at, dt_h)
+        prefix = family + "."
+        FAMILIES[family].carry(
+            new.setdefault(asset_id, {}), lambda name, a=asset_id, p=prefix: value(p + name, a, k), dt_h
+        )
     return new
 
 
