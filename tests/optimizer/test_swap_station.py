@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
 
+from market.scenarios import PriceScenarios
 from optimizer.problem import prepare_problem
 from optimizer.solver import ModelSolver, SolveOptions, solve
+from optimizer.stochastic import StochasticOptions, solve_stochastic
 from simulator.state import advance
 from vpp.errors import InfeasibleError
 from vpp.portfolio import Portfolio
@@ -130,3 +135,34 @@ def test_restart_mid_day_continues_from_the_carried_stock():
 def test_spec_refuses_more_full_packs_than_packs():
     with pytest.raises(ValidationError, match=r"full_packs_initial 3\.0 exceeds packs 2"):
         portfolio(station(full_packs_initial=3.0))
+
+
+@pytest.mark.parametrize("mode", ["quantity", "price_quantity"])
+def test_stochastic_bid_with_one_scenario_is_the_deterministic_optimum(mode):
+    # The DA copies of the station are ordered as a battery's (ORDERED_VARS): one scenario gives
+    # back the deterministic schedule, and a curve stays inside its box.
+    spec = station(swap_demand=[0.0, 0.0, 1.0, 0.0], discharge_power_mw=1.0, discharge_efficiency=0.9)
+    prices = np.array([50.0, 10.0, 30.0, 80.0])
+    det = solve(prepare_problem(portfolio(spec), index(4), prices))
+    scenarios = PriceScenarios.single(index(4), prices)
+    problem = prepare_problem(portfolio(spec), index(4), prices)
+    res = solve_stochastic(problem, scenarios, StochasticOptions(mode))
+    assert res.expected_profit_yuan == pytest.approx(det.objective_yuan, rel=1e-6, abs=1e-6)
+    np.testing.assert_allclose(res.net_mw[0], det.net_mw.to_numpy(), atol=1e-6)
+    assert (res.hi_mw >= res.lo_mw - 1e-7).all()
+
+
+def test_no_code_outside_its_two_modules_names_the_swap_station():
+    # The family took vpp/assets/swap_station.py, optimizer/families/swap_station.py and one line
+    # in the registry: every other source module reaches it through the registry only.
+    root = Path(__file__).resolve().parents[2]
+    own = {"vpp/assets/swap_station.py", "optimizer/families/swap_station.py", "vpp/assets/registry.py"}
+    naming = []
+    for package in ("vpp", "market", "optimizer", "simulator"):
+        for path in (root / package).rglob("*.py"):
+            rel = path.relative_to(root).as_posix()
+            if rel not in own and re.search(r"swap_station|SwapStation", path.read_text(encoding="utf-8")):
+                naming.append(rel)
+    assert naming == []
+    registry = (root / "vpp/assets/registry.py").read_text(encoding="utf-8")
+    assert [line for line in registry.splitlines() if "swap_station" in line] == ['    "swap_station",']
