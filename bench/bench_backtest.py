@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="HiGHS threads (fresh process only)")
     parser.add_argument("--aggregate", action="store_true", help="time aggregated re-solves as well")
     parser.add_argument("--floor-days", type=int, default=2, help="days of the raw-highspy floor")
+    parser.add_argument("--skip-resolves", action="store_true",
+                        help="follow the last plan while its basis stays optimal (optimizer/basis_check.py)")
     parser.add_argument("--aggregated-replay", action="store_true",
                         help="run the da_rt loop on the aggregated model instead (bench-only loop)")
     args = parser.parse_args(argv)
@@ -244,26 +246,29 @@ def main(argv: list[str] | None = None) -> None:
               f"{res['seconds'] - res['highs_seconds'] - res['build_seconds']:.1f} s; "
               f"da_rt revenue {res['revenue']:,.2f} yuan")
         return
-    done, solves, builds, highs_s, fleets = 0, 0, 0, 0.0, []
+    done, solves, skips, builds, highs_s, fleets = 0, 0, 0, 0, 0.0, []
     state: dict = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     while done < len(days) and time.perf_counter() - start < args.time_cap:
         part = days[done : done + args.chunk]
         t0 = time.perf_counter()
         run = replay(loaded, prices, part, strategy, options=options, progress=False, initial_state=state,
-                     resolve_tolerance_yuan_per_mwh=args.tolerance)
+                     resolve_tolerance_yuan_per_mwh=args.tolerance, skip_resolves=args.skip_resolves)
         state = run.states["da_rt"].actual
+        skips += run.skips
         solves, builds, highs_s = solves + run.solves, builds + run.builds, highs_s + run.highs_seconds
         fleets.append(run.records["da_rt"].fleet_frame())
         done += len(part)
         elapsed = time.perf_counter() - t0
         print(f"  days {done:3d}/{len(days)}: {elapsed / len(part):.2f} s/day, "
               f"{run.solves / len(part):.0f} solves/day, HiGHS {run.highs_seconds / elapsed:.0%}", flush=True)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
     per = total / done
     revenue = float(settle(pd.concat(fleets), loaded)["revenue"].sum())
     print(f"simulated {done} days in {total:.1f} s: {per:.2f} s/day, {solves} solves, "
-          f"{solves / total:.1f} solves/s, {builds} model builds")
+          f"{solves / total:.1f} solves/s, {builds} model builds, {skips} re-solves skipped")
+    print(f"CPU {cpu:.1f} s: {cpu / done:.2f} s/day, "
+          f"{cpu / done * len(days):.0f} s extrapolated to {len(days)} days")
     print(f"time split: HiGHS run {highs_s:.1f} s ({highs_s / total:.0%}), "
           f"Pyomo/Python overhead {total - highs_s:.1f} s ({1 - highs_s / total:.0%}); "
           f"{1000 * highs_s / solves:.1f} ms HiGHS + {1000 * (total - highs_s) / solves:.1f} ms overhead "
