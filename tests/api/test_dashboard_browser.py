@@ -3,7 +3,8 @@
 Checked: nothing of the session shows before login; charts drawn, their time axes naming the market
 zone; a dispatched and settled bid says so (not "awaiting approval"); the bid table and its CSV
 download; approving a new bid; the Chinese labels; Swagger UI served from the app's own files.
-The screenshot is saved to ``out/dashboard.png``.
+The screenshot is saved as ``dashboard.png`` in the test's ``tmp_path`` (under pytest's base
+temporary folder, never the checkout; ``--basetemp=DIR`` chooses where).
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from fastapi.testclient import TestClient
 from .conftest import make_client
 from .seed import DAY, Keys
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = ROOT / "out" / "dashboard.png"
 CHARTS = (
     "chart-prices",
     "chart-bid",
@@ -108,10 +107,11 @@ def _fetch(browser, path: str) -> str:
     )
 
 
-def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Callable) -> None:
+def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Callable, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
+    screenshot = tmp_path / "dashboard.png"
     base, keys = server
     browser = chromium(1400, 1500)
     wait = WebDriverWait(browser, 30)
@@ -178,8 +178,7 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
     assert units == ["EUR/MWh", "EUR"]
     assert browser.find_element(By.CSS_SELECTOR, "[data-i18n=unit_yuan]").text == "yuan"
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(SCREENSHOT))
+    browser.save_screenshot(str(screenshot))
 
     # a new bid: awaiting approval until an operator approves it
     day_input = browser.find_element(By.ID, "day")
@@ -225,7 +224,7 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
     browser.find_element(By.ID, "logout").click()
     assert not browser.find_element(By.ID, "session").is_displayed()
     assert browser.find_element(By.ID, "login-button").text == "登录"
-    assert SCREENSHOT.stat().st_size > 10_000
+    assert screenshot.stat().st_size > 10_000
 
 
 def test_docs_work_offline(seeded: tuple[str, Keys], tmp_path: Path, chromium: Callable) -> None:

@@ -2,19 +2,25 @@
 
 ``VPP_HARDENING_SCALE`` (default 1, the CI size) multiplies every example and fault count; the
 figures in RELIABILITY.md come from a larger scale run by hand. Each test prints its counts as one
-``HARDENING {json}`` line and appends it to ``out/hardening/counts.jsonl`` (or the file named by
-``VPP_HARDENING_RECORD``), so the figures can be collected after a run.
+``HARDENING {json}`` line and appends it to ``RECORD`` (``vpp-hardening/counts.jsonl`` in the
+system's temporary folder, never the checkout; ``VPP_HARDENING_RECORD`` names another file), so
+the figures can be collected after a run.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = max(float(os.environ.get("VPP_HARDENING_SCALE", "1")), 0.1)
+RECORD = Path(
+    os.environ.get("VPP_HARDENING_RECORD") or Path(tempfile.gettempdir()) / "vpp-hardening" / "counts.jsonl"
+)
+"""Where :func:`record` appends its lines."""
 
 
 def scaled(n: int, minimum: int = 1) -> int:
@@ -40,10 +46,9 @@ def record(name: str, counts: dict) -> None:
     row = {"test": name, "scale": SCALE, "at": time.strftime("%Y-%m-%dT%H:%M:%S"), **counts}
     line = json.dumps(row, sort_keys=True, default=str)
     print(f"HARDENING {line}")
-    path = Path(os.environ.get("VPP_HARDENING_RECORD", ROOT / "out" / "hardening" / "counts.jsonl"))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as sink:
+        RECORD.parent.mkdir(parents=True, exist_ok=True)
+        with RECORD.open("a", encoding="utf-8") as sink:
             sink.write(line + "\n")
     except OSError:  # a read-only checkout: the printed line is the record
         pass

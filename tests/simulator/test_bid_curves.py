@@ -91,13 +91,23 @@ def test_random_clearing_prices_give_a_feasible_dispatch(solved):
         np.testing.assert_allclose(split.sum(axis=1).to_numpy(), cleared, atol=1e-9)
 
 
-def test_extreme_clearings_are_feasible(solved):
+def test_extreme_clearings_clear_the_end_steps_and_are_delivered(solved):
+    # At the price floor (0) every period clears its first step, at the cap (1500) its last; the
+    # fleet delivers each exactly, and also when the two alternate period by period.
     problem, _, bid = solved
-    for level in (0.0, 1500.0):
-        cleared = bid.cleared_net_mw(np.full(96, level)).to_numpy()
-        pinned_schedule(problem, cleared)
-    alternating = np.where(np.arange(96) % 2 == 0, 0.0, 1500.0)
-    pinned_schedule(problem, bid.cleared_net_mw(alternating).to_numpy())
+    steps = bid.segments.sort_values(["timestamp", "segment"]).groupby("timestamp")["net_mw"]
+    first, last = steps.first().to_numpy(), steps.last().to_numpy()
+    floor = bid.cleared_net_mw(np.full(96, MARKET.bid_price_floor)).to_numpy()
+    cap = bid.cleared_net_mw(np.full(96, MARKET.bid_price_cap)).to_numpy()
+    np.testing.assert_array_equal(floor, first)
+    np.testing.assert_array_equal(cap, last)
+    assert (cap >= floor - 1e-9).all() and (cap - floor).max() > 0.5  # the curve spans a real range
+    even = np.arange(96) % 2 == 0
+    alternating = bid.cleared_net_mw(np.where(even, MARKET.bid_price_floor, MARKET.bid_price_cap)).to_numpy()
+    np.testing.assert_array_equal(alternating, np.where(even, first, last))
+    for cleared in (floor, cap, alternating):
+        dispatch = pinned_schedule(problem, cleared)  # raises InfeasibleError when not deliverable
+        np.testing.assert_allclose(dispatch.net_mw.to_numpy(), cleared, atol=2e-6)
 
 
 @settings(max_examples=60, deadline=None)
