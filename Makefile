@@ -15,10 +15,13 @@ $(STAMP): pyproject.toml requirements.lock
 demo: $(STAMP)
 	$(BIN)/vpp backtest --out out/backtest
 
+# The tests run in parallel (pytest-xdist, one worker per core; PYTEST_WORKERS=0 runs them in this process).
+# Tests marked slow run only when CI=true (.ci/run) or VPP_SLOW=1: `make test VPP_SLOW=1` runs everything.
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Style and the one-way layers (import-linter contracts in pyproject.toml), without the tests.
 lint: $(STAMP)

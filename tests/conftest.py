@@ -1,4 +1,10 @@
-"""Fixtures shared by every test package."""
+"""Fixtures shared by every test package, and the rule that keeps slow tests out of a developer's run.
+
+Tests marked ``slow`` (seconds to minutes each: simulated trading days on the real scheduler, kill -9
+runs, the README's commands, browser sessions, wheel builds) run only with ``--runslow``,
+``VPP_SLOW=1`` or ``CI=true`` (``.ci/run`` sets it, so CI runs every test). Without those they are
+deselected and the summary says how many.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,78 @@ from sqlalchemy.engine import make_url
 
 POSTGRES_ENV = "VPP_TEST_POSTGRES_URL"
 """Environment variable with the URL of a PostgreSQL server the tests may create databases on."""
+
+SLOW_HOW = "--runslow, VPP_SLOW=1 or CI=true runs them"
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--runslow", action="store_true", default=False, help=f"run the tests marked slow ({SLOW_HOW})"
+    )
+
+
+def run_slow(config: pytest.Config) -> bool:
+    """Whether this run includes the ``slow`` tests: ``--runslow``, ``VPP_SLOW=1``, ``CI=true`` or a
+    ``-m`` expression that names the marker (``-m slow`` runs only them)."""
+    return (
+        config.getoption("--runslow")
+        or _env_true("VPP_SLOW")
+        or _env_true("CI")
+        or ("slow" in (markexpr := config.getoption("markexpr", "") or "") and "not slow" not in markexpr)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the ``slow`` tests unless :func:`run_slow`; when they run, run them first.
+
+    Slow first: pytest-xdist hands tests out in this order, so the minute-long ones start at once
+    and the short ones fill the workers' gaps, instead of one long test running alone at the end.
+    The wall-clock service tests (``xdist_group("clock")``) run on one worker per database: the
+    SQLite ones one after the other on one worker, the PostgreSQL ones on another.
+    """
+    for item in items:
+        group = item.get_closest_marker("xdist_group")
+        param_ids = getattr(item, "callspec", None) and item.callspec.id.split("-")
+        if group is not None and group.args == ("clock",) and "postgresql" in (param_ids or []):
+            item.add_marker(pytest.mark.xdist_group("postgresql"))  # xdist joins the names: clock_postgresql
+    if run_slow(config):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow ones first
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+    config.stash[_SLOW_KEY] = len(slow)
+
+
+_SLOW_KEY = pytest.StashKey[int]()
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker per core, and two more when the slow tests run, because the two
+    workers of the wall-clock service tests (``xdist_group("clock")``, one per database) mostly
+    wait on the clock."""
+    if not run_slow(config):
+        return None  # xdist's default: one per core
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores + 2
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Say that slow tests were left out, and how to run them (the count is known only without
+    pytest-xdist: its workers collect, not this process)."""
+    if run_slow(config):
+        return
+    deselected = config.stash.get(_SLOW_KEY, None)
+    if deselected is None and getattr(config.option, "numprocesses", None):
+        terminalreporter.write_line(f"tests marked slow were deselected: {SLOW_HOW}", yellow=True)
+    elif deselected:
+        terminalreporter.write_line(f"{deselected} slow tests deselected: {SLOW_HOW}", yellow=True)
 
 
 @pytest.fixture

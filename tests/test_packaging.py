@@ -53,6 +53,7 @@ def test_scipy_is_imported_at_run_time_by_no_packaged_module() -> None:
     assert users == []
 
 
+@pytest.mark.slow  # two command processes
 def test_bid_and_backtest_run_without_scipy(tmp_path: Path) -> None:
     """``sys.modules['scipy'] = None`` makes ``import scipy`` fail, as on an install without it."""
     script = "import sys; sys.modules['scipy'] = None; from vpp.cli import app; app(sys.argv[1:])"
@@ -152,6 +153,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+@pytest.mark.slow  # builds the wheel
 def test_wheel_leaves_out_the_gansu_prices_and_keeps_the_rest(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if "prices_gansu" in n]
@@ -167,6 +169,7 @@ def test_wheel_leaves_out_the_gansu_prices_and_keeps_the_rest(wheel: Path) -> No
     )
 
 
+@pytest.mark.slow  # builds the wheel and a venv
 def test_wheel_installs_into_a_fresh_venv_and_runs(wheel: Path, tmp_path: Path) -> None:
     """The Dockerfile's Python layer: a venv, the wheel installed, ``vpp --version`` and a command
     that reads the packaged data. Dependencies come from this environment's site-packages

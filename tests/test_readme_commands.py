@@ -123,6 +123,7 @@ def test_readme_has_commands() -> None:
     assert any(c.startswith("vpp dispatch ") for c in commands)
 
 
+@pytest.mark.slow  # every README command, one after the other: minutes
 def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / "vpp").mkdir()
     (tmp_path / "vpp" / "examples").symlink_to(ROOT / "vpp" / "examples")

@@ -107,6 +107,7 @@ def _fetch(browser, path: str) -> str:
     )
 
 
+@pytest.mark.slow  # a browser
 def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Callable, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -227,6 +228,7 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
     assert screenshot.stat().st_size > 10_000
 
 
+@pytest.mark.slow  # a browser
 def test_docs_work_offline(seeded: tuple[str, Keys], tmp_path: Path, chromium: Callable) -> None:
     """Swagger UI's script and style come from the app, not a CDN: /docs is not blank offline."""
     browser = chromium()

@@ -34,6 +34,9 @@ from vpp.service.pipeline import INJECT_ENV
 
 from ._scale import ROOT, record, scaled
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("clock")]
+"""Minutes of wall clock (slow), on the one worker of the wall-clock service tests (README "Tests")."""
+
 PORTFOLIO = ROOT / "vpp" / "examples" / "minimal.yaml"
 PRICES = ROOT / "tests" / "data" / "gansu_2024-01-02_08_15min.csv"
 FIRST_DAY = dt.date(2024, 1, 2)

@@ -71,6 +71,7 @@ def _forecast_next_day(inbox: Path) -> None:
     mark_ready(inbox / "forecast_2024-01-03.csv")  # complete: read at once (README, "Inbox files")
 
 
+@pytest.mark.slow  # a day of dispatches under API load
 def test_concurrent_api_requests_while_a_day_dispatches(seeded, tmp_path):
     template, keys = seeded
     shutil.copy(template, tmp_path / "vpp.db")

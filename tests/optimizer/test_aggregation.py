@@ -53,6 +53,7 @@ def scenarios(n: int = 4) -> PriceScenarios:
     return PriceScenarios(INDEX, da, rt, np.full(n, 1 / n))
 
 
+@pytest.mark.slow  # stochastic solves of a whole fleet
 def test_scaled_copies_aggregate_exactly():
     # Exact for the LP (charge and discharge at once allowed). With storage exact, the virtual
     # battery cannot charge one member while another discharges (the full fleet can, when the
@@ -71,6 +72,7 @@ def test_scaled_copies_aggregate_exactly():
     assert exact_full.expected_profit_yuan <= full.expected_profit_yuan + 1e-6
 
 
+@pytest.mark.slow  # stochastic solves of a whole fleet
 def test_similar_assets_bid_close_to_the_full_model_and_split_back_feasibly():
     sc = scenarios()
     problem = prepare_problem(fleet(jitter=1.0), INDEX, sc.expected_da)

@@ -57,6 +57,7 @@ def _another_postgres(request: pytest.FixtureRequest, i: int) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.mark.slow  # six service processes
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_two_first_starts_on_a_fresh_database_both_come_up(backend, request, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -150,6 +150,8 @@ def _job_rows(engine: sa.Engine, table: str) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY id")).all()]
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("clock")  # two `vpp run` processes on a wall clock (README "Tests")
 def test_second_run_is_refused_standby_takes_over_after_kill_9(config: ServiceConfig, tmp_path: Path) -> None:
     """Issue 12 item 5 with two processes on one database: before the lease, the second run
     replaced the first's jobs (and a simulation deleted production's)."""
@@ -267,6 +269,8 @@ def test_status_shows_no_gap_for_a_finished_simulation(config: ServiceConfig) ->
     engine.dispose()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("clock")  # two `vpp run` processes on a wall clock (README "Tests")
 def test_production_service_standby_takes_over_after_kill_9_and_releases_on_sigterm(
     config: ServiceConfig, tmp_path: Path
 ) -> None:

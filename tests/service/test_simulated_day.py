@@ -19,6 +19,9 @@ from vpp.service.simulate import simulate_day
 
 from .conftest import DAY, PRICES
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("clock")]
+"""A minute of wall clock per database (slow), on the one worker of the wall-clock service tests."""
+
 DAY_SECONDS = float(os.environ.get("VPP_TEST_DAY_SECONDS", "60"))
 """Wall seconds per simulated day in the tests (0.625 s per period: room for a loaded 2-core runner)."""
 

@@ -30,6 +30,7 @@ def prices(loaded) -> pd.DataFrame:
     return read_prices(DEFAULT_PRICES, loaded.market)
 
 
+@pytest.mark.slow  # two-day backtests of the bundled fleet
 @pytest.mark.parametrize("start", [dt.date(2024, 2, 5), dt.date(2024, 5, 20)])
 def test_capture_ratio_bounded_for_a_net_consumer(loaded, prices, start):
     days = [start, start + dt.timedelta(days=1)]

@@ -41,6 +41,7 @@ def prices() -> pd.DataFrame:
     return read_prices(DEFAULT_PRICES, "shanxi")
 
 
+@pytest.mark.slow  # starts worker processes
 def test_sweep_on_two_workers_equals_serial(portfolio, prices, tmp_path):
     days = [dt.date(2024, 4, 16)]
     params = [parse_param("assets[bess-1].energy_mwh=2,4")]
@@ -66,6 +67,7 @@ def test_sweep_on_two_workers_equals_serial(portfolio, prices, tmp_path):
         assert column in table.columns
 
 
+@pytest.mark.slow  # starts worker processes
 def test_cli_backtest_workers_same_settlement(portfolio, tmp_path):
     runner = CliRunner()
     common = ["backtest", "--portfolio", str(portfolio), "--start", "2024-04-15", "--end", "2024-04-16",

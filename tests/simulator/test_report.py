@@ -226,6 +226,7 @@ def test_cli_lang_zh_and_a_bad_language(tmp_path: Path) -> None:
     assert "data-lang='zh'" in page and ">收益（元）<" in page and ">回测报告<" in page
 
 
+@pytest.mark.slow  # a browser
 def test_headline_with_every_bound_fits_1280_px(backtest, chromium: Callable, tmp_path: Path) -> None:
     """Four captures and four references: the headline still shows every column without scrolling."""
     from selenium.webdriver.common.by import By
@@ -247,6 +248,7 @@ def test_headline_with_every_bound_fits_1280_px(backtest, chromium: Callable, tm
     assert len(heads) == 8 and heads[-1] == "元/MWh" and "相对物理实时最优的捕获率" in heads
 
 
+@pytest.mark.slow  # a browser
 def test_report_in_headless_chromium(backtest, chromium: Callable) -> None:
     """At 1280 px: the headline fits, no horizontal scroll, every chart drawn, legends off the data."""
     from selenium.webdriver.common.by import By
