@@ -181,5 +181,6 @@ def test_service_replay_reads_the_file_in_the_stated_zone_and_label(tmp_path):
     assert want.splitlines()[1].startswith("2024-01-02T00:00:00+08:00")
     bad = runner.invoke(app, ["run", "--portfolio", str(_portfolio(tmp_path, "shanxi")), "--simulate",
                               "2024-01-02", "--prices", str(utc_end), "--prices-label", "middle",
-                              "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+                              "--db", f"sqlite:///{tmp_path / 'x.db'}", "--inbox", str(tmp_path / "in"),
+                              "--outbox", str(tmp_path / "out")])  # never ./inbox, ./outbox of the checkout
     assert bad.exit_code == 1 and "--prices-label must be 'start' or 'end'" in bad.output
