@@ -46,6 +46,7 @@ import pandas as pd
 from market.calendar import period_hours, trading_day_index
 from market.prices import prices_for_day
 from simulator.metrics import settle
+from vpp.assets.registry import FAMILIES as ASSET_FAMILIES
 from vpp.envelope import FAMILY_RANGES, Horizon, flexibility_envelope
 from vpp.portfolio_io import LoadedPortfolio, profile_resolver
 
@@ -106,9 +107,9 @@ def passive_revenue(loaded: LoadedPortfolio, prices: pd.DataFrame, days: Iterabl
 def baseline_notes(loaded: LoadedPortfolio, index: pd.DatetimeIndex) -> list[str]:
     """Where the envelope baseline over ``index`` is not a physical position (empty list: it is).
 
-    Checks: envelope conflicts; the fleet baseline clipped to group or grid limits; heating
-    demand above the rated power (the building would cool); EV sessions that cannot receive their
-    energy at full power during their stay.
+    Checks: envelope conflicts; the fleet baseline clipped to group or grid limits; each asset's
+    baseline outside its own range; the family's own notes (``AssetFamily.baseline_notes``: heating
+    demand above the rated power, EV sessions that cannot receive their energy during their stay).
     """
     envelope = flexibility_envelope(loaded, index)
     notes = list(envelope.conflicts)
@@ -126,33 +127,10 @@ def baseline_notes(loaded: LoadedPortfolio, index: pd.DatetimeIndex) -> list[str
         for row in np.flatnonzero(outside.any(axis=1)):
             count = int(outside[row].sum())
             notes.append(f"{specs[row].id}: baseline outside its own range in {count} periods")
-        if asset_type == "heating":
-            for row, spec in enumerate(specs):
-                capped = np.isclose(-family.baseline_mw[row], spec.rated_power_mw) & (
-                    family.min_net_mw[row] < 0
-                )
-                if capped.any():
-                    notes.append(f"{spec.id}: heat demand above rated power in {int(capped.sum())} periods")
-        if asset_type == "ev_hub":
-            for spec in specs:
-                for session in spec.sessions or ():
-                    stay_h = _stay_hours(session)
-                    if stay_h is not None and session.energy_mwh / spec.charge_efficiency > (
-                        session.max_power_mw * stay_h + 1e-9
-                    ):
-                        notes.append(f"{spec.id}: a session needs more energy than its stay allows")
+        rule = ASSET_FAMILIES[asset_type].baseline_notes
+        if rule is not None:
+            notes.extend(rule(specs, family))
     clipped = np.abs(total - envelope.per_period["baseline_mw"].to_numpy()) > 1e-6
     if clipped.any():
         notes.append(f"fleet baseline clipped to group/grid limits in {int(clipped.sum())} periods")
     return notes
-
-
-def _stay_hours(session: object) -> float | None:
-    arrival, departure = getattr(session, "arrival", None), getattr(session, "departure", None)
-    if isinstance(arrival, dt.datetime) and isinstance(departure, dt.datetime):
-        return (departure - arrival).total_seconds() / 3600.0
-    if not isinstance(arrival, dt.time) or not isinstance(departure, dt.time):
-        return None
-    start = arrival.hour + arrival.minute / 60
-    end = departure.hour + departure.minute / 60
-    return (end - start) % 24 or 24.0

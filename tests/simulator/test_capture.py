@@ -85,3 +85,30 @@ def test_capture_ratio_definition():
     assert capture_ratio(-120.0, -20.0, -100.0) == -0.25  # worse than passive
     assert capture_ratio(1.0, 5.0, 5.0) is None  # nothing to capture
     assert capture_ratio(1.0, None, 0.0) is None
+
+
+def test_baseline_notes_come_from_the_families():
+    # Heating demand of 3 MW heat at COP 2 needs 1.5 MW against 1 MW rated; an EV session of 1 MWh
+    # in one hour at 0.5 MW cannot be served. Each family's own note names its asset.
+    from pathlib import Path
+
+    from market.presets import get_market
+    from vpp.portfolio import Portfolio
+    from vpp.portfolio_io import LoadedPortfolio
+
+    portfolio = Portfolio.model_validate({
+        "name": "notes", "market": "shanxi", "grid": {"import_limit_mw": 10, "export_limit_mw": 10},
+        "assets": [
+            {"id": "heat", "type": "heating", "rated_power_mw": 1.0, "cop": 2.0,
+             "thermal_capacity_mwh_per_k": 1.0, "heat_demand_mw": 3.0, "temp_min_c": 18.0,
+             "temp_max_c": 22.0, "temp_initial_c": 20.0},
+            {"id": "hub", "type": "ev_hub", "charge_efficiency": 1.0,
+             "sessions": [
+                 {"arrival": "01:00", "departure": "02:00", "energy_mwh": 1.0, "max_power_mw": 0.5}
+             ]},
+        ],
+    })
+    loaded = LoadedPortfolio(portfolio, Path("notes.yaml"), None, get_market("shanxi"))
+    notes = baseline_notes(loaded, trading_day_index("shanxi", dt.date(2024, 1, 15)))
+    assert "heat: heat demand above rated power in 96 periods" in notes
+    assert "hub: a session needs more energy than its stay allows" in notes

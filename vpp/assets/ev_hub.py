@@ -236,10 +236,35 @@ def _session_arrays(
     return arrival.astype(np.int64), departure.astype(np.int64), power, energy
 
 
+def ev_hub_baseline_notes(specs: Sequence[EvHubSpec], family: FamilyRange) -> list[str]:
+    """Hubs with a session that cannot receive its energy at full power during its stay."""
+    notes = []
+    for spec in specs:
+        for session in spec.sessions or ():
+            stay_h = _stay_hours(session)
+            if stay_h is not None and session.energy_mwh / spec.charge_efficiency > (
+                session.max_power_mw * stay_h + 1e-9
+            ):
+                notes.append(f"{spec.id}: a session needs more energy than its stay allows")
+    return notes
+
+
+def _stay_hours(session: object) -> float | None:
+    arrival, departure = getattr(session, "arrival", None), getattr(session, "departure", None)
+    if isinstance(arrival, dt.datetime) and isinstance(departure, dt.datetime):
+        return (departure - arrival).total_seconds() / 3600.0
+    if not isinstance(arrival, dt.time) or not isinstance(departure, dt.time):
+        return None
+    start = arrival.hour + arrival.minute / 60
+    end = departure.hour + departure.minute / 60
+    return (end - start) % 24 or 24.0
+
+
 FAMILY = Family(
     "ev_hub",
     EvHubSpec,
     envelope=ev_hub_range,
     summary=ev_hub_summary,
     telemetry=ev_hub_telemetry,
+    baseline_notes=ev_hub_baseline_notes,
 )

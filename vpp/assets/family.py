@@ -189,6 +189,9 @@ class AssetFamily(Protocol):
     fallback : Fallback or None
         How the dispatch service clips the day-ahead setpoint when a solve fails (and scales it
         back inside the grid limits); None: the day-ahead setpoint as it is.
+    baseline_notes : callable or None
+        ``baseline_notes(specs, family_range) -> list[str]``: where the family's envelope baseline
+        is not a physical position (``simulator.passive.baseline_notes``); None: no notes.
     """
 
     @property
@@ -218,6 +221,9 @@ class AssetFamily(Protocol):
     @property
     def fallback(self) -> Fallback | None: ...
 
+    @property
+    def baseline_notes(self) -> Callable[[Sequence[Any], FamilyRange], list[str]] | None: ...
+
 
 @dataclass(frozen=True)
 class Family:
@@ -232,3 +238,4 @@ class Family:
     stored_energy: StateKey | None = None
     initial_stored_mwh: Callable[[Any], float] | None = None
     fallback: Fallback | None = None
+    baseline_notes: Callable[[Sequence[Any], FamilyRange], list[str]] | None = None

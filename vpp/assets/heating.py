@@ -123,6 +123,17 @@ def heating_telemetry(spec: HeatingSpec) -> TelemetryRange:
     return TelemetryRange(-spec.rated_power_mw, 0.0)
 
 
+def heating_baseline_notes(specs: Sequence[HeatingSpec], family: FamilyRange) -> list[str]:
+    """Buildings whose heat demand is above the rated power in some periods (the baseline caps it:
+    the building would cool)."""
+    notes = []
+    for row, spec in enumerate(specs):
+        capped = np.isclose(-family.baseline_mw[row], spec.rated_power_mw) & (family.min_net_mw[row] < 0)
+        if capped.any():
+            notes.append(f"{spec.id}: heat demand above rated power in {int(capped.sum())} periods")
+    return notes
+
+
 FAMILY = Family(
     "heating",
     HeatingSpec,
@@ -130,4 +141,5 @@ FAMILY = Family(
     summary=heating_summary,
     telemetry=heating_telemetry,
     state_keys=(TEMPERATURE_C,),
+    baseline_notes=heating_baseline_notes,
 )
