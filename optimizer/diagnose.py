@@ -42,6 +42,8 @@ from pyomo.core.expr.numvalue import is_fixed
 from market.calendar import period_hours
 from optimizer.families import FAMILIES
 from optimizer.model import block_name
+from optimizer.options import SolveOptions
+from vpp.errors import InfeasibleError
 
 LIMIT_PENALTY = 1.0
 """Penalty per unit of violation of an inequality row or a grid-connection bound."""
@@ -64,6 +66,24 @@ VIOLATION_TOL = 1e-6
 
 GRID_BOUND_NAMES = {"lower": "grid_import_limit", "upper": "grid_export_limit"}
 """How the bounds of the fleet's ``net_mw[t]`` are reported."""
+
+
+def infeasible_error(
+    model: pyo.ConcreteModel, index: pd.DatetimeIndex, options: SolveOptions
+) -> InfeasibleError:
+    """The error of an infeasible ``model`` (periods ``index``); with ``options.explain_infeasible``,
+    the least relaxation (:func:`explain_infeasibility`) names its first ten broken rows."""
+    if not options.explain_infeasible:
+        return InfeasibleError("the portfolio's constraints cannot all be met")
+    violations = explain_infeasibility(model, index, time_limit_s=options.time_limit_s)
+    lines = [f"  {describe_violation(v)}" for v in violations[:10]]
+    more = f"\n  ... and {len(violations) - 10} more" if len(violations) > 10 else ""
+    return InfeasibleError(
+        "the portfolio's constraints cannot all be met; the least relaxation breaks:\n"
+        + "\n".join(lines)
+        + more,
+        violations,
+    )
 
 
 def explain_infeasibility(

@@ -131,3 +131,31 @@ def extract_arrays(
         costs_yuan=costs,
         stats=stats,
     )
+
+
+def solve_stats(
+    raw: RawSolution,
+    layout: ResultLayout,
+    *,
+    handoff: str,
+    build_seconds: float,
+    handoff_seconds: float,
+    n_binaries: int,
+    rounds: int = 1,
+) -> SolveStats:
+    """The figures of a solve that ended in ``raw`` (times in s; ``rounds``: solves of exclusivity)."""
+    return SolveStats(
+        status=raw.status,
+        termination=raw.termination,
+        mip_gap=raw.mip_gap if n_binaries else None,
+        build_seconds=build_seconds,
+        handoff_seconds=handoff_seconds,
+        solve_seconds=raw.seconds,
+        handoff=handoff,
+        n_variables=len(raw.col_value),
+        n_constraints=layout.n_constraints,
+        n_binaries=n_binaries,
+        objective_yuan=raw.objective if np.isfinite(raw.objective) else None,
+        bound_yuan=raw.bound,
+        exclusive_rounds=rounds,
+    )

@@ -31,7 +31,8 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.visitor import identify_mutable_parameters
 
-from optimizer.highs_bridge import RawSolution, read_highs
+from optimizer.highs_bridge import RawSolution, apply_options, read_highs
+from optimizer.options import SolveOptions
 
 TESTED_PYOMO = "6.10"
 """The Pyomo minor release whose private attribute names this module relies on."""
@@ -74,6 +75,17 @@ class CostRanging:
     lower: np.ndarray
     upper: np.ndarray
     value: np.ndarray
+
+    def per_unit(self, scale: Sequence[float] | np.ndarray) -> CostRanging:
+        """The same ranging with every cost divided by ``scale`` (> 0 per column).
+
+        E.g. the period length in hours turns the cost of a fleet-net column (``price * dt_h``,
+        yuan per MW) into its price (yuan/MWh); the 100 % rule is unchanged by such a scaling.
+        """
+        scale = np.asarray(scale, dtype=float)
+        if scale.shape != self.cost.shape or not np.all(scale > 0):
+            raise ValueError(f"scale must be {self.cost.size} positive numbers")
+        return CostRanging(self.cost / scale, self.lower / scale, self.upper / scale, self.value)
 
     def keeps_basis(self, new_cost: Sequence[float] | np.ndarray) -> bool:
         """True when changing every cost at once to ``new_cost`` surely keeps the basis optimal.
@@ -203,6 +215,26 @@ class PersistentHighs:
                 for param in identify_mutable_parameters(expr):
                     by_param.setdefault(id(param), []).append(helper)
         return by_param
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self, options: SolveOptions, *, time_limit_s: float, mip: bool) -> RawSolution:
+        """Run HiGHS under ``options`` (a time limit for this run) and read the result.
+
+        With ``options.warm_start`` HiGHS starts from its last basis, and retries cold when that run
+        ends other than optimal (from a stale basis after pinned bounds it sometimes ends with status
+        Unknown); without, every run is cold (reproducible results).
+        """
+        highs = self._highs
+        apply_options(highs, options, time_limit_s=time_limit_s, mip=mip)
+        if not options.warm_start:
+            highs.clearSolver()
+        start = time.perf_counter()
+        highs.run()
+        if options.warm_start and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            highs.clearSolver()
+            apply_options(highs, options, time_limit_s=time_limit_s, mip=mip)
+            highs.run()
+        return self.solution(time.perf_counter() - start)
 
     # -- reading the last run ---------------------------------------------------------------------
     def solution(self, seconds: float) -> RawSolution:

@@ -3,11 +3,14 @@ options, and the status and solution read back."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.common.gc_manager import PauseGC
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -28,6 +31,13 @@ class RawSolution:
     seconds: float
     bound: float | None = None
     """Proven bound of the objective (times ``sense``): the MIP dual bound, or the LP optimum."""
+
+    def values(self, variables: Sequence[pyo.Var]) -> np.ndarray:
+        """Solution value of each VarData (0 for a variable HiGHS does not hold, or no solution)."""
+        column_of = self.column_of
+        cols = np.fromiter((column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
+        out = self.col_value[np.maximum(cols, 0)] if self.col_value.size else np.zeros(cols.size)
+        return np.where(cols >= 0, out, 0.0)
 
 
 def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
@@ -71,6 +81,29 @@ def _compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int
     highs.passModel(lp)
     highs._vpp_rows = info.rows  # kept for diagnosis
     return highs, {id(v): i for i, v in enumerate(columns)}
+
+
+def solve_compiled(
+    model: pyo.ConcreteModel, options: SolveOptions, *, time_limit_s: float, mip: bool
+) -> tuple[RawSolution, float]:
+    """Compile ``model`` into a new HiGHS, run it once and read the result (the compiled hand-off).
+
+    Returns the solution (objective in the model's sense) and the hand-off time (s: compiling and
+    passing the model, setting options). A constraint without variables that cannot hold gives an
+    ``infeasible`` solution.
+    """
+    start = time.perf_counter()
+    try:
+        highs, column_of = compile_to_highs(model)
+    except InfeasibleConstraintException:
+        return RawSolution(np.zeros(0), {}, "infeasible", "Infeasible", float("nan"), None, 0.0), 0.0
+    apply_options(highs, options, time_limit_s=time_limit_s, mip=mip)
+    handoff_s = time.perf_counter() - start
+    start = time.perf_counter()
+    highs.run()
+    elapsed = time.perf_counter() - start
+    # The compiler minimises -objective.
+    return read_highs(highs, column_of, elapsed, sense=-1.0), handoff_s
 
 
 def apply_options(

@@ -16,15 +16,18 @@ A fleet position pinned for a whole day (a bid's cleared net) is a bound on the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.families import FAMILIES
 from optimizer.highs_adapter import PersistentHighs
 from optimizer.highs_bridge import RawSolution
+from optimizer.model import family_blocks
 from optimizer.past_pins import FamilyVars, PastPinning, PastPlan, PastRequest
 from optimizer.persistent import BoundOverrides, PeriodPins
+from optimizer.problem import Problem
 
 
 class PinPolicy:
@@ -135,3 +138,48 @@ class PinPolicy:
         """Free carried-out periods and the pinned past."""
         self.release_carried()
         self.drop_past()
+
+
+def restart_families(
+    model: pyo.ConcreteModel,
+    problem: Problem,
+    k: int,
+    state: Mapping[str, Mapping[str, float]] | None,
+    day_start: Mapping[str, Mapping[str, float]] | None = None,
+    *,
+    pin_past: bool,
+) -> list[str]:
+    """Restart every family of ``model`` at period ``k`` from ``state``, where it can.
+
+    A family whose ``RESTART`` is ``"day_start"`` restarts at period 0 from ``day_start`` instead
+    when ``k > 0`` and ``pin_past`` (the caller then pins its past, :meth:`PinPolicy.request_past`).
+
+    Returns
+    -------
+    list of str
+        The families restarted at the day start (their past to pin).
+
+    Raises
+    ------
+    NotImplementedError
+        A family's ``RESTART`` is ``"never"``, or ``"day_start"`` with ``k > 0`` and not ``pin_past``;
+        nothing was restarted.
+    """
+    blocks = family_blocks(model)
+    for name, _ in blocks:
+        capability = FAMILIES[name].RESTART
+        if capability == "never":
+            raise NotImplementedError(f"family '{name}' cannot restart without a rebuild")
+        if k > 0 and capability == "day_start" and not pin_past:
+            raise NotImplementedError(
+                f"family '{name}' restarts at the day start only; pin its past (restart_pinning_past)"
+            )
+    pinned: list[str] = []
+    for name, block in blocks:
+        module, data = FAMILIES[name], problem.families[name]
+        if k > 0 and module.RESTART == "day_start":
+            module.restart(block, data, 0, dict(day_start or {}))
+            pinned.append(name)
+        else:
+            module.restart(block, data, k, dict(state or {}))
+    return pinned

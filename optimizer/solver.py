@@ -18,25 +18,23 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.common.errors import InfeasibleConstraintException
 
 from optimizer.basis_check import basis_still_optimal
 from optimizer.exclusive import Exclusivity
-from optimizer.extract import ResultLayout, extract_arrays
+from optimizer.extract import ResultLayout, extract_arrays, solve_stats
 from optimizer.families import FAMILIES
-from optimizer.highs_adapter import PersistentHighs
-from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
+from optimizer.highs_adapter import CostRanging, PersistentHighs
+from optimizer.highs_bridge import RawSolution, compile_to_highs, solve_compiled
 from optimizer.model import build_model, family_blocks
 from optimizer.options import COMPILED_ABOVE_VARIABLES, Handoff, SolveOptions
+from optimizer.param_sync import ParamChanges
 from optimizer.past_pins import PastPinning, PastPlan
-from optimizer.persistent import ParamUpdater
-from optimizer.pinning import PinPolicy
+from optimizer.pinning import PinPolicy, restart_families
 from optimizer.problem import Problem
-from optimizer.result import ScheduleArrays, ScheduleResult, SolveStats
-from vpp.errors import InfeasibleError, SolverError
+from optimizer.result import ScheduleArrays, ScheduleResult
+from vpp.errors import SolverError
 
 __all__ = [
     "COMPILED_ABOVE_VARIABLES",
@@ -77,10 +75,8 @@ class ModelSolver:
         self.handoff = self._choose_handoff()
         self._persistent: PersistentHighs | None = None
         self._solves = 0
-        self._updater: ParamUpdater | None = None
         self._pins = PinPolicy(self.model, problem.n_periods)
-        self._untracked_changes = False
-        self._changed_params: list[pyo.Param] = []
+        self._params = ParamChanges(self.model)
         self._last_raw: RawSolution | None = None
         self._layout: ResultLayout | None = None
         self._exclusivity: Exclusivity | None = None
@@ -100,6 +96,21 @@ class ModelSolver:
         None before the first solve and with the compiled hand-off (which keeps no HiGHS instance).
         """
         return self._persistent
+
+    def price_ranging(self) -> CostRanging | None:
+        """Per period, the prices (yuan/MWh) within which the last persistent solution stays optimal.
+
+        HiGHS's cost ranging of ``net_mw[t]`` (cost ``price[t] * dt_h[t]``) on the basis of the last
+        run: ``cost`` is the price that run used, ``lower``/``upper`` the range of one period's price
+        with the others fixed, ``value`` the fleet net (MW). ``keeps_basis(new_prices)`` (the 100 %
+        rule) True means a re-solve after only ``set_prices(new_prices)`` returns the same schedule.
+        None before a persistent solve, for a MIP (binaries built or added for storage exclusivity)
+        or when the last run was not optimal.
+        """
+        if self._persistent is None:
+            return None
+        ranging = self._persistent.cost_ranging([self.model.net_mw[t] for t in self.model.T])
+        return None if ranging is None else ranging.per_unit(self.problem.dt_h)
 
     def _choose_handoff(self) -> str:
         if self.options.handoff != "auto":
@@ -127,11 +138,6 @@ class ModelSolver:
         self.mark_params_changed(changed)
         self.problem = replace(self.problem, price=values)
 
-    @property
-    def supports_restart(self) -> bool:
-        """True when every family in the model can restart (``RESTART`` is not ``never``)."""
-        return all(FAMILIES[name].RESTART != "never" for name in self.problem.families)
-
     def restart(self, k: int, state: Mapping[str, Mapping[str, float]] | None = None) -> None:
         """Optimise only periods ``k..T-1`` from the measured ``state``, in place.
 
@@ -149,17 +155,7 @@ class ModelSolver:
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
         self._pins.forget_past()
-        blocks = family_blocks(self.model)
-        for name, _ in blocks:
-            capability = FAMILIES[name].RESTART
-            if capability == "never":
-                raise NotImplementedError(f"family '{name}' cannot restart without a rebuild")
-            if k > 0 and capability == "day_start":
-                raise NotImplementedError(
-                    f"family '{name}' restarts at the day start only; pin its past (restart_pinning_past)"
-                )
-        for name, block in blocks:
-            FAMILIES[name].restart(block, self.problem.families[name], k, dict(state or {}))
+        restart_families(self.model, self.problem, k, state, pin_past=False)
         self.mark_params_changed(None)
 
     def restart_pinning_past(
@@ -207,18 +203,7 @@ class ModelSolver:
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
         self._pins.forget_past()
-        pinned: list[str] = []
-        blocks = family_blocks(self.model)
-        never = [name for name, _ in blocks if FAMILIES[name].RESTART == "never"]
-        if never:
-            raise NotImplementedError(f"family '{never[0]}' cannot restart without a rebuild")
-        for name, block in blocks:
-            module, data = FAMILIES[name], self.problem.families[name]
-            if k > 0 and module.RESTART == "day_start":
-                module.restart(block, data, 0, dict(day_start or {}))
-                pinned.append(name)
-            else:
-                module.restart(block, data, k, dict(state or {}))
+        pinned = restart_families(self.model, self.problem, k, state, day_start, pin_past=True)
         self.mark_params_changed(None)
         if not pinned:
             return PastPinning(k)
@@ -262,14 +247,7 @@ class ModelSolver:
     def solve(self) -> ScheduleResult:
         """Solve (or re-solve) the model and return the typed result (pandas).
 
-        The same as ``solve_arrays().to_result()``.
-
-        Raises
-        ------
-        InfeasibleError
-            The constraints cannot all hold; the message names asset, constraint and period.
-        SolverError
-            HiGHS stopped without a usable solution.
+        The same as ``solve_arrays().to_result()``, and raises as :meth:`solve_arrays` does.
         """
         return self.solve_arrays().to_result()
 
@@ -292,7 +270,8 @@ class ModelSolver:
         while True:
             left = max(budget - (time.monotonic() - start), 0.0)
             if self.handoff == "compiled":
-                raw, handoff_s = self._solve_compiled(left)
+                mip = self._is_mip()
+                raw, handoff_s = solve_compiled(self.model, self.options, time_limit_s=left, mip=mip)
             else:
                 raw, handoff_s = self._solve_persistent(left)
             rounds += 1
@@ -300,7 +279,9 @@ class ModelSolver:
             highs_total += raw.seconds
             self._solves += 1
             if raw.status == "infeasible":
-                self._raise_infeasible()
+                from optimizer.diagnose import infeasible_error  # only when needed: it imports pandas
+
+                raise infeasible_error(self.model, self.problem.index, self.options)
             if raw.status == "no_solution":
                 raise SolverError(
                     f"HiGHS stopped without a solution: {raw.termination} "
@@ -308,7 +289,7 @@ class ModelSolver:
                 )
             if exclusivity is None:
                 break
-            found = exclusivity.simultaneous(self._value_reader(raw))
+            found = exclusivity.simultaneous(raw.values)
             if not any(f.size for f in found):
                 break
             if time.monotonic() - start >= budget:
@@ -342,70 +323,29 @@ class ModelSolver:
         lazy = self._exclusivity.n_binaries if self._exclusivity is not None else 0
         return self._built_integers + lazy > 0
 
-    def _value_reader(self, raw: RawSolution):
-        """``values(vars) -> solution values`` of a list of VarData in ``raw``."""
-
-        def values(variables: list) -> np.ndarray:
-            cols = np.fromiter((raw.column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
-            out = raw.col_value[np.maximum(cols, 0)] if raw.col_value.size else np.zeros(cols.size)
-            return np.where(cols >= 0, out, 0.0)
-
-        return values
-
     def _solve_persistent(self, time_limit_s: float) -> tuple[RawSolution, float]:
         """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""
         handoff_s = 0.0
         if self._persistent is None:
             self._persistent = PersistentHighs(self.model)
             handoff_s = self._persistent.handoff_seconds
-            self._untracked_changes = False
-            self._changed_params = []
+            self._params.clear()
+            self._pins.apply_past(self._persistent)
         else:
-            self._pins.release_overrides()  # before any bound update: the saved bounds stay true
-            self._push_param_changes()
-        self._pins.apply_past(self._persistent)
-        highs = self._persistent.highs
-        mip = self._is_mip()
-        apply_options(highs, self.options, time_limit_s=time_limit_s, mip=mip)
-        if not self.options.warm_start:
-            highs.clearSolver()
-        start = time.perf_counter()
-        highs.run()
-        if self.options.warm_start and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            # From a stale basis after pinned bounds HiGHS sometimes ends with status Unknown: cold retry.
-            highs.clearSolver()
-            apply_options(highs, self.options, time_limit_s=time_limit_s, mip=mip)
-            highs.run()
-        elapsed = time.perf_counter() - start
-        raw = self._persistent.solution(elapsed)
+            self._sync_highs()
+        raw = self._persistent.run(self.options, time_limit_s=time_limit_s, mip=self._is_mip())
         self._last_raw = raw
         return raw, handoff_s
 
-    def _push_param_changes(self) -> None:
-        """Refresh HiGHS from changed Params: tracked ones directly, untracked ones by a scan."""
-        adapter = self._persistent
-        if self._untracked_changes or self.scan_params:
-            self._pins.release_carried()
-            if self._updater is None:
-                adapter.update_parameters()
-                self._updater = ParamUpdater(adapter, _mutable_params(self.model))
-            else:
-                self._updater.update(None)
-            self._pins.refresh_carried_bounds()
-        elif self._changed_params:
-            if self._updater is None:
-                self._updater = ParamUpdater(adapter, _mutable_params(self.model))
-                # The snapshot already holds the new values: push the tracked ones explicitly.
-            self._updater.update(self._changed_params)
-        self._untracked_changes = False
-        self._changed_params = []
+    def _sync_highs(self) -> None:
+        """Bring the kept HiGHS up to date: changed Params pushed, then the requested past pinned."""
+        self._pins.release_overrides()  # before any bound update: the saved bounds stay true
+        self._params.push(self._persistent, self._pins, scan=self.scan_params)
+        self._pins.apply_past(self._persistent)
 
     def mark_params_changed(self, params: Sequence[pyo.Param] | None = None) -> None:
         """Tell a persistent re-solve which mutable Params changed (None: unknown, scan them all)."""
-        if params is None:
-            self._untracked_changes = True
-        else:
-            self._changed_params.extend(params)
+        self._params.mark(params)
 
     def last_solution_still_optimal(self) -> bool:
         """True when the last solution is still optimal after what changed since (prices, pins).
@@ -421,9 +361,7 @@ class ModelSolver:
             return False
         if self._is_mip():
             return False
-        self._pins.release_overrides()  # before any bound update, as in a solve
-        self._push_param_changes()
-        self._pins.apply_past(self._persistent)
+        self._sync_highs()
         return basis_still_optimal(self._persistent.highs)
 
     def carry_out(self, period: int) -> None:
@@ -440,57 +378,16 @@ class ModelSolver:
         """Free every period pinned by :meth:`carry_out` or :meth:`restart_pinning_past`."""
         self._pins.release_all()
 
-    def _solve_compiled(self, time_limit_s: float) -> tuple[RawSolution, float]:
-        start = time.perf_counter()
-        try:
-            highs, column_of = compile_to_highs(self.model)
-        except InfeasibleConstraintException:  # a constraint without variables cannot hold
-            return RawSolution(np.zeros(0), {}, "infeasible", "Infeasible", float("nan"), None, 0.0), 0.0
-        apply_options(highs, self.options, time_limit_s=time_limit_s, mip=self._is_mip())
-        handoff_s = time.perf_counter() - start
-        start = time.perf_counter()
-        highs.run()
-        elapsed = time.perf_counter() - start
-        # The compiler minimises -objective.
-        return read_highs(highs, column_of, elapsed, sense=-1.0), handoff_s
-
-    def _raise_infeasible(self) -> None:
-        from optimizer.diagnose import describe_violation, explain_infeasibility
-
-        if not self.options.explain_infeasible:
-            raise InfeasibleError("the portfolio's constraints cannot all be met")
-        violations = explain_infeasibility(self.model, self.problem.index,
-                                           time_limit_s=self.options.time_limit_s)
-        lines = [f"  {describe_violation(v)}" for v in violations[:10]]
-        more = f"\n  ... and {len(violations) - 10} more" if len(violations) > 10 else ""
-        raise InfeasibleError(
-            "the portfolio's constraints cannot all be met; the least relaxation breaks:\n"
-            + "\n".join(lines)
-            + more,
-            violations,
-        )
-
     def _arrays(self, raw: RawSolution, handoff_s: float, rounds: int = 1) -> ScheduleArrays:
         """The result of ``raw`` with this solve's figures (:func:`optimizer.extract.extract_arrays`)."""
         if self._layout is None:
             self._layout = ResultLayout(self.model, self.problem)
         self._is_mip()  # counts the binaries built with the model
         lazy = self._exclusivity.n_binaries if self._exclusivity else 0
-        n_binaries = int(self._built_integers or 0) + lazy
-        stats = SolveStats(
-            status=raw.status,
-            termination=raw.termination,
-            mip_gap=raw.mip_gap if n_binaries else None,
+        stats = solve_stats(
+            raw, self._layout, handoff=self.handoff, handoff_seconds=handoff_s, rounds=rounds,
             build_seconds=self.build_seconds if self._solves <= 1 else 0.0,
-            handoff_seconds=handoff_s,
-            solve_seconds=raw.seconds,
-            handoff=self.handoff,
-            n_variables=len(raw.col_value),
-            n_constraints=self._layout.n_constraints,
-            n_binaries=n_binaries,
-            objective_yuan=raw.objective if np.isfinite(raw.objective) else None,
-            bound_yuan=raw.bound,
-            exclusive_rounds=rounds,
+            n_binaries=int(self._built_integers or 0) + lazy,
         )
         return extract_arrays(self.model, self.problem, raw, stats, self._layout)
 
@@ -499,9 +396,3 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> ScheduleResu
     """Build, solve and return the schedule of ``problem`` (a one-shot :class:`ModelSolver`)."""
     return ModelSolver(problem, options).solve()
 
-
-def _mutable_params(model: pyo.ConcreteModel) -> list[pyo.Param]:
-    """Every mutable Param datum of ``model``."""
-    return [
-        p for comp in model.component_objects(pyo.Param, active=True) if comp.mutable for p in comp.values()
-    ]
