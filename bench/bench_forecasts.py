@@ -4,6 +4,7 @@ Run from the project root::
 
     python -m bench.bench_forecasts [--start 2024-06-01 --end 2024-07-31] [--forecasters a,b]
                                     [--strategies da_only,da_rt] [--out bench/results/forecasts.json]
+                                    [--prices FILE --fleet FILE]
 
 Holdout: the bundled Gansu prices 2024-06-01..07-31 (``vpp/examples/data``), the fleet
 ``bench/data/fleet_three_batteries.yaml`` (three batteries of 1, 4 and 14 MWh, 6.5 MW behind a
@@ -11,7 +12,10 @@ Holdout: the bundled Gansu prices 2024-06-01..07-31 (``vpp/examples/data``), the
 forecasters fit only on what precedes each day). Per forecaster: MAE/RMSE of the DA forecast,
 ``da_only`` capture of the physical DA optimum, ``da_rt`` capture of full perfect foresight and of
 the physical RT optimum, the backtest wall time (CPU time beside it: the machine may be shared).
-Results go to ``bench/results/forecasts.json``.
+Results go to ``bench/results/forecasts.json``. ``--prices``/``--fleet`` measure the same table on
+another market or window (e.g. ``bench/data/de_lu_2023-01_06_hourly.csv`` with
+``bench/data/fleet_three_batteries_de.yaml``: DA prices only, so DA = RT and only ``da_only`` means
+anything).
 
 Default-forecaster rule (issue 17 item 6): the forecaster with the highest ``da_only`` capture of
 the physical DA optimum on this holdout; within 0.005 of the best, the faster one.
@@ -25,7 +29,6 @@ import json
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 FLEET = Path(__file__).resolve().parent / "data" / "fleet_three_batteries.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "forecasts.json"
 
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--forecasters", default="")
     parser.add_argument("--strategies", default="da_only,da_rt")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--prices", default="", help="price file (default: the bundled Gansu prices)")
+    parser.add_argument("--fleet", default=str(FLEET))
     args = parser.parse_args(argv)
 
     from market.forecasting.run import FORECASTERS
@@ -45,8 +50,8 @@ def main(argv: list[str] | None = None) -> dict:
     from vpp.examples_paths import DEFAULT_PRICES
     from vpp.portfolio_io import load_portfolio
 
-    loaded = load_portfolio(FLEET)
-    prices = read_prices(DEFAULT_PRICES, loaded.market)
+    loaded = load_portfolio(Path(args.fleet))
+    prices = read_prices(Path(args.prices) if args.prices else DEFAULT_PRICES, loaded.market)
     first, last = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     names = [n for n in args.forecasters.split(",") if n] or list(FORECASTERS)
@@ -75,8 +80,9 @@ def main(argv: list[str] | None = None) -> dict:
               f"{row['wall_s']:7.1f} {row['cpu_s']:6.1f}", flush=True)
     default = choose_default(rows)
     print(f"bounds (yuan): {bounds}\ndefault by the rule: {default}")
-    out = {"start": args.start, "end": args.end, "fleet": str(FLEET.relative_to(ROOT)), "bounds": bounds,
-           "forecasters": rows, "default_by_rule": default}
+    out = {"start": args.start, "end": args.end, "fleet": args.fleet,
+           "prices": args.prices or "bundled Gansu",
+           "bounds": bounds, "forecasters": rows, "default_by_rule": default}
     Path(args.out).parent.mkdir(exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     return out

@@ -152,6 +152,32 @@ def test_models_learn_a_price_that_follows_a_feature(name):
     assert (q[0.1] <= q[0.5] + 1e-9).all() and (q[0.5] <= q[0.9] + 1e-9).all()
 
 
+def test_blend_is_the_mean_of_ewm_and_lgbm_point_and_quantiles():
+    frame, market = hourly_shanghai(40)
+    day = dt.date(2024, 4, 6)
+    parts = [forecast_day(m, frame, market, day) for m in ("ewm", "lgbm")]
+    blend = forecast_day("blend", frame, market, day)
+    np.testing.assert_allclose(blend.point, (parts[0].point + parts[1].point) / 2)
+    assert sorted(blend.quantiles) == [0.1, 0.5, 0.9]
+    for q in blend.quantiles:
+        np.testing.assert_allclose(blend.quantiles[q], (parts[0].quantiles[q] + parts[1].quantiles[q]) / 2)
+    # ewm knows no load; lgbm reads it: the blend's error lies between and well below ewm's
+    realised = frame.loc[trading_day_index(market, day), "da_price"].to_numpy()
+    mae = {n: np.abs(f.point - realised).mean() for n, f in zip(("ewm", "lgbm"), parts, strict=True)}
+    assert mae["lgbm"] < np.abs(blend.point - realised).mean() < mae["ewm"], mae
+
+
+def test_blend_without_lightgbm_is_ewm_alone(monkeypatch):
+    from market.forecasting import ensemble
+
+    monkeypatch.setattr(ensemble, "_forecast_extra_installed", lambda: False)
+    frame, market = hourly_shanghai(20)
+    day = dt.date(2024, 3, 16)
+    np.testing.assert_array_equal(
+        forecast_day("blend", frame, market, day).point, forecast_day("ewm", frame, market, day).point
+    )
+
+
 def test_chinese_holidays_and_adjusted_working_days_2024():
     days = [
         dt.date(2024, 4, 28),
