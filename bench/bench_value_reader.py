@@ -2,7 +2,7 @@
 
 Solves the first day of the 100-asset portfolio of :mod:`bench.bench_backtest` once, then reads
 the values the no-simultaneous-flow check reads after every solve (:meth:`Exclusivity.simultaneous`
-through ``ModelSolver._value_reader``) 50 times, with the kept column lookup cleared each time
+through ``optimizer.highs_bridge.ColumnReader``) 50 times, with the kept column lookup cleared each time
 (the old cost) and kept (now). Prints CPU ms per read.
 
 Usage::
@@ -35,8 +35,8 @@ def main() -> None:
         start = time.process_time()
         for _ in range(REPEAT):
             if clear:
-                solver._reader_columns.clear()
-            exclusivity.simultaneous(solver._value_reader(raw))
+                solver._reader.clear()
+            exclusivity.simultaneous(solver._reader.values_of(raw))
         return (time.process_time() - start) / REPEAT * 1e3
 
     print(f"{variables} variables read per solve: looked up every time {per_read_ms(True):.2f} ms, "

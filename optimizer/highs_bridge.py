@@ -4,7 +4,7 @@ options, and the status and solution read back."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import highspy
@@ -32,12 +32,41 @@ class RawSolution:
     bound: float | None = None
     """Proven bound of the objective (times ``sense``): the MIP dual bound, or the LP optimum."""
 
-    def values(self, variables: Sequence[pyo.Var]) -> np.ndarray:
-        """Solution value of each VarData (0 for a variable HiGHS does not hold, or no solution)."""
-        column_of = self.column_of
-        cols = np.fromiter((column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
-        out = self.col_value[np.maximum(cols, 0)] if self.col_value.size else np.zeros(cols.size)
-        return np.where(cols >= 0, out, 0.0)
+
+
+class ColumnReader:
+    """Solution values of lists of VarData, their HiGHS columns looked up once per list.
+
+    A list's columns are kept while the list, the column map and its size are the same (a
+    persistent model's columns are only ever appended): the exclusivity check reads the same
+    charge/discharge lists after every solve, about 10,000 dict lookups a solve at 100 assets
+    (``bench/bench_value_reader.py``).
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[list, dict[int, int], int, np.ndarray]] = {}
+
+    def clear(self) -> None:
+        """Forget every kept lookup."""
+        self._kept.clear()
+
+    def values_of(self, raw: RawSolution) -> Callable[[list], np.ndarray]:
+        """``values(vars) -> solution values`` in ``raw`` (0 for a variable HiGHS does not hold)."""
+        column_of = raw.column_of
+        kept_lookups = self._kept
+
+        def values(variables: list) -> np.ndarray:
+            kept = kept_lookups.get(id(variables))
+            same = kept is not None and kept[0] is variables and kept[1] is column_of
+            if same and kept[2] == len(column_of):
+                cols = kept[3]
+            else:
+                cols = np.fromiter((column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
+                kept_lookups[id(variables)] = (variables, column_of, len(column_of), cols)
+            out = raw.col_value[np.maximum(cols, 0)] if raw.col_value.size else np.zeros(cols.size)
+            return np.where(cols >= 0, out, 0.0)
+
+        return values
 
 
 def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:

@@ -26,7 +26,7 @@ from optimizer.exclusive import Exclusivity
 from optimizer.extract import ResultLayout, extract_arrays, solve_stats
 from optimizer.families import FAMILIES
 from optimizer.highs_adapter import CostRanging, PersistentHighs
-from optimizer.highs_bridge import RawSolution, compile_to_highs, solve_compiled
+from optimizer.highs_bridge import ColumnReader, RawSolution, compile_to_highs, solve_compiled
 from optimizer.model import build_model, family_blocks
 from optimizer.options import COMPILED_ABOVE_VARIABLES, Handoff, SolveOptions
 from optimizer.param_sync import ParamChanges
@@ -81,7 +81,7 @@ class ModelSolver:
         self._layout: ResultLayout | None = None
         self._exclusivity: Exclusivity | None = None
         self._built_integers: int | None = None
-        self._reader_columns: dict[int, tuple[list, dict, int, np.ndarray]] = {}
+        self._reader = ColumnReader()
         self.relaxed = False
         """Solve without the lazy binaries of :mod:`optimizer.exclusive`: storage may charge and
         discharge at once (the LP relaxation of that rule, an upper bound). Set by :meth:`set_prices`."""
@@ -290,7 +290,7 @@ class ModelSolver:
                 )
             if exclusivity is None:
                 break
-            found = exclusivity.simultaneous(self._value_reader(raw))
+            found = exclusivity.simultaneous(self._reader.values_of(raw))
             if not any(f.size for f in found):
                 break
             if time.monotonic() - start >= budget:
@@ -323,29 +323,6 @@ class ModelSolver:
             )
         lazy = self._exclusivity.n_binaries if self._exclusivity is not None else 0
         return self._built_integers + lazy > 0
-
-    def _value_reader(self, raw: RawSolution):
-        """``values(vars) -> solution values`` of a list of VarData in ``raw``.
-
-        The HiGHS columns of a list are looked up once and kept while the list, the column map and
-        its size are the same (columns are only ever appended): the exclusivity check reads the same
-        charge/discharge lists after every solve, about 10,000 dict lookups a solve at 100 assets.
-        """
-        column_of = raw.column_of
-        cache = self._reader_columns
-
-        def values(variables: list) -> np.ndarray:
-            kept = cache.get(id(variables))
-            same = kept is not None and kept[0] is variables and kept[1] is column_of
-            if same and kept[2] == len(column_of):
-                cols = kept[3]
-            else:
-                cols = np.fromiter((column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
-                cache[id(variables)] = (variables, column_of, len(column_of), cols)
-            out = raw.col_value[np.maximum(cols, 0)] if raw.col_value.size else np.zeros(cols.size)
-            return np.where(cols >= 0, out, 0.0)
-
-        return values
 
     def _solve_persistent(self, time_limit_s: float) -> tuple[RawSolution, float]:
         """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from optimizer.extract import ResultLayout, extract_arrays
-from optimizer.highs_bridge import compile_to_highs, read_highs
+from optimizer.highs_bridge import ColumnReader, compile_to_highs, read_highs
 from optimizer.model import build_model
 from optimizer.problem import prepare_problem
 from optimizer.result import SolveStats
@@ -96,3 +96,18 @@ def test_a_variable_highs_does_not_hold_reads_its_pyomo_value(problem) -> None:
     arrays = extract_arrays(model, problem, partial, _stats(raw), layout)
     np.testing.assert_allclose(arrays.series["battery.soc_mwh"][0], [10.0, 11.0, 12.0, 13.0])
     np.testing.assert_allclose(arrays.asset_net_mw[0], [-1.0, -1.0, 0.81, 0.81], atol=1e-6)
+
+
+def test_column_reader_keeps_a_lists_columns_per_map(problem) -> None:
+    model, raw = _solved(problem)
+    soc = list(model.battery.soc_mwh.values())
+    reader = ColumnReader()
+    first = reader.values_of(raw)(soc)
+    np.testing.assert_allclose(first, [0.9, 1.8, 0.9, 0.0, 0.5, 1.0, 0.5, 0.0], atol=1e-6)
+    np.testing.assert_allclose(reader.values_of(raw)(soc), first)  # kept columns
+    shifted = dataclasses.replace(  # another map (a rebuilt model): looked up again; unknown -> 0
+        raw, column_of={key: col for key, col in raw.column_of.items() if key != id(soc[0])}
+    )
+    assert reader.values_of(shifted)(soc)[0] == 0.0
+    reader.clear()
+    np.testing.assert_allclose(reader.values_of(raw)(soc), first)
