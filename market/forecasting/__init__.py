@@ -5,6 +5,7 @@
 - :mod:`.base`: the :class:`~.base.Forecaster` interface, :class:`~.base.DayForecast`, the registry;
 - :mod:`.baselines`: persistence, weekday, rolling mean;
 - :mod:`.models`: LEAR (scikit-learn LASSO per period), ridge, LightGBM with quantiles;
+- :mod:`.ensemble`: ``blend``, the equal-weight mean of ``ewm`` and ``lgbm`` (the default);
 - :mod:`.features`, :mod:`.calendar_features`, :mod:`.feature_file`: lagged prices, exogenous
   columns, holidays, a separate feature file;
 - :mod:`.run`: the registry filled (:data:`~.run.FORECASTERS`), forecasts by name (``file:PATH``
@@ -13,6 +14,6 @@
 This package module imports nothing heavy: command-line defaults read :data:`DEFAULT_FORECASTER`.
 """
 
-DEFAULT_FORECASTER = "ewm"
+DEFAULT_FORECASTER = "blend"
 """The default forecaster: the one that earns most on our holdout by the rule in bench/RESULTS.md
 (issue 17 item 6). :mod:`.run` re-exports it."""

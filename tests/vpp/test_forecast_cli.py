@@ -14,9 +14,9 @@ MINIMAL = "vpp/examples/minimal.yaml"
 def test_forecast_list_names_every_forecaster_and_the_default():
     result = CliRunner().invoke(app, ["forecast", "list"])
     assert result.exit_code == 0, result.output
-    for name in ("persistence", "weekday", "rolling_mean", "ewm", "ridge", "lear", "lgbm"):
+    for name in ("persistence", "weekday", "rolling_mean", "ewm", "ridge", "lear", "lgbm", "blend"):
         assert name in result.output
-    assert "ewm (default)" in result.output
+    assert "blend (default)" in result.output
 
 
 def test_forecast_evaluate_prints_and_writes_the_table(tmp_path):

@@ -37,8 +37,8 @@ def backtest_command(
                                "the first that does not see realised prices.")
     ] = "perfect_foresight,da_rt,da_only,rule_based",
     forecast: Annotated[
-        str, typer.Option(help="DA price forecaster (`vpp forecast list`: ewm, persistence, weekday, "
-                               "rolling_mean, ridge, lear, lgbm) or file:PATH.")
+        str, typer.Option(help="DA price forecaster (`vpp forecast list`: blend, ewm, persistence, "
+                               "weekday, rolling_mean, ridge, lear, lgbm) or file:PATH.")
     ] = DEFAULT_FORECASTER,
     features: Annotated[
         Path | None, typer.Option(help="Separate feature file for the forecaster (timestamp + numeric "
