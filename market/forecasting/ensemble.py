@@ -15,7 +15,6 @@ quantiles stays ordered). Without the ``forecast`` extra (LightGBM, scikit-learn
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 
 import numpy as np
@@ -30,7 +29,14 @@ MEMBERS = ("ewm", "lgbm")
 
 
 def _forecast_extra_installed() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in ("lightgbm", "sklearn"))
+    """Whether LightGBM and scikit-learn import (an import, not a lookup: scikit-learn without
+    SciPy is found but does not import)."""
+    try:
+        import lightgbm  # noqa: F401
+        import sklearn.linear_model  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @register
