@@ -51,14 +51,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     Slow first: pytest-xdist hands tests out in this order, so the minute-long ones start at once
     and the short ones fill the workers' gaps, instead of one long test running alone at the end.
-    The wall-clock service tests (``xdist_group("clock")``) run on one worker per database: the
-    SQLite ones one after the other on one worker, the PostgreSQL ones on another.
+    The wall-clock service tests (``xdist_group("clock")``) run one after the other on one worker,
+    so that no two accelerated clocks compete (a starved clock skips periods).
     """
     for item in items:
-        group = item.get_closest_marker("xdist_group")
-        param_ids = getattr(item, "callspec", None) and item.callspec.id.split("-")
-        if group is not None and group.args == ("clock",) and "postgresql" in (param_ids or []):
-            item.add_marker(pytest.mark.xdist_group("postgresql"))  # xdist joins the names: clock_postgresql
+        _name_the_group(config, item)
     if run_slow(config):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow ones first
         return
@@ -72,14 +69,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _SLOW_KEY = pytest.StashKey[int]()
 
 
+def _name_the_group(config: pytest.Config, item: pytest.Item) -> None:
+    """``--dist loadgroup``: append ``@group`` to the node id as pytest-xdist means to.
+
+    xdist 3.8 writes the suffix to ``item._nodeid``, which pytest 9 no longer reads (the id lives in
+    ``item._id``), so every group was silently ignored; this sets it where pytest 9 keeps it.
+    """
+    names = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+    if not names or not getattr(config.option, "loadgroup", False) or "@" in item.nodeid:  # set in workers
+        return
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto``: one worker per core, and two more when the slow tests run, because the two
-    workers of the wall-clock service tests (``xdist_group("clock")``, one per database) mostly
-    wait on the clock."""
+    """``-n auto``: one worker per core, and one more when the slow tests run, because the worker
+    of the wall-clock service tests (``xdist_group("clock")``) mostly waits on the clock."""
     if not run_slow(config):
         return None  # xdist's default: one per core
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cores + 2
+    return cores + 1
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
