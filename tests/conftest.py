@@ -70,12 +70,18 @@ _SLOW_KEY = pytest.StashKey[int]()
 
 
 def _name_the_group(config: pytest.Config, item: pytest.Item) -> None:
-    """``--dist loadgroup``: append ``@group`` to the node id as pytest-xdist means to.
+    """``--dist loadgroup``: append ``@group`` to the node id as pytest-xdist means to; a test that
+    uses a module- or class-scoped fixture is grouped with its module.
 
     xdist 3.8 writes the suffix to ``item._nodeid``, which pytest 9 no longer reads (the id lives in
     ``item._id``), so every group was silently ignored; this sets it where pytest 9 keeps it.
     """
     names = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+    fixtures = getattr(item, "_fixtureinfo", None)
+    if not names and fixtures is not None and any(
+        d.scope in ("module", "class") for defs in fixtures.name2fixturedefs.values() for d in defs
+    ):  # one worker per module: a module-scoped fixture (a backtest, a stochastic solve) is built once
+        names = [item.nodeid.split("::")[0].removesuffix(".py").replace("/", ".")]
     if not names or not getattr(config.option, "loadgroup", False) or "@" in item.nodeid:  # set in workers
         return
     if hasattr(item, "_id"):
