@@ -43,6 +43,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.highs_bridge import use_scheduler_threads
 from optimizer.highs_setup import new_highs
 from optimizer.problem import Problem
 
@@ -333,6 +334,7 @@ class RawTwin:
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("time_limit", float(time_limit_s))
         if threads is not None:
+            use_scheduler_threads(int(threads))
             self.highs.setOptionValue("threads", int(threads))
         self.highs.passModel(layout.lp)
         self.seconds_build = time.perf_counter() - start

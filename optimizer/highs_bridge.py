@@ -3,6 +3,7 @@ options, and the status and solution read back."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -153,9 +154,29 @@ def apply_options(
     highs.setOptionValue("time_limit", limit if mip else float(highs.getRunTime()) + limit)
     highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     if options.threads is not None:
+        use_scheduler_threads(int(options.threads))
         highs.setOptionValue("threads", int(options.threads))
     for name, value in options.highs_options:
         highs.setOptionValue(name, value)
+
+
+_scheduler_lock = threading.Lock()
+_scheduler_threads: int | None = None
+"""The thread count HiGHS's process-wide scheduler was last (re)started with here; None: not yet."""
+
+
+def use_scheduler_threads(threads: int) -> None:
+    """Restart HiGHS's process-wide task scheduler with ``threads`` threads if it may run another count.
+
+    HiGHS starts one scheduler per process, at its first run, and afterwards refuses (model status
+    'not set', no solution) any run whose ``threads`` option differs from it: so a solve asking for
+    1 thread after a solve with HiGHS's default failed. The reset waits for running HiGHS tasks.
+    """
+    global _scheduler_threads
+    with _scheduler_lock:
+        if _scheduler_threads != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads = threads
 
 
 def has_integers(highs: highspy.Highs) -> bool:
