@@ -90,6 +90,60 @@ def _name_the_group(config: pytest.Config, item: pytest.Item) -> None:
         item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
 
 
+CLOCK_GROUP = "clock"
+"""xdist group of the tests that run a service on an accelerated wall clock."""
+
+OTHER_WORKERS_NICENESS = 10
+"""Niceness given to the other pytest-xdist workers while a wall-clock test runs."""
+
+
+def _descendants(root: int) -> list[int]:
+    """Process ids of ``root``'s children, grandchildren, ... (read from /proc; [] elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for stat in os.scandir("/proc") if os.path.isdir("/proc") else []:
+        if not stat.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{stat.name}/stat", encoding="utf-8") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not readable
+        children.setdefault(ppid, []).append(int(stat.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock_first(request: pytest.FixtureRequest) -> None:
+    """Under pytest-xdist, let a wall-clock service test have the CPU before the other workers.
+
+    A simulated service day maps each 15-minute period onto a fraction of a wall second: when the
+    other workers' solves take both cores, its dispatches are late and periods are skipped (the
+    failure these tests exist to catch in the service, not one of the machine). So before each such
+    test the sibling workers and their children are made nicer (never this worker): raising another
+    process's niceness needs no privilege, and they keep running, only after the clock's work.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    groups = {str(m.args[0]) for m in request.node.iter_markers("xdist_group") if m.args}
+    if CLOCK_GROUP not in groups:
+        return
+    me = os.getpid()
+    mine = {me, *_descendants(me)}
+    for pid in _descendants(os.getppid()):
+        if pid in mine:
+            continue
+        try:
+            if os.getpriority(os.PRIO_PROCESS, pid) < OTHER_WORKERS_NICENESS:
+                os.setpriority(os.PRIO_PROCESS, pid, OTHER_WORKERS_NICENESS)
+        except OSError:
+            pass  # gone meanwhile, or not ours
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: one worker per core, and one more when the slow tests run, because the worker
     of the wall-clock service tests (``xdist_group("clock")``) mostly waits on the clock."""
