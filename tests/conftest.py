@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import psutil
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -97,26 +98,6 @@ OTHER_WORKERS_NICENESS = 10
 """Niceness given to the other pytest-xdist workers while a wall-clock test runs."""
 
 
-def _descendants(root: int) -> list[int]:
-    """Process ids of ``root``'s children, grandchildren, ... (read from /proc; [] elsewhere)."""
-    children: dict[int, list[int]] = {}
-    for stat in os.scandir("/proc") if os.path.isdir("/proc") else []:
-        if not stat.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{stat.name}/stat", encoding="utf-8") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # gone meanwhile, or not readable
-        children.setdefault(ppid, []).append(int(stat.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 @pytest.fixture(autouse=True)
 def _wall_clock_first(request: pytest.FixtureRequest) -> None:
     """Under pytest-xdist, let a wall-clock service test have the CPU before the other workers.
@@ -132,15 +113,15 @@ def _wall_clock_first(request: pytest.FixtureRequest) -> None:
     groups = {str(m.args[0]) for m in request.node.iter_markers("xdist_group") if m.args}
     if CLOCK_GROUP not in groups:
         return
-    me = os.getpid()
-    mine = {me, *_descendants(me)}
-    for pid in _descendants(os.getppid()):
-        if pid in mine:
+    me = psutil.Process()
+    mine = {me.pid, *(p.pid for p in me.children(recursive=True))}
+    for other in psutil.Process(me.ppid()).children(recursive=True):
+        if other.pid in mine:
             continue
         try:
-            if os.getpriority(os.PRIO_PROCESS, pid) < OTHER_WORKERS_NICENESS:
-                os.setpriority(os.PRIO_PROCESS, pid, OTHER_WORKERS_NICENESS)
-        except OSError:
+            if other.nice() < OTHER_WORKERS_NICENESS:
+                other.nice(OTHER_WORKERS_NICENESS)
+        except psutil.Error:
             pass  # gone meanwhile, or not ours
 
 
