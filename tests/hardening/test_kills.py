@@ -23,6 +23,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -165,7 +166,7 @@ def test_random_kills_lose_and_duplicate_nothing(backend, tmp_path, request, sim
     _assert_nothing_lost_or_rewritten(state, before)
     stamps, temporary, broken = _outbox_files(Path(config.outbox))
     lost = sorted(set(periods) - set(_keys(state)))
-    assert lost == [] and summary["duplicate_setpoints"] == 0, lost
+    assert lost == [] and summary["duplicate_setpoints"] == 0, _story(lost, killed_after, tmp_path, final)
     assert len(state["dispatched"]) >= len(periods) and len(state["setpoints"]) == len(state["dispatched"])
     assert len(state["bid_runs"]) == DAYS, state["bid_runs"]
     settled_days = DAYS - (1 if UNTIL else 0)
@@ -191,6 +192,17 @@ def test_random_kills_lose_and_duplicate_nothing(backend, tmp_path, request, sim
             "wall_s": round(time.monotonic() - started, 1),
         },
     )
+
+
+def _story(lost: list[str], killed_after: list[int], tmp_path: Path, final: Any) -> str:
+    """What a failure needs to be understood: the lost periods, when each kill came, and the
+    warnings each run logged (the killed runs' files and the final run's stderr)."""
+    lines = [f"lost {lost}", f"dispatched before each kill: {killed_after}"]
+    logs = [(p.name, p.read_text(errors="replace")) for p in sorted(tmp_path.glob("run_*.log"))]
+    for name, text in [*logs, ("final", final.stderr)]:
+        notable = [ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln or "missed" in ln]
+        lines += [f"--- {name}", *notable[-40:]]
+    return "\n".join(lines)
 
 
 def _keys(state: dict) -> list[str]:
