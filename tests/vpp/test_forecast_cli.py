@@ -67,3 +67,29 @@ def test_a_feature_file_that_repeats_a_price_column_is_refused(tmp_path):
     )
     assert result.exit_code == 1
     assert "load_forecast_mw" in result.output and "also in the price file" in result.output
+
+
+def test_forecast_evaluate_labels_money_in_the_markets_currency():
+    """On a EUR market the value column and the bounds are in EUR, not yuan."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "forecast",
+            "evaluate",
+            "--portfolio",
+            "bench/data/fleet_three_batteries_de.yaml",
+            "--prices",
+            "bench/data/de_lu_2023-01_06_hourly.csv",
+            "--start",
+            "2023-01-10",
+            "--end",
+            "2023-01-10",
+            "--forecast",
+            "persistence",
+        ],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    assert "value (EUR)" in result.output
+    assert "physical DA optimum" in result.output and "EUR, passive" in result.output
+    assert "yuan" not in result.output

@@ -78,17 +78,19 @@ def evaluate_command(
     names = [n.strip() for n in forecast.split(",") if n.strip()] or list(FORECASTERS)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     table, bounds = evaluate_forecasters(loaded, frame, days, names)
+    money = loaded.market.money_unit  # the market's currency ('yuan' for CNY)
     view = Table(title=f"Forecasters on {first} to {last} ({len(days)} days, {loaded.portfolio.name})")
-    for column in ("forecaster", "MAE", "RMSE", "bias", "value (yuan)", "capture of DA optimum", "s"):
+    for column in ("forecaster", "MAE", "RMSE", "bias", f"value ({money})", "capture of DA optimum", "s"):
         view.add_column(column, justify="right")
     for name, row in table.iterrows():
         capture = row["capture_da_optimum"]
         view.add_row(str(name), f"{row['mae']:.1f}", f"{row['rmse']:.1f}", f"{row['bias']:+.1f}",
                      f"{row['value_yuan']:,.0f}", _ratio(capture), f"{row['seconds']:.1f}")
     stdout.print(view)
-    stdout.print(f"physical DA optimum {bounds['da_optimum_yuan']:,.2f} yuan, passive "
-                 f"{bounds['passive_yuan']:,.2f} yuan; capture = (value - passive) / (DA optimum - passive); "
-                 "errors in price units/MWh")
+    stdout.print(f"physical DA optimum {bounds['da_optimum_yuan']:,.2f} {money}, passive "
+                 f"{bounds['passive_yuan']:,.2f} {money}; "
+                 "capture = (value - passive) / (DA optimum - passive); "
+                 f"errors in {loaded.market.price_unit}")
     if out is not None:
         write_csv_atomic(table, out, index=True)
 
