@@ -18,7 +18,8 @@ from optimizer.problem import Problem, prepare_problem
 from optimizer.result import ScheduleResult
 from optimizer.solver import ModelSolver, SolveOptions
 from vpp.errors import InputError
-from vpp.portfolio_io import LoadedPortfolio, profile_resolver
+from vpp.portfolio_io import LoadedPortfolio
+from vpp.profile_refs import profile_resolver
 
 
 @dataclass(frozen=True)

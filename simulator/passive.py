@@ -48,7 +48,8 @@ from market.prices import prices_for_day
 from simulator.metrics import settle
 from vpp.assets.registry import FAMILIES as ASSET_FAMILIES
 from vpp.envelope import FAMILY_RANGES, Horizon, flexibility_envelope
-from vpp.portfolio_io import LoadedPortfolio, profile_resolver
+from vpp.portfolio_io import LoadedPortfolio
+from vpp.profile_refs import profile_resolver
 
 _TOL_MW = 1e-9
 

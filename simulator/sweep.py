@@ -7,7 +7,7 @@ A parameter is a path into the portfolio file with the values to try::
 
 Every combination of the values is one variant (the cartesian product, in the order given). A
 variant is the portfolio file's data with the values set, validated again
-(:func:`vpp.portfolio_io.parse_portfolio`); its profile files are those of the original. Each
+(:func:`vpp.portfolio_file.parse_portfolio`); its profile files are those of the original. Each
 (variant, strategy) pair is one task (:mod:`simulator.distributed`: exact, the same as a serial
 run); each variant also runs the perfect-foresight bound and has its own passive position, so
 capture ratios are per variant.
@@ -42,7 +42,8 @@ from simulator.distributed import dask_client, longest_first, map_tasks, merge_r
 from simulator.replay import BacktestRun
 from vpp.errors import InputError
 from vpp.io_utils import write_csv_atomic, write_text_atomic
-from vpp.portfolio_io import LoadedPortfolio, load_portfolio, parse_portfolio, read_portfolio_data
+from vpp.portfolio_file import parse_portfolio, read_portfolio_data
+from vpp.portfolio_io import LoadedPortfolio, load_portfolio
 
 _STEP = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
 

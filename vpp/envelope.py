@@ -23,7 +23,8 @@ from market.calendar import period_hours
 from vpp.assets.family import FamilyRange, Horizon
 from vpp.assets.registry import FAMILIES
 from vpp.portfolio import GridConnection
-from vpp.portfolio_io import LoadedPortfolio, profile_resolver
+from vpp.portfolio_io import LoadedPortfolio
+from vpp.profile_refs import profile_resolver
 
 __all__ = ["ENVELOPE_COLUMNS", "FAMILY_RANGES", "Envelope", "FamilyRange", "Horizon", "flexibility_envelope"]
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from market.calendar import gate_closure, period_hours, trading_day_index
 from vpp.envelope import FAMILY_RANGES, Horizon
-from vpp.portfolio_io import profile_resolver
+from vpp.profile_refs import profile_resolver
 from vpp.service import planning, repository, simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import JobRun, make_engine, upgrade_schema

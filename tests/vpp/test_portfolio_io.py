@@ -14,7 +14,8 @@ import pytest
 from market.calendar import trading_day_index
 from vpp.errors import InputError
 from vpp.examples_paths import EXAMPLES_DIR
-from vpp.portfolio_io import default_day, load_portfolio, profile_resolver, resolve_profile
+from vpp.portfolio_io import load_portfolio
+from vpp.profile_refs import default_day, profile_resolver, resolve_profile
 
 HEADER = """\
 name: test

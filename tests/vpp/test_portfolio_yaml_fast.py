@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from vpp.errors import InputError
-from vpp.portfolio_io import parse_portfolio_text
+from vpp.portfolio_file import parse_portfolio_text
 from vpp.portfolio_parsing import FastPortfolioYamlLoader, PortfolioYamlLoader
 
 TEXTS = [

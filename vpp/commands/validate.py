@@ -39,7 +39,8 @@ def validate_command(
     """Validate PORTFOLIO; print its assets, grid limits and the day's flexibility envelope."""
     from market.calendar import period_hours, trading_day_index
     from vpp.envelope import flexibility_envelope
-    from vpp.portfolio_io import default_day, load_portfolio
+    from vpp.portfolio_io import load_portfolio
+    from vpp.profile_refs import default_day
 
     loaded = load_portfolio(portfolio)
     trading_day = day.date() if day is not None else default_day(loaded)

@@ -114,7 +114,7 @@ def envelope(
 
 def _check(loaded: LoadedPortfolio) -> PortfolioCheck:
     from market.calendar import trading_day_index
-    from vpp.portfolio_io import default_day
+    from vpp.profile_refs import default_day
 
     check = PortfolioCheck(name=loaded.portfolio.name, market=loaded.market.name,
                            currency=loaded.market.currency, assets=_assets(loaded))
