@@ -22,7 +22,8 @@ import time
 import numpy as np
 
 from bench.fleet import DAY, make_fleet
-from market.prices import prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import read_prices
 from optimizer.solver import ModelSolver, SolveOptions
 from vpp.examples_paths import DEFAULT_PRICES
 

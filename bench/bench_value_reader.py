@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 from bench.bench_backtest import START, bench_portfolio, tiled_prices
-from market.prices import prices_for_day
+from market.price_days import prices_for_day
 from simulator.day_model import DayModels
 
 REPEAT = 50

@@ -33,7 +33,7 @@ from market.bids import PriceQuantityBid
 from market.calendar import gate_closure, trading_day_index
 from market.forecasting.base import Forecaster
 from market.presets import MarketSpec
-from market.prices import prices_for_day
+from market.price_days import prices_for_day
 from market.scenarios import generate_scenarios
 from optimizer.pinned import pinned_schedule
 from optimizer.problem import Problem

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from market.calendar import period_hours, trading_day_index
-from market.prices import prices_for_day
+from market.price_days import prices_for_day
 from optimizer.problem import Problem, prepare_problem
 from optimizer.result import ScheduleResult
 from optimizer.solver import ModelSolver, SolveOptions

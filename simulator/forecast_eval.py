@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from market.calendar import period_hours, trading_day_index
-from market.prices import prices_for_day
+from market.price_days import prices_for_day
 from optimizer.solver import SolveOptions
 from simulator.day_model import DayModels
 from simulator.forecasts import DayForecaster

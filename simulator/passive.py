@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from market.calendar import period_hours, trading_day_index
-from market.prices import prices_for_day
+from market.price_days import prices_for_day
 from simulator.metrics import settle
 from vpp.assets.registry import FAMILIES as ASSET_FAMILIES
 from vpp.envelope import FAMILY_RANGES, Horizon, flexibility_envelope

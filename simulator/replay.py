@@ -31,7 +31,7 @@ import pandas as pd
 from rich.progress import Progress
 
 from market.calendar import gate_closure, period_hours, trading_day_index
-from market.prices import prices_for_day
+from market.price_days import prices_for_day
 from optimizer.solver import SolveOptions
 from simulator.day_model import DayModels, row_of
 from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster, known_before

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from market.calendar import gate_closure, trading_day_index
-from market.prices import prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import read_prices
 from vpp.api.auth import create_key
 from vpp.service import repository, simulated_gateways
 from vpp.service.config import ServiceConfig

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from market.calendar import trading_day_index
 from market.presets import get_market
-from market.prices import prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import read_prices
 from market.settlement import settle_periods, to_fen
 from simulator.day_ahead import plan_day_ahead
 from vpp.cli import app

@@ -15,7 +15,8 @@ from hypothesis.extra.numpy import arrays
 
 from market.calendar import format_timestamps, trading_day_index
 from market.presets import get_market
-from market.prices import parse_prices, prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import parse_prices, read_prices
 from vpp.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from market.calendar import period_hours, trading_day_index
-from market.prices import prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import read_prices
 from optimizer.solver import ModelSolver
 from simulator.backtest import headline, run_backtest, write_backtest
 from simulator.day_ahead import day_problem

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from market.prices import prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import read_prices
 from simulator.backtest import run_backtest
 from simulator.day_model import DayModels
 from simulator.state import advance

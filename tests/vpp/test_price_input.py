@@ -13,7 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from market.calendar import format_timestamps, trading_day_index
-from market.prices import prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import read_prices
 from vpp.cli import app
 from vpp.errors import InputError
 

@@ -77,7 +77,7 @@ def backtest_command(
     serial run.
     """
     from market.forecasting.feature_file import join_features, read_features
-    from market.prices import check_days_complete
+    from market.price_days import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.backtest import run_backtest, write_backtest
     from simulator.report_labels import LANGUAGES

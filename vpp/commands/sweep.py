@@ -53,7 +53,7 @@ def sweep_command(
     """
     import pandas as pd
 
-    from market.prices import check_days_complete
+    from market.price_days import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.sweep import parse_param, run_sweep, write_sweep
     from vpp import option_checks as check

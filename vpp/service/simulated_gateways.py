@@ -22,7 +22,8 @@ import pandas as pd
 
 from market.calendar import format_timestamps
 from market.presets import MarketSpec
-from market.prices import prices_for_day, read_prices
+from market.price_days import prices_for_day
+from market.prices import read_prices
 from vpp.io_utils import write_csv_atomic
 from vpp.service import outbox, planning
 from vpp.service.inbox_files import mark_ready
