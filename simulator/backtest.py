@@ -7,8 +7,8 @@ Files in the output folder (written atomically, ``vpp.io_utils``):
   ``da_rt`` when run, else the first strategy listed that does not see realised prices);
 - ``assets.csv``: per period and asset (headline strategy): bid and actual net export (MW) and states;
 - ``members.csv``: what each member (asset) earns over the run (headline strategy): ``asset_id``,
-  ``energy_mwh`` (net export), ``revenue`` (yuan, whole fen; :func:`member_earnings`); the members
-  add up to the fleet's revenue to the fen;
+  ``energy_mwh`` (net export), ``revenue`` (yuan, whole fen; :mod:`simulator.members`, the rule the
+  report's "Revenue by asset" table shows too); the members add up to the fleet's revenue to the fen;
 - ``<strategy>/settlement.csv``, ``<strategy>/assets.csv`` and ``<strategy>/members.csv`` for each
   strategy;
 - ``summary.json``: the headline strategy's totals at top level (``strategy`` names it),
@@ -41,13 +41,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from market.attribution import attribute_to_assets
 from market.calendar import trading_day_index
-from market.money import from_fen, to_fen
 from market.revenue_share import split_revenue
 from optimizer.solver import SolveOptions
 from simulator.bounds import BOUND_DEFINITIONS, PHYSICAL_BOUNDS, at_rt_prices, value_split
 from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster
+from simulator.members import member_earnings
 from simulator.metrics import capture_ratio, forecast_errors, settle, strategy_summary
 from simulator.passive import baseline_notes, passive_revenue
 from simulator.replay import BacktestRun, merge_runs, replay
@@ -246,32 +245,6 @@ def revenue_share_split(settlement: pd.DataFrame, loaded: LoadedPortfolio) -> di
     consumption = (-settlement["q_actual_mwh"]).clip(lower=0.0)
     split = split_revenue(settlement, loaded.portfolio.revenue_share, consumption, tz=loaded.market.timezone)
     return split.as_dict()
-
-
-def member_earnings(settlement: pd.DataFrame, fleet: pd.DataFrame, assets: pd.DataFrame) -> pd.DataFrame:
-    """What each member of the fleet earns over a strategy's run.
-
-    Each period's settlement is attributed to the assets by
-    :func:`market.attribution.attribute_to_assets` (every asset is paid its own metered energy
-    ``net_mw x dt`` at the RT price and shares the fleet's DA-minus-RT, contract and penalty legs
-    pro rata to ``|energy|``), then summed per asset.
-
-    Returns
-    -------
-    pd.DataFrame
-        ``asset_id``, ``energy_mwh`` (net export, MWh), ``revenue`` (yuan, whole fen), one row per
-        asset in the portfolio's order; the revenues add up to the settlement's to the fen.
-    """
-    if assets.empty:
-        return pd.DataFrame(columns=["asset_id", "energy_mwh", "revenue"])
-    order = pd.unique(assets["asset_id"])
-    net_mw = assets.pivot(index="timestamp", columns="asset_id", values="net_mw")
-    energy = net_mw.reindex(index=settlement.index, columns=order).mul(fleet["dt_h"], axis=0)
-    per_period = attribute_to_assets(settlement, energy)
-    per_period["fen"] = to_fen(per_period["revenue"])
-    sums = per_period.groupby("asset_id", sort=False)[["energy_mwh", "fen"]].sum()
-    energy_mwh = sums["energy_mwh"].round(6).to_numpy()
-    return pd.DataFrame({"asset_id": sums.index, "energy_mwh": energy_mwh, "revenue": from_fen(sums["fen"])})
 
 
 def write_backtest(

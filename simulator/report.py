@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import json
 import math
-from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,9 @@ import pandas as pd
 
 from simulator.metrics import daily_revenue
 from simulator.passive import passive_settlement
-from simulator.report_labels import LANGUAGES, STRATEGIES, TEXT, in_currency, label, strategy_name, text
+from simulator.report_html import MONEY, fixed, format_value, key_label, plain, strategy_label
+from simulator.report_labels import LANGUAGES, STRATEGIES, TEXT, in_currency, strategy_name, text
+from simulator.report_members import attribution_table, members_by_asset
 from vpp.assets.registry import STORED_ENERGY_KEYS
 from vpp.io_utils import write_text_atomic
 from vpp.portfolio_io import LoadedPortfolio
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 
 BOUND_SUFFIX = "_revenue_yuan"
 """Top-level summary keys ending so are revenues of a reference (a bound or the passive position)."""
-
-_MONEY: ContextVar[str] = ContextVar("money", default="yuan")
-"""The market's unit of money while a page is rendered (``'yuan'``, ``'EUR'``): labels name it."""
 
 NOT_REFERENCES = frozenset(
     {"total_revenue_yuan", "da_revenue_yuan", "rt_revenue_yuan", "contract_revenue_yuan"}
@@ -68,11 +66,11 @@ def write_report(result: BacktestResult, path: Path, loaded: LoadedPortfolio, la
 
 def render_report(result: BacktestResult, loaded: LoadedPortfolio, lang: str = "en") -> str:
     """The report page of ``result`` as HTML text (money in the market's unit)."""
-    token = _MONEY.set(loaded.market.money_unit)
+    token = MONEY.set(loaded.market.money_unit)
     try:
         return _page(result, loaded, lang)
     finally:
-        _MONEY.reset(token)
+        MONEY.reset(token)
 
 
 def _page(result: BacktestResult, loaded: LoadedPortfolio, lang: str) -> str:
@@ -82,38 +80,38 @@ def _page(result: BacktestResult, loaded: LoadedPortfolio, lang: str) -> str:
         "<!doctype html>",
         f"<html lang='{'zh-CN' if lang == 'zh' else 'en'}' data-lang='{lang}'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{_plain('title', lang)}: {html.escape(str(summary['portfolio']))}</title>",
+        f"<title>{plain('title', lang)}: {html.escape(str(summary['portfolio']))}</title>",
         f"<style>{_asset('report.css')}</style>",
         f"<script>{_plotly_js()}</script>",
         "</head><body><main>",
         _header(summary, data, lang),
         _headline(summary, lang),
-        "<section><h2>" + _t("charts", lang) + "</h2>",
+        "<section><h2>" + fixed("charts", lang) + "</h2>",
         "<div class='chart' id='chart-cumulative'></div>",
         "<div class='chart short' id='chart-daily'></div></section>",
-        "<section><h2>" + _t("schedule_title", lang) + "</h2>",
+        "<section><h2>" + fixed("schedule_title", lang) + "</h2>",
         "<div class='pickers'>",
-        f"<label>{_t('pick_strategy', lang)} <select id='pick-strategy'>"
+        f"<label>{fixed('pick_strategy', lang)} <select id='pick-strategy'>"
         + "".join(
             f"<option value='{html.escape(n)}'>{html.escape(strategy_name(n, lang))}</option>"
             for n in result.strategies
         )
         + "</select></label>",
-        f"<label>{_t('pick_day', lang)} <select id='pick-day'>"
+        f"<label>{fixed('pick_day', lang)} <select id='pick-day'>"
         + "".join(f"<option value='{d}'>{d}</option>" for d in data["days"])
         + "</select></label></div>",
         "<div class='chart tall' id='chart-schedule'></div><div class='chart short' id='chart-soc'></div>",
         "</section>",
-        "<section><h2>" + _t("attribution", lang) + "</h2>",
-        f"<p class='note'>{_t('attribution_note', lang)}</p>",
+        "<section><h2>" + fixed("attribution", lang) + "</h2>",
+        f"<p class='note'>{fixed('attribution_note', lang)}</p>",
         "<div class='chart' id='chart-attribution'></div>",
-        _attribution_table(data, result.strategies, lang),
+        attribution_table(data["attribution"], result.strategies, lang),
         "</section>",
         _revenue_share_section(summary, lang),
-        "<section><h2>" + _t("forecast_errors", lang) + "</h2>",
+        "<section><h2>" + fixed("forecast_errors", lang) + "</h2>",
         _errors_table(summary, lang),
         "<div class='chart short' id='chart-errors'></div></section>",
-        "<section><details id='all-figures'><summary>" + _t("all_figures", lang) + "</summary>",
+        "<section><details id='all-figures'><summary>" + fixed("all_figures", lang) + "</summary>",
         _full_table(summary, result.strategies, lang),
         "</details></section>",
         "</main>",
@@ -136,7 +134,8 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
     ``day_slices`` (day -> [first, end) index into ``time``), ``cumulative`` and ``passive_cumulative``
     (yuan), ``daily`` (strategy -> yuan per day, with ``passive``), ``schedule`` (strategy -> bid,
     actual, forecast MW/yuan), ``prices`` (DA, RT), ``soc`` (strategy -> battery -> MWh),
-    ``attribution`` (strategy -> asset -> DA and RT legs, yuan) and ``forecast_error``.
+    ``attribution`` (strategy -> asset -> what it earns and its two parts, as ``members.csv``:
+    :func:`simulator.report_members.members_by_asset`) and ``forecast_error``.
     """
     tz = loaded.market.timezone
     names = result.strategies
@@ -173,7 +172,7 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
             "forecast": _round(fleet["forecast_da"], 2),
         }
         data["soc"][name] = _soc(assets, fleet.index)
-        data["attribution"][name] = asset_attribution(fleet, assets, result.settlements[name])
+        data["attribution"][name] = members_by_asset(result.settlements[name], fleet, assets)
     return data
 
 
@@ -195,29 +194,6 @@ def zone_label(local: pd.DatetimeIndex) -> str:
     offsets = dict.fromkeys(t.strftime("%z") for t in local)
     text_offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in offsets)
     return f"{local.tz}, {text_offsets}"
-
-
-def asset_attribution(fleet: pd.DataFrame, assets: pd.DataFrame, settlement: pd.DataFrame) -> dict[str, Any]:
-    """Revenue of each asset: its DA leg ``bid x dt x p_da`` and RT leg ``(net - bid) x dt x p_rt`` (yuan).
-
-    The fleet's settlement minus the assets' legs (contract, deviation penalty, per-period rounding)
-    is ``fleet_terms``: assets plus fleet terms add up to the strategy's revenue.
-    """
-    if assets.empty:
-        return {"assets": {}, "fleet_terms": round(float(settlement["revenue"].sum()), 2)}
-    times = pd.DatetimeIndex(assets["timestamp"])
-    dt_h = fleet["dt_h"].reindex(times).to_numpy()
-    da = assets["bid_mw"].to_numpy() * dt_h * fleet["p_da"].reindex(times).to_numpy()
-    rt = (
-        (assets["net_mw"].to_numpy() - assets["bid_mw"].to_numpy())
-        * dt_h
-        * fleet["p_rt"].reindex(times).to_numpy()
-    )
-    legs = pd.DataFrame({"asset": assets["asset_id"].to_numpy(), "da": da, "rt": rt})
-    sums = legs.groupby("asset", sort=False)[["da", "rt"]].sum()
-    out = {a: {"da": round(float(r.da), 2), "rt": round(float(r.rt), 2)} for a, r in sums.iterrows()}
-    terms = float(settlement["revenue"].sum()) - float(sums.to_numpy().sum())
-    return {"assets": out, "fleet_terms": round(terms, 2)}
 
 
 def _soc(assets: pd.DataFrame, index: pd.DatetimeIndex) -> dict[str, list[float | None]]:
@@ -246,12 +222,11 @@ def _chart_labels(strategies: list[str]) -> dict[str, dict[str, str]]:
         "attribution",
         "forecast_error_chart",
         "passive",
-        "fleet_terms",
         "no_batteries",
     ]
     out = {}
     for lang in LANGUAGES:
-        labels = {k: in_currency(text(k, lang, tz="{tz}"), _MONEY.get()) for k in keys}
+        labels = {k: in_currency(text(k, lang, tz="{tz}"), MONEY.get()) for k in keys}
         labels.update({f"strategy:{n}": strategy_name(n, lang) for n in [*strategies, *STRATEGIES]})
         out[lang] = labels
     return out
@@ -260,65 +235,10 @@ def _chart_labels(strategies: list[str]) -> dict[str, dict[str, str]]:
 # -- tables ------------------------------------------------------------------------------------------
 
 
-def _t(key: str, lang: str, **fields: object) -> str:
-    """A fixed text in both languages: shown in ``lang``, switched by the page's script."""
-    en, zh = (html.escape(in_currency(text(key, code, **fields), _MONEY.get())) for code in LANGUAGES)
-    return f'<span data-en="{en}" data-zh="{zh}">{en if lang == "en" else zh}</span>'
-
-
-def _plain(key: str, lang: str) -> str:
-    return html.escape(in_currency(text(key, lang), _MONEY.get()))
-
-
-def _key(key: str, lang: str) -> str:
-    en, zh = (html.escape(in_currency(label(key, code), _MONEY.get())) for code in LANGUAGES)
-    return f'<span data-en="{en}" data-zh="{zh}">{en if lang == "en" else zh}</span>'
-
-
 def _reference(key: str, lang: str) -> str:
     """A reference row's name: the bound or position itself (its column names the unit)."""
     stem = key.removesuffix(BOUND_SUFFIX)
-    return _strategy(stem, lang) if stem in STRATEGIES else _key(key, lang)
-
-
-def _strategy(name: str, lang: str) -> str:
-    en, zh = (html.escape(strategy_name(name, code)) for code in LANGUAGES)
-    shown = en if lang == "en" else zh
-    return f'<span data-en="{en}" data-zh="{zh}" title=\'{html.escape(name)}\'>{shown}</span>'
-
-
-def format_value(key: str, value: object) -> str:
-    """A figure as an analyst reads it: yuan to the yuan, ratios in %, integers without decimals."""
-    text = _format(key, value)
-    if text.startswith("-") and text != "-" and not text.strip("-0.,%"):  # -0.3 yuan is "0", not "-0"
-        return text[1:]
-    return text
-
-
-def _format(key: str, value: object) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        return html.escape(str(value))
-    name = key.rsplit(".", 1)[-1]
-    if isinstance(value, int | np.integer) or (
-        float(value).is_integer()
-        and not name.endswith(("_yuan", "_mwh", "ratio", "_mw", "per_mwh"))
-        and "capture" not in name
-    ):
-        return f"{int(value):,}"
-    v = float(value)
-    if "capture" in name or name.endswith(("ratio", "_pct", "_frac")) or "gap" in name:
-        return f"{v:.1%}" if "gap" not in name or abs(v) >= 1e-3 else f"{v:.2e}"
-    if name.endswith("per_mwh") or name in ("mae", "rmse", "bias"):
-        return f"{v:,.1f}"
-    if name.endswith("_yuan"):
-        return f"{v:,.0f}"
-    if name.endswith(("_mwh", "_mw")):
-        return f"{v:,.1f}"
-    if name.endswith("seconds") or name.endswith("_s"):
-        return f"{v:,.1f}"
-    return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return strategy_label(stem, lang) if stem in STRATEGIES else key_label(key, lang)
 
 
 def capture_keys(blocks: dict[str, dict[str, Any]]) -> list[str]:
@@ -369,21 +289,21 @@ def _header(summary: dict[str, Any], data: dict[str, Any], lang: str) -> str:
         (
             "period",
             f"{summary['first_day']} – {summary['last_day']} ("
-            + _t("days_periods", lang, days=summary["days"], periods=summary["periods"])
+            + fixed("days_periods", lang, days=summary["days"], periods=summary["periods"])
             + ")",
         ),
         ("time_zone", html.escape(data["zone"])),
         ("forecast", f"<code>{html.escape(str(summary['forecast']))}</code>"),
-        ("units", _t("units_text", lang)),
+        ("units", fixed("units_text", lang)),
     ]
-    items = "".join(f"<div><dt>{_t(k, lang)}</dt><dd>{v}</dd></div>" for k, v in facts)
+    items = "".join(f"<div><dt>{fixed(k, lang)}</dt><dd>{v}</dd></div>" for k, v in facts)
     switch = "".join(
         f"<button type='button' data-set-lang='{code}' aria-pressed='{str(code == lang).lower()}'>"
         f"{name}</button>"
         for code, name in (("en", "English"), ("zh", "中文"))
     )
     return (
-        f"<header><h1>{_t('title', lang)}: {html.escape(str(summary['portfolio']))}</h1>"
+        f"<header><h1>{fixed('title', lang)}: {html.escape(str(summary['portfolio']))}</h1>"
         f"<div class='lang' role='group' aria-label='language'>{switch}</div></header>"
         f"<dl class='facts'>{items}</dl>"
     )
@@ -393,12 +313,12 @@ def _headline(summary: dict[str, Any], lang: str) -> str:
     blocks = summary["strategies"]
     captures = capture_keys(blocks)
     columns = ["total_revenue_yuan", "value_over_passive_yuan", *captures, "yuan_per_mwh"]
-    head = "".join(f"<th>{_key(c, lang)}</th>" for c in columns)
+    head = "".join(f"<th>{key_label(c, lang)}</th>" for c in columns)
     rows = []
     for name, block in blocks.items():
         flat = _flat(block)
         cells = "".join(f"<td>{format_value(c, flat.get(c))}</td>" for c in columns)
-        rows.append(f"<tr><th scope='row'>{_strategy(name, lang)}</th>{cells}</tr>")
+        rows.append(f"<tr><th scope='row'>{strategy_label(name, lang)}</th>{cells}</tr>")
     refs = references(summary)
     passive = refs.get("passive_revenue_yuan")
     gap_sources = {**summary, **(summary.get("bounds") if isinstance(summary.get("bounds"), dict) else {})}
@@ -407,7 +327,7 @@ def _headline(summary: dict[str, Any], lang: str) -> str:
         over = "-" if passive is None else format_value("value_over_passive_yuan", value - passive)
         stem = key.removesuffix(BOUND_SUFFIX)
         gaps = [  # a bound's proven optimality gap, where the summary has one (stem_..._gap...)
-            f"{_key(g, lang)} {format_value(g, v)}"
+            f"{key_label(g, lang)} {format_value(g, v)}"
             for g, v in gap_sources.items()
             if g.startswith(stem) and "gap" in g and _number(v)
         ]
@@ -424,44 +344,18 @@ def _headline(summary: dict[str, Any], lang: str) -> str:
     defined += [
         f"def_{k}" for k in ("energy_shifting_yuan", "spread_yuan") if any(k in b for b in blocks.values())
     ]
-    notes = "".join(f"<li>{_t(k, lang)}</li>" for k in defined)
+    notes = "".join(f"<li>{fixed(k, lang)}</li>" for k in defined)
     passive_notes = "".join(
-        f"<li><b>{_t('passive_note', lang)}:</b> {html.escape(n)}</li>"
+        f"<li><b>{fixed('passive_note', lang)}:</b> {html.escape(n)}</li>"
         for n in summary.get("passive_notes", [])
     )
     return (
-        f"<section><h2>{_t('headline', lang)}</h2><div class='headline'>"
-        f"<div class='table-box'><table id='headline'><thead><tr><th>{_t('strategy', lang)}</th>{head}</tr>"
+        f"<section><h2>{fixed('headline', lang)}</h2><div class='headline'><div class='table-box'>"
+        f"<table id='headline'><thead><tr><th>{fixed('strategy', lang)}</th>{head}</tr>"
         f"</thead><tbody>{''.join(rows)}</tbody><tbody class='references'>{''.join(reference_rows)}</tbody>"
-        f"</table><p class='note'>{_t('headline_note', lang)}</p></div>"
-        f"<div class='definitions'><h3>{_t('definitions', lang)}</h3><ul>{notes}{passive_notes}</ul></div>"
+        f"</table><p class='note'>{fixed('headline_note', lang)}</p></div>"
+        f"<div class='definitions'><h3>{fixed('definitions', lang)}</h3><ul>{notes}{passive_notes}</ul></div>"
         "</div></section>"
-    )
-
-
-def _attribution_table(data: dict[str, Any], strategies: list[str], lang: str) -> str:
-    assets = list(dict.fromkeys(a for n in strategies for a in data["attribution"][n]["assets"]))
-    head = "".join(f"<th>{_strategy(n, lang)}</th>" for n in strategies)
-    rows = []
-    for asset in assets:
-        cells = "".join(
-            f"<td>{format_value('x_yuan', _leg_sum(data['attribution'][n]['assets'].get(asset)))}</td>"
-            for n in strategies
-        )
-        rows.append(f"<tr><th scope='row'>{html.escape(asset)}</th>{cells}</tr>")
-    terms = "".join(
-        f"<td>{format_value('x_yuan', data['attribution'][n]['fleet_terms'])}</td>" for n in strategies
-    )
-    rows.append(f"<tr><th scope='row'>{_t('fleet_terms', lang)}</th>{terms}</tr>")
-    totals = "".join(
-        f"<td>{format_value('x_yuan', data['cumulative'][n][-1] if data['cumulative'][n] else None)}</td>"
-        for n in strategies
-    )
-    rows.append(f"<tr class='total'><th scope='row'>{_t('total', lang)}</th>{totals}</tr>")
-    return (
-        f"<div class='table-box'><table id='attribution'><thead><tr><th>{_t('asset', lang)}</th>{head}</tr>"
-        "</thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -484,18 +378,15 @@ def _revenue_share_section(summary: dict[str, Any], lang: str) -> str:
     if not split:
         return ""
     rows = "".join(
-        f"<tr><th scope='row'>{_t('rs_' + key, lang)}</th>"
+        f"<tr><th scope='row'>{fixed('rs_' + key, lang)}</th>"
         f"<td>{format_value(key if key.endswith('_mwh') else key + '_yuan', split[key])}</td></tr>"
         for key in REVENUE_SHARE_ROWS
     )
     return (
-        f"<section><h2>{_t('revenue_share', lang)}</h2><p class='note'>{_t('revenue_share_note', lang)}</p>"
+        f"<section><h2>{fixed('revenue_share', lang)}</h2>"
+        f"<p class='note'>{fixed('revenue_share_note', lang)}</p>"
         f"<div class='table-box'><table id='revenue-share'><tbody>{rows}</tbody></table></div></section>"
     )
-
-
-def _leg_sum(legs: dict[str, float] | None) -> float | None:
-    return None if legs is None else legs["da"] + legs["rt"]
 
 
 def _errors_table(summary: dict[str, Any], lang: str) -> str:
@@ -503,15 +394,15 @@ def _errors_table(summary: dict[str, Any], lang: str) -> str:
     if not errors:
         return ""
     metrics = list(dict.fromkeys(m for e in errors.values() for m in e))
-    head = "".join(f"<th>{_t(m, lang) if m in TEXT else _key(m, lang)}</th>" for m in metrics)
+    head = "".join(f"<th>{fixed(m, lang) if m in TEXT else key_label(m, lang)}</th>" for m in metrics)
     rows = []
     for name, values in errors.items():
-        used = f" <small>({_t('in_use', lang)})</small>" if name == summary.get("forecast") else ""
+        used = f" <small>({fixed('in_use', lang)})</small>" if name == summary.get("forecast") else ""
         cells = "".join(f"<td>{format_value(m, values.get(m))}</td>" for m in metrics)
         rows.append(f"<tr><th scope='row'><code>{html.escape(name)}</code>{used}</th>{cells}</tr>")
     return (
         "<div class='table-box'><table id='forecast-errors'><thead><tr>"
-        f"<th>{_t('forecaster', lang)}</th>{head}"
+        f"<th>{fixed('forecaster', lang)}</th>{head}"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
@@ -519,9 +410,9 @@ def _errors_table(summary: dict[str, Any], lang: str) -> str:
 def _full_table(summary: dict[str, Any], strategies: list[str], lang: str) -> str:
     blocks = {n: _flat(summary["strategies"][n]) for n in strategies}
     keys = list(dict.fromkeys(k for b in blocks.values() for k in b))
-    head = "".join(f"<th>{_strategy(n, lang)}</th>" for n in strategies)
+    head = "".join(f"<th>{strategy_label(n, lang)}</th>" for n in strategies)
     rows = "".join(
-        f"<tr><th scope='row'>{_key(k, lang)}</th>"
+        f"<tr><th scope='row'>{key_label(k, lang)}</th>"
         + "".join(f"<td>{format_value(k, blocks[n].get(k))}</td>" for n in strategies)
         + "</tr>"
         for k in keys
@@ -534,14 +425,14 @@ def _full_table(summary: dict[str, Any], strategies: list[str], lang: str) -> st
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
     run_rows = "".join(
-        f"<tr><th scope='row'>{_key(k, lang)}</th><td>{format_value(k, v)}</td></tr>"
+        f"<tr><th scope='row'>{key_label(k, lang)}</th><td>{format_value(k, v)}</td></tr>"
         for k, v in run.items()
         if k not in blocks.get(strategies[0], {})
     )
     return (
         f"<div class='table-box'><table id='full-table'><thead><tr><th></th>{head}</tr></thead>"
         f"<tbody>{rows}</tbody></table></div>"
-        f"<h3>{_t('run_figures', lang)}</h3><div class='table-box'><table id='run-table'><tbody>{run_rows}"
+        f"<h3>{fixed('run_figures', lang)}</h3><div class='table-box'><table id='run-table'><tbody>{run_rows}"
         "</tbody></table></div>"
     )
 

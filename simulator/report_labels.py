@@ -84,10 +84,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_batteries": ("No battery in this portfolio.", "该组合中没有储能。"),
     "attribution": ("Revenue by asset", "分资产收益"),
     "attribution_note": (
-        "Each asset's day-ahead leg (its bid x DA price) and real-time leg ((delivered - bid) x RT price); "
-        "contract and deviation-penalty terms are the fleet's and shown on their own row.",
-        "各资产的日前部分（申报电量 × 日前电价）与实时部分（（实际 - 申报）× 实时电价）；合约与偏差考核"
-        "属于整个组合，单列一行。",
+        "What each asset earns, to the fen, as members.csv: its own metered energy at the real-time price "
+        "plus a share, pro rata to its |energy|, of the fleet's day-ahead-minus-real-time, contract and "
+        "deviation-penalty legs (the day-ahead position is the fleet's, not any asset's). The assets add up "
+        "to the fleet's revenue.",
+        "各资产所得（精确到分，与 members.csv 一致）：其自身计量电量按实时电价结算，加上按其电量绝对值分摊的"
+        "组合日前与实时差额、合约与偏差考核部分（日前头寸属于整个组合，而非单个资产）。各资产之和即组合收益。",
     ),
     "asset": ("Asset", "资产"),
     "revenue_share": (
@@ -109,7 +111,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "rs_user_dividend": ("Users' dividend (yuan)", "用户分享红利（元）"),
     "rs_operator_dividend": ("Operator's dividend (yuan)", "运营商红利（元）"),
     "rs_user_net_payment": ("Users' net payment (yuan)", "用户净支付（元）"),
-    "fleet_terms": ("Fleet terms (contract, penalty, rounding)", "组合层面（合约、考核、舍入）"),
     "total": ("Total", "合计"),
     "forecast_errors": ("DA price forecast errors", "日前电价预测误差"),
     "forecast_error_chart": ("DA forecast - realised DA price", "日前预测 - 实际日前电价"),
@@ -127,8 +128,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "trace_bid": ("bid (DA position)", "日前申报"),
     "trace_actual": ("delivered", "实际交付"),
     "trace_total": ("total", "合计"),
-    "trace_da_leg": ("day-ahead leg", "日前部分"),
-    "trace_rt_leg": ("real-time leg", "实时部分"),
+    "trace_own_energy": ("own energy at RT price", "自身电量按实时电价"),
+    "trace_fleet_share": ("share of the fleet's DA-RT, contract, penalty", "分摊的组合日前-实时、合约、考核"),
+    "trace_member_revenue": ("revenue (members.csv)", "收益（members.csv）"),
     "passive": ("passive position", "被动头寸"),
     "mae": ("MAE (yuan/MWh)", "平均绝对误差（元/MWh）"),
     "rmse": ("RMSE (yuan/MWh)", "均方根误差（元/MWh）"),

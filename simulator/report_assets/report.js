@@ -109,16 +109,15 @@ function drawSoc() {
 function drawAttribution() {
   const [name] = picked();
   const parts = REPORT.attribution[name];
-  const assets = Object.keys(parts.assets);
-  const y = [...assets, L("fleet_terms")];
-  const da = [...assets.map((a) => parts.assets[a].da), 0];
-  const rt = [...assets.map((a) => parts.assets[a].rt), 0];
-  const total = [...assets.map((a) => parts.assets[a].da + parts.assets[a].rt), parts.fleet_terms];
+  const y = Object.keys(parts.assets);
+  const own = y.map((a) => parts.assets[a].own_energy);
+  const share = y.map((a) => parts.assets[a].fleet_share);
+  const total = y.map((a) => parts.assets[a].revenue);
   const traces = [
-    { y, x: da, name: L("trace_da_leg"), type: "bar", orientation: "h", marker: { color: "#1f6feb" } },
-    { y, x: rt, name: L("trace_rt_leg"), type: "bar", orientation: "h", marker: { color: "#d97706" } },
-    { y, x: total, name: L("trace_total"), type: "scatter", mode: "markers", marker: { color: "#111827",
-      symbol: "diamond", size: 9 } },
+    { y, x: own, name: L("trace_own_energy"), type: "bar", orientation: "h", marker: { color: "#1f6feb" } },
+    { y, x: share, name: L("trace_fleet_share"), type: "bar", orientation: "h", marker: { color: "#d97706" } },
+    { y, x: total, name: L("trace_member_revenue"), type: "scatter", mode: "markers",
+      marker: { color: "#111827", symbol: "diamond", size: 9 } },
   ];
   const div = document.getElementById("chart-attribution");
   div.style.height = `${Math.max(300, 70 + 30 * y.length)}px`;

@@ -6,12 +6,14 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from market.money import to_fen
 from market.prices import read_prices
 from simulator.backtest import BacktestResult, run_backtest, write_backtest
 from simulator.report import format_value, render_report, report_data, zone_label
@@ -116,13 +118,13 @@ def test_asset_attribution_reconciles_to_the_settlement(backtest) -> None:
         parts = data["attribution"][name]
         settlement = result.settlements[name]
         assert set(parts["assets"]) == {"bess-a", "bess-b"}
-        da = sum(p["da"] for p in parts["assets"].values())
-        rt = sum(p["rt"] for p in parts["assets"].values())
-        # per-period settlement rounds to 0.01 yuan: the legs agree within half a fen a period
-        tolerance = 0.005 * len(settlement) + 0.02
-        assert da == pytest.approx(settlement["da_revenue"].sum(), abs=tolerance)
-        assert rt == pytest.approx(settlement["rt_revenue"].sum(), abs=tolerance)
-        assert abs(parts["fleet_terms"]) <= 2 * tolerance  # no contract, no penalty: rounding only
+        fen = {k: sum(int(to_fen(p[k])) for p in parts["assets"].values()) for k in ("revenue", "own_energy")}
+        assert fen["revenue"] == to_fen(settlement["revenue"]).sum() == int(to_fen(parts["total"]))
+        # the assets' own energy at the RT price is the fleet's metered energy at it (to a fen an asset)
+        at_rt = (settlement["q_actual_mwh"] * settlement["p_rt"]).sum()
+        assert fen["own_energy"] / 100 == pytest.approx(at_rt, abs=0.01 * len(parts["assets"]))
+        for p in parts["assets"].values():
+            assert to_fen(p["own_energy"]) + to_fen(p["fleet_share"]) == to_fen(p["revenue"])
         assert data["cumulative"][name][-1] == pytest.approx(
             result.summary["strategies"][name]["total_revenue_yuan"], abs=0.01
         )
@@ -131,6 +133,69 @@ def test_asset_attribution_reconciles_to_the_settlement(backtest) -> None:
     assert sum(data["daily"]["passive"]) == pytest.approx(result.summary["passive_revenue_yuan"], abs=0.01)
     assert data["zone"] == "Asia/Shanghai, UTC+08:00" and data["time"][0] == "2024-04-15 00:00"
     assert data["day_slices"] == {"2024-04-15": [0, 96], "2024-04-16": [96, 192]}
+
+
+class _TableRows(HTMLParser):
+    """The text of each row of one table of a page (cells as shown), by the table's id."""
+
+    def __init__(self, table_id: str) -> None:
+        super().__init__()
+        self.table_id, self.inside, self.rows, self.cell = table_id, False, [], None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.inside = dict(attrs).get("id") == self.table_id
+        elif self.inside and tag == "tr":
+            self.rows.append([])
+        elif self.inside and tag in ("th", "td"):
+            self.cell = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self.inside = False
+        elif self.inside and tag in ("th", "td") and self.cell is not None:
+            self.rows[-1].append(self.cell.strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell += data
+
+
+def table_rows(page: str, table_id: str) -> list[list[str]]:
+    """Rows (header row first) of the table ``table_id`` of ``page``, each cell's shown text."""
+    parser = _TableRows(table_id)
+    parser.feed(page)
+    return parser.rows
+
+
+def test_revenue_by_asset_is_members_csv_to_the_fen(tmp_path: Path) -> None:
+    """The report's table shows what members.csv says each asset earns, and adds up to the fleet.
+
+    With a contract for difference the old table (each asset's DA leg + RT leg) moved the contract
+    to a "fleet terms" row and disagreed with members.csv, which shares it among the assets.
+    """
+    path = _portfolio(tmp_path)
+    path.write_text(
+        path.read_text(encoding="utf-8") + "contract: {quantity_mw: -0.5, price_yuan_per_mwh: 300}\n",
+        encoding="utf-8",
+    )
+    loaded = load_portfolio(path)
+    prices = read_prices(DEFAULT_PRICES, loaded.market)
+    result = run_backtest(loaded, prices, DAYS[:1], ["da_only", "rule_based"], progress=False)
+    out = tmp_path / "out"
+    write_backtest(result, out, loaded)
+    head, *rows = table_rows((out / "report.html").read_text(encoding="utf-8"), "attribution")
+    assert head == ["Asset", "Day-ahead only", "Rule-based"]
+    for column, name in enumerate(result.strategies, start=1):
+        settlement = result.settlements[name]
+        assert to_fen(settlement["contract_revenue"]).sum() != 0  # the case the two rules differ on
+        members = pd.read_csv(out / name / "members.csv")
+        expected = [[a, f"{r:,.2f}"] for a, r in zip(members["asset_id"], members["revenue"], strict=True)]
+        fleet_fen = int(to_fen(settlement["revenue"]).sum())
+        assert int(to_fen(members["revenue"]).sum()) == fleet_fen
+        expected.append(["Total", f"{fleet_fen / 100:,.2f}"])
+        assert [[row[0], row[column]] for row in rows] == expected
 
 
 def test_headline_shows_every_bound_the_summary_holds(backtest) -> None:
