@@ -26,7 +26,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "large_bid.json"
 def measure(n_assets: int, split: str = "pro_rata") -> dict:
     """Time one aggregated bid of a mixed fleet of ``n_assets`` (runs in this process)."""
     from bench.fleet import make_fleet
-    from optimizer.aggregation import aggregate, split_back
+    from optimizer.aggregation import aggregate
+    from optimizer.aggregation_split import split_back
     from optimizer.solver import ModelSolver, SolveOptions
 
     out: dict = {"n_assets": n_assets}

@@ -34,7 +34,8 @@ from bench.fleet import make_fleet
 from market.presets import get_market
 from market.prices import read_prices
 from market.scenarios import generate_scenarios
-from optimizer.aggregation import aggregate, split_back
+from optimizer.aggregation import aggregate
+from optimizer.aggregation_split import split_back
 from optimizer.solver import SolveOptions
 from optimizer.stochastic import StochasticOptions, solve_stochastic
 from vpp.examples_paths import DEFAULT_PRICES

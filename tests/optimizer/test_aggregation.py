@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from market.scenarios import PriceScenarios
-from optimizer.aggregation import aggregate, split_back
+from optimizer.aggregation import aggregate
+from optimizer.aggregation_split import split_back
 from optimizer.pinned import pinned_schedule
 from optimizer.problem import prepare_problem
 from optimizer.stochastic import StochasticOptions, solve_stochastic

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.aggregation import aggregate, split_back
+from optimizer.aggregation import aggregate
+from optimizer.aggregation_split import split_back
 from optimizer.battery_split import pro_rata_split
 from optimizer.problem import prepare_problem
 from optimizer.solver import ModelSolver, SolveOptions
