@@ -70,17 +70,30 @@ class ColumnReader:
         return values
 
 
-def compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
+def compile_to_highs(
+    model: pyo.ConcreteModel, *, integers: bool | None = None
+) -> tuple[highspy.Highs, dict[int, int]]:
     """Compile a linear Pyomo model to standard form and pass it to a new HiGHS in one call.
+
+    Parameters
+    ----------
+    model : pyo.ConcreteModel
+        A linear (or mixed-integer linear) model.
+    integers : bool, optional
+        Whether the model has integer or binary variables, when the caller already knows
+        (``ModelSolver`` counts them once): False skips reading every column's domain (about
+        0.4 CPU s of a 288,000-column model). None reads them.
 
     Returns the HiGHS instance (minimising the negated objective when the model maximises) and
     the map ``id(var) -> column``.
     """
     with PauseGC():  # the compiler pauses it too; this covers the bounds and the map below
-        return _compile_to_highs(model)
+        return _compile_to_highs(model, integers)
 
 
-def _compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int, int]]:
+def _compile_to_highs(
+    model: pyo.ConcreteModel, integers: bool | None
+) -> tuple[highspy.Highs, dict[int, int]]:
     info = LinearStandardFormCompiler().write(model, mixed_form=True)
     columns = info.columns
     n_col = len(columns)
@@ -102,7 +115,10 @@ def _compile_to_highs(model: pyo.ConcreteModel) -> tuple[highspy.Highs, dict[int
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(float)
-    integer = np.fromiter((v.is_integer() or v.is_binary() for v in columns), bool, n_col)
+    if integers is False:
+        integer = np.zeros(n_col, dtype=bool)
+    else:
+        integer = np.fromiter((v.is_integer() or v.is_binary() for v in columns), bool, n_col)
     if integer.any():
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integer
@@ -124,7 +140,7 @@ def solve_compiled(
     """
     start = time.perf_counter()
     try:
-        highs, column_of = compile_to_highs(model)
+        highs, column_of = compile_to_highs(model, integers=mip)
     except InfeasibleConstraintException:
         return RawSolution(np.zeros(0), {}, "infeasible", "Infeasible", float("nan"), None, 0.0), 0.0
     apply_options(highs, options, time_limit_s=time_limit_s, mip=mip)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from optimizer.exclusive import TwoWay
 from optimizer.families.common import FamilySchedule, ValueReader, as_matrix, param_init
@@ -137,13 +138,27 @@ def build(b: pyo.Block, data: BatteryData, m: pyo.ConcreteModel) -> None:
         bounds=lambda b, a, t: (soc_min[pos[a]], soc_max[pos[a]]),
     )
 
+    soc, charge, discharge, retention = b.soc_mwh, b.charge_mw, b.discharge_mw, b.retention
+
     def soc_balance(b, a, t):
+        # One flat linear expression (the rows Pyomo's operators would build, without the
+        # intermediate sums): soc[t] - retention * soc[t-1] - eta_c dt charge + dt/eta_d discharge.
         i = pos[a]
-        before = b.soc0_mwh[a] if t == 0 else b.soc_mwh[a, t - 1]
-        return b.soc_mwh[a, t] == (
-            b.retention[a, t] * before
-            + charge_coef[i][t] * b.charge_mw[a, t]
-            - discharge_coef[i][t] * b.discharge_mw[a, t]
+        before = (
+            -(retention[a, t] * b.soc0_mwh[a])
+            if t == 0
+            else MonomialTermExpression((-retention[a, t], soc[a, t - 1]))
+        )
+        return (
+            LinearExpression(
+                [
+                    soc[a, t],
+                    before,
+                    MonomialTermExpression((-charge_coef[i][t], charge[a, t])),
+                    MonomialTermExpression((discharge_coef[i][t], discharge[a, t])),
+                ]
+            )
+            == 0.0
         )
 
     b.soc_balance = pyo.Constraint(b.A, m.T, rule=soc_balance)
