@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pkgutil
 import types
+from importlib import import_module
 
 import pytest
 
+import optimizer.families
+import vpp.assets
 from optimizer.families import FAMILIES, VIRTUAL_FAMILIES
 from optimizer.families.protocol import check_model
 from vpp.assets import ASSET_TYPES
@@ -44,3 +48,20 @@ def test_importing_an_aggregate_registers_nothing() -> None:
     import optimizer.aggregation  # noqa: F401  (virtual families used to register themselves here)
 
     assert before == FAMILIES
+
+
+def test_no_family_module_is_left_out_of_the_registry() -> None:
+    # The registry links a family's two halves by module name (import_module, ARCHITECTURE.md "Asset
+    # families"), which import-linter cannot follow: a half whose name is not registered would be
+    # silently unused. Every module holding a FAMILY, or a model's prepare and build, is listed.
+    def names(package: types.ModuleType, is_half) -> list[str]:
+        found = []
+        for info in pkgutil.iter_modules(package.__path__):
+            if is_half(import_module(f"{package.__name__}.{info.name}")):
+                found.append(info.name)
+        return sorted(found)
+
+    specs = names(vpp.assets, lambda m: hasattr(m, "FAMILY"))
+    models = names(optimizer.families, lambda m: hasattr(m, "prepare") and hasattr(m, "build"))
+    assert specs == sorted(FAMILY_NAMES)
+    assert models == sorted([*FAMILY_NAMES, *VIRTUAL_FAMILIES])
