@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from optimizer.result import ScheduleResult
 from vpp.assets.registry import stored_energy_frame
@@ -26,20 +27,44 @@ def plot_schedule(
     title: str = "Day-ahead schedule",
     price_unit: str = "yuan/MWh",
 ) -> Path:
-    """Write a three-panel PNG: price (``price_unit``, the market's), net position by asset type (MW),
-    battery SoC (MWh: the fleet's total and the :data:`SOC_LINES` largest batteries).
+    """Write the schedule's PNG: price (``price_unit``, the market's), net position by asset type (MW)
+    and battery state of charge (MWh).
+
+    With more than one battery the state of charge takes two panels: the fleet's total, and the
+    :data:`SOC_LINES` largest batteries on their own axis (beside a total a hundred times larger
+    they were flat lines at the bottom). One battery, or none, takes one panel.
 
     The file is written to a temporary name and renamed, so a reader never sees a partial plot.
     """
     path = Path(path)
     refuse_special_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    soc = stored_energy_frame(result.series)
+    panels = 4 if soc is not None and soc.shape[1] > 1 else 3
+    fig, axes = plt.subplots(
+        panels, 1, figsize=(11, 2.8 * panels + 0.1), sharex=True, constrained_layout=True
+    )
+    _price_panel(axes[0], result, title, price_unit)
+    _net_panel(axes[1], result)
+    _soc_panels(axes[2:], result.index, soc)
+    offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in dict.fromkeys(result.index.strftime("%z")))
+    axes[-1].set_xlabel(f"period start ({result.index.tz}, {offsets})")
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _price_panel(ax: Axes, result: ScheduleResult, title: str, price_unit: str) -> None:
+    ax.step(result.index, result.price.to_numpy(), where="post", color="tab:red")
+    ax.set_ylabel(f"price ({price_unit})")
+    ax.set_title(title)
+
+
+def _net_panel(ax: Axes, result: ScheduleResult) -> None:
+    """Net export stacked by asset type (MW), the fleet's net position on top."""
     index = result.index
-    fig, axes = plt.subplots(3, 1, figsize=(11, 8.5), sharex=True, constrained_layout=True)
-    ax_price, ax_net, ax_soc = axes
-    ax_price.step(index, result.price.to_numpy(), where="post", color="tab:red")
-    ax_price.set_ylabel(f"price ({price_unit})")
-    ax_price.set_title(title)
     by_type = result.asset_net_mw.T.groupby(pd.Series(result.asset_family)).sum().T
     positive = by_type.clip(lower=0)
     negative = by_type.clip(upper=0)
@@ -49,33 +74,37 @@ def plot_schedule(
     bottom_neg = pd.Series(0.0, index=index)
     for i, column in enumerate(by_type.columns):
         color = colors(i % 10)
-        ax_net.bar(
-            index, positive[column], width=width, bottom=bottom_pos, align="edge", color=color, label=column
-        )
-        ax_net.bar(index, negative[column], width=width, bottom=bottom_neg, align="edge", color=color)
+        bar = {"width": width, "align": "edge", "color": color}
+        ax.bar(index, positive[column], bottom=bottom_pos, label=column, **bar)
+        ax.bar(index, negative[column], bottom=bottom_neg, **bar)
         bottom_pos += positive[column]
         bottom_neg += negative[column]
-    ax_net.step(index, result.net_mw.to_numpy(), where="post", color="black", lw=1.5, label="fleet net")
-    ax_net.axhline(0, color="grey", lw=0.5)
-    ax_net.set_ylabel("net export (MW)")
-    # legends beside the axes, never over the data
-    ax_net.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
-    soc = stored_energy_frame(result.series)
-    if soc is not None and not soc.empty:
-        values = soc.to_numpy()
-        shown = np.argsort(-values.max(axis=0), kind="stable")[:SOC_LINES]
-        for k in sorted(shown):
-            ax_soc.plot(index, values[:, k], lw=1, label=str(soc.columns[k]))
+    ax.step(index, result.net_mw.to_numpy(), where="post", color="black", lw=1.5, label="fleet net")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("net export (MW)")
+    _legend_beside(ax)
+
+
+def _soc_panels(axes: list[Axes], index: pd.DatetimeIndex, soc: pd.DataFrame | None) -> None:
+    """One panel (no or one battery) or two: the fleet's total, then the largest batteries (MWh)."""
+    ax_batteries = axes[-1]
+    ax_batteries.set_ylabel("state of charge (MWh)")
+    if soc is None or soc.empty:
+        middle = {"ha": "center", "va": "center", "transform": ax_batteries.transAxes}
+        ax_batteries.text(0.5, 0.5, "no batteries", **middle)
+        return
+    values = soc.to_numpy()
+    if len(axes) == 2:
         total = f"total of {values.shape[1]:,}" if values.shape[1] > SOC_LINES else "total"
-        ax_soc.plot(index, values.sum(axis=1), color="black", lw=1.5, label=total)
-        ax_soc.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")
-    else:
-        ax_soc.text(0.5, 0.5, "no batteries", ha="center", va="center", transform=ax_soc.transAxes)
-    ax_soc.set_ylabel("state of charge (MWh)")
-    offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in dict.fromkeys(index.strftime("%z")))
-    ax_soc.set_xlabel(f"period start ({index.tz}, {offsets})")
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+        axes[0].plot(index, values.sum(axis=1), color="black", lw=1.5, label=total)
+        axes[0].set_ylabel("fleet state of charge (MWh)")
+        _legend_beside(axes[0])
+    shown = np.argsort(-values.max(axis=0), kind="stable")[:SOC_LINES]
+    for k in sorted(shown):
+        ax_batteries.plot(index, values[:, k], lw=1, label=str(soc.columns[k]))
+    _legend_beside(ax_batteries)
+
+
+def _legend_beside(ax: Axes) -> None:
+    """The legend right of the axes, never over the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small")

@@ -25,7 +25,8 @@ def test_schedule_plot_axis_and_legends(tmp_path: Path, monkeypatch) -> None:
     assert path.stat().st_size > 10_000
     figure = figures[0]
     figure.canvas.draw()
-    _, ax_net, ax_soc = figure.axes
+    _, ax_net, ax_soc = figure.axes  # one battery: its state of charge is the fleet's, one panel
+    assert [line.get_label() for line in ax_soc.get_lines()] == ["bess-1"]
     assert ax_soc.get_xlabel() == "period start (Asia/Shanghai, UTC+08:00)"
     ticks = [t.get_text() for t in ax_soc.get_xticklabels()]
     assert ticks[0] == "01-02 00" and ticks[-1] == "01-03 00"  # local times, not UTC (01-01 16)
@@ -35,30 +36,64 @@ def test_schedule_plot_axis_and_legends(tmp_path: Path, monkeypatch) -> None:
     plt.close(figure)
 
 
-def test_a_large_fleet_draws_its_total_and_the_largest_batteries_only(tmp_path: Path, monkeypatch) -> None:
-    # 1,000 batteries: one line and one legend entry each took seconds and could not be read.
+def _fleet_of_batteries(sizes_mwh: list[float]):
+    """A schedule of batteries holding ``sizes_mwh`` (MWh) all day (one column per battery)."""
     import numpy as np
     import pandas as pd
 
     from optimizer.result import ScheduleResult, SolveStats
 
     index = pd.date_range("2024-01-02", periods=96, freq="15min", tz="Asia/Shanghai", name="timestamp")
-    ids = [f"b{i}" for i in range(40)]
-    soc = pd.DataFrame(np.outer(np.ones(96), np.arange(1.0, 41.0)), index=index, columns=ids)
+    ids = [f"b{i}" for i in range(len(sizes_mwh))]
+    ramp = np.linspace(0.2, 1.0, 96)  # every battery charges over the day
+    soc = pd.DataFrame(np.outer(ramp, sizes_mwh), index=index, columns=ids)
     net = pd.DataFrame(0.0, index=index, columns=ids)
     stats = SolveStats("optimal", "Optimal", None, 0.0, 0.0, 0.0, "compiled", 1, 1, 0)
     total = pd.Series(0.0, index=index, name="net_mw")
     total.attrs["dt_h"] = np.full(96, 0.25)
-    result = ScheduleResult(
+    return ScheduleResult(
         net_mw=total, asset_net_mw=net, series={"battery.soc_mwh": soc},
         price=pd.Series(300.0, index=index), objective_yuan=0.0, terms_yuan={"revenue": 0.0}, stats=stats,
         asset_family=dict.fromkeys(ids, "battery"),
     )
+
+
+def _figure(result, tmp_path: Path, monkeypatch):
     figures = []
-    monkeypatch.setattr(plots.plt, "close", figures.append)
+    monkeypatch.setattr(plots.plt, "close", figures.append)  # keep the figure to inspect it
     plots.plot_schedule(result, tmp_path / "bid.png")
-    ax_soc = figures[0].axes[2]
-    labels = [line.get_label() for line in ax_soc.get_lines()]
-    assert labels == [f"b{i}" for i in range(30, 40)] + ["total of 40"]
-    np.testing.assert_allclose(ax_soc.get_lines()[-1].get_ydata(), np.full(96, 820.0))
-    plt.close(figures[0])
+    return figures[0]
+
+
+def test_a_large_fleet_draws_its_total_and_the_largest_batteries_only(tmp_path: Path, monkeypatch) -> None:
+    # 1,000 batteries: one line and one legend entry each took seconds and could not be read.
+    import numpy as np
+
+    figure = _figure(_fleet_of_batteries([float(i) for i in range(1, 41)]), tmp_path, monkeypatch)
+    ax_total, ax_batteries = figure.axes[2:]
+    assert [line.get_label() for line in ax_total.get_lines()] == ["total of 40"]
+    np.testing.assert_allclose(ax_total.get_lines()[0].get_ydata()[-1], 820.0)
+    labels = [line.get_label() for line in ax_batteries.get_lines()]
+    assert labels == [f"b{i}" for i in range(30, 40)]
+    plt.close(figure)
+
+
+def test_batteries_have_their_own_panel_so_each_is_readable(tmp_path: Path, monkeypatch) -> None:
+    """The fleet total (1,000 MWh) and the 10 largest batteries (up to 10 MWh) on one axis drew the
+    batteries as flat lines at the bottom: they get their own panel, scaled to them."""
+    figure = _figure(_fleet_of_batteries([10.0] * 50 + [9.0] * 50), tmp_path, monkeypatch)
+    figure.canvas.draw()
+    assert len(figure.axes) == 4  # price, net position, fleet total, the largest batteries
+    ax_total, ax_batteries = figure.axes[2:]
+    assert ax_total.get_ylabel() == "fleet state of charge (MWh)"
+    assert ax_batteries.get_ylabel() == "state of charge (MWh)"
+    assert ax_total.get_ylim()[1] >= 950.0  # the total, 955 MWh at the end, fits its panel
+    low, high = ax_batteries.get_ylim()
+    assert high <= 11.0  # scaled to the batteries, not to the total
+    for line in ax_batteries.get_lines():  # each battery spans most of its panel's height
+        y = line.get_ydata()
+        assert (y.max() - y.min()) / (high - low) > 0.6, line.get_label()
+    assert ax_batteries.get_xlabel().startswith("period start (Asia/Shanghai")
+    for ax in (ax_total, ax_batteries):  # legends beside the axes, never over the data
+        assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    plt.close(figure)

@@ -77,7 +77,8 @@ def bid_command(
     """Solve the day-ahead schedule of the whole fleet and write the quantity-only bid.
 
     Writes OUT (``timestamp,net_mw``, MW, positive = delivered to the grid), OUT_assets.csv (the
-    per-asset schedule and states), OUT.png (prices, fleet schedule, battery state of charge) and
+    per-asset schedule and states), OUT.png (prices, fleet schedule, battery state of charge: the
+    fleet's total and the 10 largest batteries in panels of their own) and
     OUT_summary.json (the figures, and whether the prices were a forecast or the realised ones).
     A bid after the day's gate closure is refused unless --allow-late.
     """
