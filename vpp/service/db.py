@@ -94,7 +94,15 @@ class Bid(Base):
 
 
 class DayAheadSchedule(Base):
-    """Per-asset day-ahead schedule behind the bid: power (MW) and state of charge at period end (MWh)."""
+    """Per-asset day-ahead schedule behind the bid: power (MW) and stored energy at period end (MWh).
+
+    ``soc_mwh`` is the energy an asset stores at the period's end, whatever its family: the
+    family's ``stored_energy`` series (:attr:`vpp.assets.family.AssetFamily.stored_energy`: a
+    battery's state of charge, a swap station's energy in its packs); None for an asset that stores
+    none. The name is kept from when only batteries stored energy, because the same name is the
+    documented column of telemetry files, setpoint files and the API (ARCHITECTURE.md, "Asset
+    families").
+    """
 
     __tablename__ = "day_ahead_schedules"
     __table_args__ = (sa.UniqueConstraint("period_start", "asset_id", name="uq_da_schedule"),)
@@ -107,7 +115,11 @@ class DayAheadSchedule(Base):
 
 
 class Setpoint(Base):
-    """Real-time setpoint per asset and period (MW) and the planned state of charge at its end (MWh)."""
+    """Real-time setpoint per asset and period (MW) and the planned stored energy at its end (MWh).
+
+    ``soc_end_mwh``: the energy stored at the period's end of any family that stores energy, as
+    :class:`DayAheadSchedule`'s ``soc_mwh`` (None for an asset that stores none).
+    """
 
     __tablename__ = "setpoints"
     __table_args__ = (sa.UniqueConstraint("period_start", "asset_id", name="uq_setpoints"),)
@@ -120,7 +132,11 @@ class Setpoint(Base):
 
 
 class Telemetry(Base):
-    """Measured average power over a period (MW) and state of charge at its end (MWh)."""
+    """Measured average power over a period (MW) and stored energy at its end (MWh).
+
+    ``soc_mwh``: the measured energy stored at the period's end of any family that stores energy,
+    as :class:`DayAheadSchedule`'s ``soc_mwh`` (None when not measured or not stored).
+    """
 
     __tablename__ = "telemetry"
     __table_args__ = (sa.UniqueConstraint("period_start", "asset_id", name="uq_telemetry"),)

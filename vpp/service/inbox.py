@@ -3,7 +3,8 @@
 A file's kind is told by its name: ``prices*`` (cleared prices, CONVENTIONS price format),
 ``forecast*`` (a day-ahead price forecast, same format, ``da_price`` or ``price``) and
 ``telemetry*`` (CSV or Parquet: ``timestamp`` (period start), ``asset_id``, ``metered_mw`` (MW
-average over the period, positive = to the grid), optional ``soc_mwh`` (MWh at the period's end)).
+average over the period, positive = to the grid), optional ``soc_mwh`` (MWh stored at the period's
+end by any family that stores energy, e.g. a battery or a swap station)).
 ``revision_prices*`` and ``revision_telemetry*`` change a day already settled (which the plain
 kinds may not): the day is then settled again and the revision recorded.
 

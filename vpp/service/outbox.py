@@ -2,7 +2,7 @@
 
 - ``setpoints_<YYYY-MM-DDTHH-MM>.csv`` and ``.json`` per period (market-zone period start in the
   name): ``timestamp, asset_id, setpoint_mw, soc_end_mwh, source`` (MW, positive = to the grid;
-  MWh at the period's end; ``optimal`` or ``fallback``).
+  MWh stored at the period's end by any family that stores energy; ``optimal`` or ``fallback``).
 - ``bid_<YYYY-MM-DD>.csv``: ``timestamp, net_mw`` of the quantity-only day-ahead bid.
 
 The files are written after the database commit, and rewritten from the database when a rerun
