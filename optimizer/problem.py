@@ -7,7 +7,7 @@ data (``bench.raw_highs``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +16,9 @@ import pandas as pd
 
 from market.calendar import period_hours
 from vpp.assets import AssetSpec
+from vpp.assets.family import ProfileResolver
 from vpp.errors import InputError
 from vpp.portfolio import Portfolio
-
-ProfileResolver = Callable[[AssetSpec, str, Any], np.ndarray]
-"""``resolver(asset, field_name, ref) -> array`` aligned to the problem's periods."""
 
 
 @dataclass(frozen=True)
