@@ -121,9 +121,9 @@ def build(b: pyo.Block, data: FlexibleLoadData, m: pyo.ConcreteModel) -> None:
     """Create consumption variables, the daily energy window, ``net_mw`` and the curtailment cost."""
     ids = data.ids
     pos = {a: i for i, a in enumerate(ids)}
-    dt = data.dt_h
-    low = 1.0 - data.down_frac
-    high = 1.0 + data.up_frac
+    dt = data.dt_h.tolist()  # Python floats: numpy scalars times Pyomo objects are slow
+    low = (1.0 - data.down_frac).tolist()
+    high = (1.0 + data.up_frac).tolist()
     cost = data.curtailment_cost_yuan_per_mwh
     b.A = pyo.Set(initialize=ids, ordered=True)
     b.AC = pyo.Set(initialize=[a for a in ids if data.curtailable[pos[a]]], within=b.A, ordered=True)

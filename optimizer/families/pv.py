@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from optimizer.families.common import (
     FamilySchedule,
@@ -90,19 +91,30 @@ def build(b: pyo.Block, data: PvData, m: pyo.ConcreteModel) -> None:
     b.net_mw = pyo.Expression(b.A, m.T, rule=lambda b, a, t: b.output_mw[a, t])
     costly = [a for a in ids if data.curtailment_cost_yuan_per_mwh[pos[a]] != 0]
     b.curtailment_cost_yuan = pyo.Expression(
-        expr=sum(weight[pos[a]][t] * (b.available_mw[a, t] - b.output_mw[a, t]) for a in costly for t in m.T)
-        if costly
-        else 0.0
+        expr=spilled(b, [(a, weight[pos[a]]) for a in costly]) if costly else 0.0
     )
     b.cost_terms = {"curtailment": b.curtailment_cost_yuan}
     spill = [a for a in ids if data.curtailable[pos[a]]]
     hours = data.dt_h.tolist()
     b.tiebreak_yuan = pyo.Expression(
-        expr=CURTAILMENT_TIEBREAK
-        * sum(hours[t] * (b.available_mw[a, t] - b.output_mw[a, t]) for a in spill for t in m.T)
-        if spill
-        else 0.0
+        expr=CURTAILMENT_TIEBREAK * spilled(b, [(a, hours) for a in spill]) if spill else 0.0
     )
+
+
+def spilled(b: pyo.Block, weights: list[tuple[str, list[float]]]) -> LinearExpression:
+    """``sum over (a, w) in weights and t of w[t] * (available_mw[a,t] - output_mw[a,t])``, flat.
+
+    The terms Pyomo's operators would build from ``w * (available - output)``, in the same order,
+    without a product node per term: the compiler reads the objective in one pass (same costs,
+    same constant). Every ``w[t]`` is non-zero (cost x period length, both > 0).
+    """
+    available, output = b.available_mw, b.output_mw
+    args: list[object] = []
+    for a, w in weights:
+        for t, wt in enumerate(w):
+            args.append(wt * available[a, t])
+            args.append(MonomialTermExpression((-wt, output[a, t])))
+    return LinearExpression(args)
 
 
 def extract(b: pyo.Block, data: PvData, values: ValueReader) -> FamilySchedule:

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
+from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.linear import LinearRepnVisitor
 
+from optimizer.families.pv import CURTAILMENT_TIEBREAK
 from optimizer.highs_bridge import compile_to_highs
 from optimizer.model import build_model, linear_sum
 from optimizer.problem import prepare_problem
@@ -104,17 +106,59 @@ def test_fleet_balance_rows_are_the_sum_of_the_batteries():
         assert lp.row_lower_[row] == lp.row_upper_[row] == 0.0
 
 
-def test_linear_sum_equals_the_operator_sum():
-    # Named linear expressions, a bare Var, a monomial with a Param coefficient, a constant
-    # Param and a general (nonlinear-free but not flat) expression: same coefficients, same constant.
+@pytest.mark.parametrize("nonlinear_form", [False, True])
+def test_linear_sum_equals_the_operator_sum(nonlinear_form):
+    # Named linear expressions, a bare Var, a monomial with a Param coefficient and a constant
+    # Param: one flat LinearExpression. A product of a sum (not flat) makes it the plain sum.
+    # Either way: the same coefficients and the same constant as Python's sum.
     m = pyo.ConcreteModel()
     m.x = pyo.Var(range(4))
     m.p = pyo.Param(mutable=True, initialize=2.5)
     m.e = pyo.Expression(range(2), rule=lambda m, i: m.x[i] - 3.0 * m.x[i + 1] + m.p)
-    terms = [m.e[0], m.e[1], m.x[3], m.p * m.x[0], m.p, (m.x[2] + 1.0) * 2.0]
-    visitor = LinearRepnVisitor({})
-    flat = visitor.walk_expression(linear_sum(terms))
+    terms = [m.e[0], m.e[1], m.x[3], m.p * m.x[0], m.p, -m.p]
+    if nonlinear_form:
+        terms.append((m.x[2] + 1.0) * 2.0)
+    total = linear_sum(terms)
+    assert isinstance(total, LinearExpression) is not nonlinear_form
+    flat = LinearRepnVisitor({}).walk_expression(total)
     plain = LinearRepnVisitor({}).walk_expression(sum(terms))
-    assert flat.constant == plain.constant == 2.5 + 2.5 + 2.5 + 2.0
+    assert flat.constant == plain.constant == 2.5 + 2.5 + 2.5 - 2.5 + (2.0 if nonlinear_form else 0.0)
     assert dict(flat.linear) == dict(plain.linear)
     assert {id(m.x[i]) for i in range(4)} == set(flat.linear)
+
+
+def test_pv_spill_costs_in_the_objective():
+    # One curtailable PV unit, 2 MW, curtailment cost 30 yuan/MWh, hourly prices 100 and -50:
+    # objective = sum_t (price_t out_t - 30 (avail_t - out_t) - tiebreak (avail_t - out_t)) * 1 h.
+    # HiGHS minimises -objective: cost of out_t = -(price_t + 30 + tiebreak), offset
+    # = (30 + tiebreak) * sum_t avail_t, avail = 2 MW x profile (0.5, 1.0).
+    portfolio = Portfolio.model_validate(
+        {
+            "name": "t",
+            "grid": {"import_limit_mw": 10.0, "export_limit_mw": 10.0},
+            "assets": [
+                {
+                    "type": "pv",
+                    "id": "pv",
+                    "capacity_mw": 2.0,
+                    "profile": [0.5, 1.0],
+                    "curtailment_cost": 30.0,
+                }
+            ],
+        }
+    )
+    index = pd.date_range("2024-06-01", periods=2, freq="h", tz="Asia/Shanghai", name="timestamp")
+    model = build_model(prepare_problem(portfolio, index, [100.0, -50.0]))
+    highs, column_of = compile_to_highs(model)
+    cost = np.asarray(highs.getLp().col_cost_)
+    for t, price in enumerate((100.0, -50.0)):
+        assert cost[column_of[id(model.pv.output_mw["pv", t])]] == pytest.approx(
+            -(30.0 + CURTAILMENT_TIEBREAK), abs=1e-12
+        )
+        assert cost[column_of[id(model.net_mw[t])]] == pytest.approx(-price, rel=1e-15)
+    assert highs.getLp().offset_ == pytest.approx((30.0 + CURTAILMENT_TIEBREAK) * 3.0, rel=1e-12)
+    highs.run()
+    # Export at 100 (1 MW), spill at -50 (curtailing saves 50 > 30 + tiebreak): -(100 - 30 x 2 - tiebreak x 2)
+    assert highs.getInfo().objective_function_value == pytest.approx(
+        -(100.0 - 2 * (30.0 + CURTAILMENT_TIEBREAK))
+    )
