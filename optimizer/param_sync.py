@@ -48,10 +48,15 @@ class ParamChanges:
     def push(self, adapter: PersistentHighs, pins: PinPolicy, *, scan: bool) -> None:
         """Refresh HiGHS from changed Params: tracked ones directly, the rest (all with ``scan``) by a scan.
 
-        A scan may change column bounds, so carried-out pins are released first and re-read after.
+        A scan may change column bounds, so carried-out pins are freed first. After an untracked
+        change (``mark(None)``: a restart, a new forecast) they stay free; a scan of reported changes
+        only (the ``scan`` safety net) pins them again where no Param moved their columns' bounds.
         """
         if self._untracked or scan:
-            pins.release_carried()
+            if self._untracked:
+                pins.release_carried()
+            else:
+                pins.suspend_carried()
             if self._updater is None:
                 adapter.update_parameters()
                 self._updater = ParamUpdater(adapter, mutable_params(self.model))

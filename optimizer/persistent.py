@@ -105,6 +105,8 @@ class PeriodPins:
         self._lower = np.asarray(lp.col_lower_, dtype=float)
         self._upper = np.asarray(lp.col_upper_, dtype=float)
         self.pinned: list[int] = []
+        self._values: dict[int, np.ndarray] = {}
+        self._suspended: tuple[list[int], dict[int, np.ndarray]] = ([], {})
 
     def pin(self, period: int, col_value: np.ndarray) -> None:
         """Fix the columns of ``period`` at ``col_value`` (the solution carried out)."""
@@ -115,8 +117,13 @@ class PeriodPins:
         rounded = self._integer[cols]
         values[rounded] = np.round(values[rounded])
         values = np.clip(values, self._lower[cols], self._upper[cols])
+        self._fix(period, values)
+
+    def _fix(self, period: int, values: np.ndarray) -> None:
+        cols = self.period_columns[period]
         self.highs.changeColsBounds(cols.size, cols, values, values)
         self.pinned.append(period)
+        self._values[period] = values
 
     def release(self) -> None:
         """Give every pinned column back its bounds as they were when this object was made."""
@@ -125,12 +132,34 @@ class PeriodPins:
         cols = np.concatenate([self.period_columns[t] for t in self.pinned])
         self.highs.changeColsBounds(cols.size, cols, self._lower[cols], self._upper[cols])
         self.pinned = []
+        self._values = {}
+
+    def suspend(self) -> None:
+        """Free every pinned column for a Param refresh; :meth:`refresh_bounds` pins them again."""
+        kept = (list(self.pinned), dict(self._values))
+        self.release()
+        self._suspended = kept
 
     def refresh_bounds(self) -> None:
-        """Re-read the unpinned bounds from HiGHS (after Param-driven bound changes)."""
+        """Re-read the unpinned bounds from HiGHS (after Param-driven bound changes).
+
+        After :meth:`suspend`, every period whose free bounds the refresh left as they were is
+        pinned again at its carried-out values; a period whose bounds a Param moved stays free
+        (a restart or a new forecast replaced that past).
+        """
         lp = self.highs.getLp()
+        before = (self._lower, self._upper)
         self._lower = np.asarray(lp.col_lower_, dtype=float)
         self._upper = np.asarray(lp.col_upper_, dtype=float)
+        periods, values = self._suspended
+        self._suspended = ([], {})
+        for period in periods:
+            cols = self.period_columns[period]
+            unmoved = np.array_equal(before[0][cols], self._lower[cols]) and np.array_equal(
+                before[1][cols], self._upper[cols]
+            )
+            if unmoved and cols.size:
+                self._fix(period, values[period])
 
 
 class BoundOverrides:

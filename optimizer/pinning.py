@@ -129,8 +129,14 @@ class PinPolicy:
         if self._carried is not None:
             self._carried.release()
 
+    def suspend_carried(self) -> None:
+        """Free carried-out periods for a Param refresh; :meth:`refresh_carried_bounds` re-pins them."""
+        if self._carried is not None:
+            self._carried.suspend()
+
     def refresh_carried_bounds(self) -> None:
-        """Re-read the free bounds of carried-out columns (after Params changed bounds in HiGHS)."""
+        """Re-read the free bounds of carried-out columns (after Params changed bounds in HiGHS) and
+        pin again the suspended periods whose bounds no Param moved."""
         if self._carried is not None:
             self._carried.refresh_bounds()
 

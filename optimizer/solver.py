@@ -369,7 +369,8 @@ class ModelSolver:
         """Pin every column of ``period`` at the last solution: the past as it was carried out.
 
         A later persistent re-solve then optimises only what is still open, without a rebuild.
-        :meth:`release_periods` (or any untracked Param change) frees them again.
+        :meth:`release_periods` (or an untracked Param change: ``restart``, ``set_forecast``,
+        ``mark_params_changed(None)``) frees them again; reported changes (``set_prices``) keep them.
         """
         if self._persistent is None or self._last_raw is None:
             raise RuntimeError("carry_out needs a persistent solve first")

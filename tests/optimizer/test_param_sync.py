@@ -63,3 +63,34 @@ def test_clear_forgets_and_mutable_params_lists_every_datum() -> None:
     changes.push(adapter, PinPolicy(m, 2), scan=False)
     assert _costs(adapter) == [1.0, 2.0]
     assert [p.index() for p in mutable_params(m)] == [0, 1]
+
+
+def _carried(m: pyo.ConcreteModel) -> tuple[PersistentHighs, ParamChanges, PinPolicy]:
+    """The model solved (all on x[1]) with period 0 carried out (x[0] pinned at 0)."""
+    adapter, changes, pins = PersistentHighs(m), ParamChanges(m), PinPolicy(m, 2)
+    adapter.highs.run()
+    pins.carry_out(adapter, 0, np.asarray(adapter.highs.getSolution().col_value))
+    return adapter, changes, pins
+
+
+def test_a_scan_of_reported_changes_keeps_carried_out_periods() -> None:
+    # Regression: a push with ``scan=True`` (ModelSolver's default) freed every carried-out period
+    # even when only reported Params (prices) changed, so a real-time re-solve re-planned the past.
+    m = _model()
+    adapter, changes, pins = _carried(m)
+    m.p[0] = 5.0  # period 0 is now the dearer one, but it is already carried out
+    changes.mark([m.p[0]])
+    changes.push(adapter, pins, scan=True)
+    adapter.highs.run()
+    assert _costs(adapter) == [5.0, 2.0]
+    assert adapter.values([m.x[0], m.x[1]]) == pytest.approx([0.0, 1.0])
+
+
+def test_an_untracked_change_still_frees_carried_out_periods() -> None:
+    m = _model()
+    adapter, changes, pins = _carried(m)
+    m.p[0] = 5.0
+    changes.mark(None)
+    changes.push(adapter, pins, scan=True)
+    adapter.highs.run()
+    assert adapter.values([m.x[0], m.x[1]]) == pytest.approx([1.0, 0.0])
