@@ -223,7 +223,7 @@ def summarise(
         "forecast": run.forecast,
         "strategies": blocks,
         "forecast_errors": errors,
-        "forecast_errors_unit": "yuan/MWh; bias = mean(forecast - realised DA)",
+        "forecast_errors_unit": f"{loaded.market.price_unit}; bias = mean(forecast - realised DA)",
         "run": {"seconds": round(run.seconds, 3), "model_builds": run.builds, "solves": run.solves},
     }
     split = revenue_share_split(settlements[first], loaded)

@@ -420,7 +420,7 @@ def _full_table(summary: dict[str, Any], strategies: list[str], lang: str) -> st
     run = {
         k: v
         for k, v in _flat(
-            {k: v for k, v in summary.items() if k != "strategies" and k != "forecast_errors"}
+            {k: v for k, v in summary.items() if k not in ("strategies", "forecast_errors", "revenue_share")}
         ).items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }

@@ -43,7 +43,8 @@ def strategy_label(name: str, lang: str) -> str:
 
 
 def format_value(key: str, value: object) -> str:
-    """A figure as an analyst reads it: yuan to the yuan, ratios in %, integers without decimals."""
+    """A figure as an analyst reads it: money to the yuan (a proven gap in money to the fen), ratios
+    in %, integers without decimals."""
     text = _format(key, value)
     if text.startswith("-") and text != "-" and not text.strip("-0.,%"):  # -0.3 yuan is "0", not "-0"
         return text[1:]
@@ -63,6 +64,8 @@ def _format(key: str, value: object) -> str:
     ):
         return f"{int(value):,}"
     v = float(value)
+    if "gap" in name and name.endswith("_yuan"):  # a proven gap in money: small, so to the fen
+        return f"{v:,.2f}"
     if "capture" in name or name.endswith(("ratio", "_pct", "_frac")) or "gap" in name:
         return f"{v:.1%}" if "gap" not in name or abs(v) >= 1e-3 else f"{v:.2e}"
     if name.endswith("per_mwh") or name in ("mae", "rmse", "bias"):

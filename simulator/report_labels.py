@@ -160,6 +160,11 @@ KEYS: dict[str, tuple[str, str]] = {
     "perfect_foresight_revenue_yuan": ("Perfect foresight (yuan)", "完全预见（元）"),
     "da_optimum_revenue_yuan": ("Physical DA optimum (yuan)", "物理日前最优（元）"),
     "rt_optimum_revenue_yuan": ("Physical RT optimum (yuan)", "物理实时最优（元）"),
+    "capture_ratio_at_proven_bound": (
+        "Capture vs perfect foresight's proven bound",
+        "相对完全预见已证明上界的捕获率",
+    ),
+    "perfect_foresight_gap_yuan": ("Perfect foresight's proven gap (yuan)", "完全预见的已证明间隙（元）"),
     "capture_da_optimum": ("Capture vs physical DA optimum", "相对物理日前最优的捕获率"),
     "capture_rt_optimum": ("Capture vs physical RT optimum", "相对物理实时最优的捕获率"),
     "energy_shifting_yuan": ("Value from energy shifting (yuan)", "电量转移价值（元）"),
@@ -168,6 +173,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "days": ("Days", "天数"),
     "periods": ("Periods", "时段数"),
     "seconds": ("Run time (s)", "运行时间（秒）"),
+    "run.seconds": ("Run time (s)", "运行时间（秒）"),
     "model_builds": ("Model builds", "模型构建次数"),
     "solves": ("Solves", "求解次数"),
 }
@@ -234,6 +240,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "status": ("status", "状态"),
     "seconds": ("seconds", "秒"),
     "time": ("time", "时间"),
+    "bounds": ("bounds", "上界"),
+    "run": ("run", "运行"),
 }
 """Words of ``snake_case`` keys -> (English, Chinese), for keys without their own label."""
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from market.money import to_fen
 from market.prices import read_prices
 from simulator.backtest import BacktestResult, run_backtest, write_backtest
-from simulator.report import format_value, render_report, report_data, zone_label
+from simulator.report import REVENUE_SHARE_ROWS, format_value, render_report, report_data, zone_label
 from simulator.report_labels import label
 from vpp.cli import app
 from vpp.examples_paths import DEFAULT_PRICES
@@ -69,6 +69,12 @@ def test_figures_print_as_an_analyst_reads_them() -> None:
     assert format_value("yuan_per_mwh", -118.1494) == "-118.1"
     assert format_value("capture_ratio", None) == "-"
     assert format_value("x_yuan", -0.3) == "0" and format_value("capture_ratio", -0.00001) == "0.0%"
+    # a gap in money is money (to the fen: it is small), never a percentage; a relative gap is one
+    assert format_value("perfect_foresight_gap_yuan", 0.14) == "0.14"  # was "14.0%"
+    assert format_value("perfect_foresight_gap_yuan", 0.0) == "0.00"  # was "0.00e+00"
+    assert format_value("perfect_foresight_gap_yuan", 1234.5) == "1,234.50"
+    assert format_value("mip_gap", 0.05) == "5.0%"
+    assert format_value("perfect_foresight_gap", 2e-5) == "2.00e-05"
 
 
 def test_keys_added_to_the_summary_get_readable_labels_in_both_languages() -> None:
@@ -80,6 +86,12 @@ def test_keys_added_to_the_summary_get_readable_labels_in_both_languages() -> No
     assert label("capture_ratio_physical_da", "zh") == "捕获率相对物理日前"
     assert label("physical_rt_optimum_revenue_yuan", "en") == "Physical real-time optimum revenue (yuan)"
     assert label("value_split.spread_yuan", "zh") == "价值分解: 价差（元）"
+    # headings that read as English, each with its unit
+    assert label("capture_ratio_at_proven_bound", "en") == "Capture vs perfect foresight's proven bound"
+    assert label("capture_ratio_at_proven_bound", "zh") == "相对完全预见已证明上界的捕获率"
+    assert label("perfect_foresight_gap_yuan", "en") == "Perfect foresight's proven gap (yuan)"
+    assert label("run.seconds", "en") == "Run time (s)" and label("run.seconds", "zh") == "运行时间（秒）"
+    assert label("bounds.da_optimum_revenue_yuan", "zh") == "上界: 日前最优收益（元）"
 
 
 def test_zone_label_names_every_offset() -> None:
@@ -109,6 +121,8 @@ def test_day_whose_clocks_go_back_runs_forward(tmp_path: Path) -> None:
     assert data["zone"] == "Europe/Berlin, UTC+02:00/UTC+01:00"
     page = render_report(result, loaded)
     assert "(EUR)" in page and " yuan" not in page
+    # summary.json says in which unit the forecast errors are: the market's, not yuan
+    assert result.summary["forecast_errors_unit"] == "EUR/MWh; bias = mean(forecast - realised DA)"
 
 
 def test_asset_attribution_reconciles_to_the_settlement(backtest) -> None:
@@ -196,6 +210,19 @@ def test_revenue_by_asset_is_members_csv_to_the_fen(tmp_path: Path) -> None:
         assert int(to_fen(members["revenue"]).sum()) == fleet_fen
         expected.append(["Total", f"{fleet_fen / 100:,.2f}"])
         assert [[row[0], row[column]] for row in rows] == expected
+
+
+def test_run_figures_name_their_units(backtest) -> None:
+    """The "Run" table: the operator/users split has its own table with units and is not repeated
+    in it without them; every remaining row names its unit or is a count."""
+    result, loaded, _ = backtest
+    summary = json.loads(json.dumps(result.summary))
+    summary["revenue_share"] = {key: 1.0 for key in REVENUE_SHARE_ROWS}
+    page = render_report(BacktestResult(result.strategies, result.run, result.settlements, summary), loaded)
+    rows = [row[0] for row in table_rows(page, "run-table")]
+    assert rows and not [r for r in rows if r.startswith("Revenue share")]
+    counts = {"Days", "Periods", "Run: Model builds", "Run: Solves"}
+    assert [r for r in rows if r not in counts and not r.endswith(("(yuan)", "(s)"))] == []
 
 
 def test_headline_shows_every_bound_the_summary_holds(backtest) -> None:
