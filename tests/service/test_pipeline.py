@@ -148,3 +148,35 @@ def test_dispatch_and_status_commands(pipeline: Pipeline) -> None:
     assert data["jobs"]["dispatch"]["last_run"]["status"] == "ok"
     assert data["last_setpoints"][0]["asset_id"] == "bess-1" and data["gaps"] == []
     assert (Path(pipeline.config.outbox) / "setpoints_2024-01-02T10-00.json").exists()
+
+
+def test_a_dispatch_job_that_overran_dispatches_the_period_it_overran_into(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job fired for 10:00 (one lead before it); its run of 10:00 lasted until 10:29:15 (a
+    stalled host), so the 10:15 firing was skipped by ``max_instances``. The job then dispatches
+    10:15, late but inside it, before 10:30: no interval is skipped while the job runs in it."""
+    from types import SimpleNamespace
+
+    from vpp.service import jobs
+
+    period = pipeline.market.period
+    lead = pd.Timedelta(seconds=pipeline.config.dispatch_lead_s)
+    clock = SimpleNamespace(t=T0 - lead)
+    clock.now = lambda: clock.t
+    monkeypatch.setattr(pipeline, "clock", clock)
+    dispatch = pipeline.dispatch_period
+
+    def overrunning(now: pd.Timestamp) -> dict:
+        out = dispatch(now)
+        if out["period"] == T0.isoformat() and out["status"] != "skipped":
+            clock.t = T0 + period + 0.95 * period
+        return out
+
+    monkeypatch.setattr(pipeline, "dispatch_period", overrunning)
+    jobs.register(pipeline)
+    jobs.dispatch_job(pipeline.config.to_dict())
+    with pipeline.sessions() as s:
+        starts = s.scalars(sa.select(JobRun.period_start).where(JobRun.job == "dispatch")).all()
+    local = sorted(pd.Timestamp(t).tz_localize(None).strftime("%H:%M") for t in starts)
+    assert local == ["01:45", "02:00", "02:15", "02:30"]  # UTC: 09:45 to 10:30 in Shanghai

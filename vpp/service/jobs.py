@@ -79,17 +79,19 @@ def dispatch_job(settings: dict[str, Any]) -> Any:
     A firing delayed past its period boundary, or skipped because the previous run overran
     (``max_instances=1``), would leave a period without setpoints: so the job first dispatches the
     period in progress if it has none (late, recorded as such by its ``now``), then the next one,
-    and repeats while a run overran into the following period. Done periods are cheap no-ops.
+    and repeats both while a run overran into the following period (the period it overran into is
+    dispatched late, never skipped for the one after it). Done periods are cheap no-ops.
     """
     pipeline = pipeline_for(settings)
     lead = pd.Timedelta(seconds=pipeline.config.dispatch_lead_s)
-    _call(pipeline, "dispatch_period", pipeline.clock.now() - lead)
-    result = _call(pipeline, "dispatch_period", pipeline.clock.now())
-    for _ in range(3):
-        again = _call(pipeline, "dispatch_period", pipeline.clock.now())
-        if again.get("status") == "skipped":
+    result: Any = None
+    for _ in range(4):
+        now = pipeline.clock.now()
+        _call(pipeline, "dispatch_period", now - lead)
+        latest = _call(pipeline, "dispatch_period", now)
+        if result is not None and latest.get("status") == "skipped":
             break
-        result = again
+        result = latest
     return result
 
 
