@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]' -c requirements.lock
+	sync  # write the installed files out now, not during the first tests' fsyncs
 	touch $(STAMP)
 
 demo: $(STAMP)

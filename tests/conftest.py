@@ -107,11 +107,17 @@ def _wall_clock_first(request: pytest.FixtureRequest) -> None:
     failure these tests exist to catch in the service, not one of the machine). So before each such
     test the sibling workers and their children are made nicer (never this worker): raising another
     process's niceness needs no privilege, and they keep running, only after the clock's work.
+
+    Disk stalls too: the service's database commits and outbox files are fsynced, and on ext4 an
+    fsync can wait for other files' dirty pages (a fresh install leaves about a gigabyte; with 1.5 GB
+    dirty, the kill test lost simulated periods here). So the page cache is flushed first.
     """
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return
     groups = {str(m.args[0]) for m in request.node.iter_markers("xdist_group") if m.args}
     if CLOCK_GROUP not in groups:
+        return
+    if hasattr(os, "sync"):
+        os.sync()
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     me = psutil.Process()
     mine = {me.pid, *(p.pid for p in me.children(recursive=True))}
