@@ -61,3 +61,21 @@ def test_backtest_of_a_euro_market_prints_and_reports_euro(tmp_path):
     assert summary["currency"] == "EUR" and summary["money_unit"] == "EUR"
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Money in EUR" in report and " yuan" not in report
+
+
+def test_every_money_column_of_the_backtest_table_names_the_currency():
+    """The console table headed only "revenue" with its unit: "DA", "RT", "over passive", "daily sd"
+    and "worst day" were money without one ("DA" could be read as a price or an energy)."""
+    from vpp.commands.backtest import summary_table
+
+    block = {
+        "total_revenue_yuan": 10.0, "da_revenue_yuan": 8.0, "rt_revenue_yuan": 2.0, "capture_ratio": 0.5,
+        "value_over_passive_yuan": 4.0, "yuan_per_mwh": 1.5, "daily_revenue_std_yuan": 1.0,
+        "daily_revenue_min_yuan": -3.0, "realtime_solves": 7,
+    }
+    summary = {"money_unit": "EUR", "portfolio": "eur", "first_day": "2023-03-26", "last_day": "2023-03-26",
+               "strategies": {"da_rt": block}}
+    _, header, rows = summary_table(summary)
+    assert header == ["strategy", "revenue (EUR)", "DA leg (EUR)", "RT leg (EUR)", "over passive (EUR)",
+                      "capture", "EUR/MWh", "daily sd (EUR)", "worst day (EUR)", "RT solves"]
+    assert rows == [["da_rt", "10.00", "8.00", "2.00", "4.00", "0.500", "1.50", "1.00", "-3.00", "7"]]

@@ -71,10 +71,10 @@ def backtest_command(
     """Backtest strategies on historical prices: DA bid at the gate closure, real-time re-dispatch,
     two-settlement revenue.
 
-    Writes OUT/settlement.csv and OUT/assets.csv (headline strategy), OUT/<strategy>/settlement.csv
-    and assets.csv, OUT/summary.json and OUT/report.html. With --workers (local processes) or
-    --scheduler (Dask) each strategy is one task (simulator.distributed); the results are those of a
-    serial run.
+    Writes OUT/settlement.csv, OUT/assets.csv and OUT/members.csv (what each asset earns; headline
+    strategy), OUT/<strategy>/ with the same three files, OUT/summary.json and OUT/report.html. With
+    --workers (local processes) or --scheduler (Dask) each strategy is one task
+    (simulator.distributed); the results are those of a serial run.
     """
     from market.forecasting.feature_file import join_features, read_features
     from market.price_days import check_days_complete
@@ -133,10 +133,15 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
 
-def _print_summary(summary: dict) -> None:
+def summary_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
+    """Title, header and rows of the console table of a backtest's ``summary.json``.
+
+    Every money column names the market's unit of money (``money_unit``); ``capture`` is a ratio.
+    """
     money = summary.get("money_unit", "yuan")
-    header = ["strategy", f"revenue ({money})", "DA", "RT", "over passive", "capture", f"{money}/MWh",
-              "daily sd", "worst day", "RT solves"]
+    header = ["strategy", f"revenue ({money})", f"DA leg ({money})", f"RT leg ({money})",
+              f"over passive ({money})", "capture", f"{money}/MWh", f"daily sd ({money})",
+              f"worst day ({money})", "RT solves"]
     rows = []
     for name, block in summary["strategies"].items():
         ratio = block["capture_ratio"]
@@ -153,6 +158,12 @@ def _print_summary(summary: dict) -> None:
             str(block["realtime_solves"]),
         ])
     title = f"{summary['portfolio']}: backtest {summary['first_day']} to {summary['last_day']}"
+    return title, header, rows
+
+
+def _print_summary(summary: dict) -> None:
+    money = summary.get("money_unit", "yuan")
+    title, header, rows = summary_table(summary)
     for table in fit_table(title, header, rows):
         stdout.print(table)
     stdout.print(f"passive position (no flexibility used): {summary['passive_revenue_yuan']:,.2f} {money}; "
