@@ -46,7 +46,7 @@ def plot_schedule(
     )
     _price_panel(axes[0], result, title, price_unit)
     _net_panel(axes[1], result)
-    _soc_panels(axes[2:], result.index, soc)
+    _soc_panels(axes[2:], period_ends(result), soc)
     offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in dict.fromkeys(result.index.strftime("%z")))
     axes[-1].set_xlabel(f"period start ({result.index.tz}, {offsets})")
     tmp = path.with_name(path.name + ".tmp.png")
@@ -56,8 +56,20 @@ def plot_schedule(
     return path
 
 
+def period_ends(result: ScheduleResult) -> pd.DatetimeIndex:
+    """When each period of ``result`` ends: its start plus its length (``dt_h``, h)."""
+    return result.index + pd.to_timedelta(np.asarray(result.dt_h, dtype=float), unit="h")
+
+
+def _steps(ax: Axes, result: ScheduleResult, values: pd.Series, **style: object) -> None:
+    """A value per period as steps, the last one drawn to the end of its period (not stopped at its start)."""
+    x = result.index.append(period_ends(result)[-1:])
+    y = np.append(values.to_numpy(dtype=float), float(values.iloc[-1]))
+    ax.step(x, y, where="post", **style)
+
+
 def _price_panel(ax: Axes, result: ScheduleResult, title: str, price_unit: str) -> None:
-    ax.step(result.index, result.price.to_numpy(), where="post", color="tab:red")
+    _steps(ax, result, result.price, color="tab:red")
     ax.set_ylabel(f"price ({price_unit})")
     ax.set_title(title)
 
@@ -79,16 +91,20 @@ def _net_panel(ax: Axes, result: ScheduleResult) -> None:
         ax.bar(index, negative[column], bottom=bottom_neg, **bar)
         bottom_pos += positive[column]
         bottom_neg += negative[column]
-    ax.step(index, result.net_mw.to_numpy(), where="post", color="black", lw=1.5, label="fleet net")
+    _steps(ax, result, result.net_mw, color="black", lw=1.5, label="fleet net")
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_ylabel("net export (MW)")
     _legend_beside(ax)
 
 
-def _soc_panels(axes: list[Axes], index: pd.DatetimeIndex, soc: pd.DataFrame | None) -> None:
-    """One panel (no or one battery) or two: the fleet's total, then the largest batteries (MWh)."""
+def _soc_panels(axes: list[Axes], ends: pd.DatetimeIndex, soc: pd.DataFrame | None) -> None:
+    """One panel (no or one battery) or two: the fleet's total, then the largest batteries (MWh).
+
+    Stored energy is that at each period's END, so it is drawn at ``ends``: beside the net
+    position's bar of a period, the state of charge moves across that same period.
+    """
     ax_batteries = axes[-1]
-    ax_batteries.set_ylabel("state of charge (MWh)")
+    ax_batteries.set_ylabel("state of charge\nat period end (MWh)")
     if soc is None or soc.empty:
         middle = {"ha": "center", "va": "center", "transform": ax_batteries.transAxes}
         ax_batteries.text(0.5, 0.5, "no batteries", **middle)
@@ -96,12 +112,12 @@ def _soc_panels(axes: list[Axes], index: pd.DatetimeIndex, soc: pd.DataFrame | N
     values = soc.to_numpy()
     if len(axes) == 2:
         total = f"total of {values.shape[1]:,}" if values.shape[1] > SOC_LINES else "total"
-        axes[0].plot(index, values.sum(axis=1), color="black", lw=1.5, label=total)
-        axes[0].set_ylabel("fleet state of charge (MWh)")
+        axes[0].plot(ends, values.sum(axis=1), color="black", lw=1.5, label=total)
+        axes[0].set_ylabel("fleet state of charge\nat period end (MWh)")
         _legend_beside(axes[0])
     shown = np.argsort(-values.max(axis=0), kind="stable")[:SOC_LINES]
     for k in sorted(shown):
-        ax_batteries.plot(index, values[:, k], lw=1, label=str(soc.columns[k]))
+        ax_batteries.plot(ends, values[:, k], lw=1, label=str(soc.columns[k]))
     _legend_beside(ax_batteries)
 
 

@@ -85,8 +85,8 @@ def test_batteries_have_their_own_panel_so_each_is_readable(tmp_path: Path, monk
     figure.canvas.draw()
     assert len(figure.axes) == 4  # price, net position, fleet total, the largest batteries
     ax_total, ax_batteries = figure.axes[2:]
-    assert ax_total.get_ylabel() == "fleet state of charge (MWh)"
-    assert ax_batteries.get_ylabel() == "state of charge (MWh)"
+    assert ax_total.get_ylabel() == "fleet state of charge\nat period end (MWh)"
+    assert ax_batteries.get_ylabel() == "state of charge\nat period end (MWh)"
     assert ax_total.get_ylim()[1] >= 950.0  # the total, 955 MWh at the end, fits its panel
     low, high = ax_batteries.get_ylim()
     assert high <= 11.0  # scaled to the batteries, not to the total
@@ -96,4 +96,29 @@ def test_batteries_have_their_own_panel_so_each_is_readable(tmp_path: Path, monk
     assert ax_batteries.get_xlabel().startswith("period start (Asia/Shanghai")
     for ax in (ax_total, ax_batteries):  # legends beside the axes, never over the data
         assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
+    plt.close(figure)
+
+
+def test_state_of_charge_is_drawn_at_period_ends_and_steps_cover_the_last_period(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """soc_mwh is the energy stored at the END of its period: drawn at the period's start it rose one
+    period before the charging bar under it (an hour early on an hourly market). The price and
+    fleet-net steps stopped at the last period's start, leaving its bar without a line."""
+    import pandas as pd
+
+    result = _fleet_of_batteries([10.0, 5.0])
+    end_of_day = result.index[-1] + pd.Timedelta(minutes=15)
+    figure = _figure(result, tmp_path, monkeypatch)
+    ax_price, ax_net, ax_total, ax_batteries = figure.axes
+    for ax in (ax_total, ax_batteries):
+        for line in ax.get_lines():
+            x = pd.DatetimeIndex(line.get_xdata())
+            first = result.index[0] + pd.Timedelta(minutes=15)
+            assert x[0] == first and x[-1] == end_of_day, line.get_label()
+        assert ax.get_ylabel().endswith("at period end (MWh)")
+    fleet_net = [line for line in ax_net.get_lines() if line.get_label() == "fleet net"]
+    assert len(fleet_net) == 1
+    for line in (ax_price.get_lines()[0], *fleet_net):
+        assert pd.DatetimeIndex(line.get_xdata())[-1] == end_of_day, line.get_label()
     plt.close(figure)
