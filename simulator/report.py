@@ -6,10 +6,12 @@ Contents, in English or Chinese (``lang``; a switch on the page changes it):
   yuan/MWh, with the references (passive position, bounds) below and the definitions beside it;
 - interactive plotly charts (plotly.js embedded in the page), time axes titled with the market's
   zone: cumulative revenue with the passive position, daily revenue, prices and schedule and the
-  batteries' state of charge per strategy and trading day (selectable), revenue by asset;
+  batteries' state of charge per strategy and trading day (selectable), revenue by asset (the
+  figures of members.csv: :mod:`simulator.report_members`);
 - forecast errors, and every figure of every strategy in a collapsed table.
 
-Legends sit below the plots, never over the data. Money in yuan, energy in MWh, power in MW.
+Legends sit below the plots, never over the data. Money in the market's unit (yuan, EUR: the
+``money_unit`` of its market), energy in MWh, power in MW.
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ def _page(result: BacktestResult, loaded: LoadedPortfolio, lang: str) -> str:
 
 
 def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, Any]:
-    """The series the charts draw (JSON-ready): times in the market zone, money in yuan, MW, MWh.
+    """The series the charts draw (JSON-ready): times in the market zone, money in the market's unit,
+    MW, MWh.
 
     Keys: ``zone`` (axis label), ``days``, ``time`` (period starts ``YYYY-MM-DD HH:MM``, local),
     ``clock`` (``HH:MM`` per period, unique within a day: :func:`clock_labels`),
