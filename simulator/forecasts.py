@@ -5,8 +5,8 @@ what is known at D-1's gate closure (DA prices of the days started before it, RT
 periods started before it, exogenous day-ahead forecasts of days up to D). That masking happens in
 one place; forecasters never see the full frame. Forecasters are looked up by name
 (:data:`market.forecasting.FORECASTERS`: ``blend`` (default), ``ewm``, ``persistence``, ``weekday``,
-``rolling_mean``, ``ridge``, ``lear``, ``lgbm``) or ``file:PATH`` (a user's forecast file in the
-price-file format).
+``rolling_mean``, ``ridge``, ``lear``, ``lgbm``, ``lgbm_rank``) or ``file:PATH`` (a user's forecast
+file in the price-file format).
 
 :func:`known_before` cuts the realised price history at a time (the history the scenario
 strategies resample).

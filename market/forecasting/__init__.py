@@ -5,7 +5,9 @@
 - :mod:`.base`: the :class:`~.base.Forecaster` interface, :class:`~.base.DayForecast`, the registry;
 - :mod:`.baselines`: persistence, weekday, rolling mean;
 - :mod:`.models`: LEAR (scikit-learn LASSO per period), ridge, LightGBM with quantiles;
-- :mod:`.ensemble`: ``blend``, the equal-weight mean of ``ewm`` and ``lgbm`` (the default);
+- :mod:`.ranking`: ``lgbm_rank``, LightGBM on the within-day order of prices, ``ewm``'s levels;
+- :mod:`.ensemble`: ``blend``, the equal-weight mean of ``ewm``, ``lgbm`` and ``lgbm_rank`` (the
+  default);
 - :mod:`.features`, :mod:`.calendar_features`, :mod:`.feature_file`: lagged prices, exogenous
   columns, holidays, a separate feature file;
 - :mod:`.run`: the registry filled (:data:`~.run.FORECASTERS`), forecasts by name (``file:PATH``

@@ -1,14 +1,15 @@
-"""``blend``: the equal-weight mean of the ``ewm`` baseline and the ``lgbm`` model.
+"""``blend``: the equal-weight mean of ``ewm``, ``lgbm`` and ``lgbm_rank``.
 
 A forecast earns through the *order* of the day's prices (when the fleet charges and discharges),
 not their level or amplitude: on the developers' holdout, bidding the ``ewm`` forecast with the
 realised ranks of each day (its own values re-ordered) keeps 0.97 of the physical DA optimum, with
 the realised mean and spread instead only 0.61, as much as ``ewm`` itself (``bench/RESULTS.md``).
-``ewm`` averages the recent days' shape; ``lgbm`` reads the day's exogenous forecasts and calendar.
-Their errors differ, so their mean orders the day better than either (the classic forecast
+``ewm`` averages the recent days' shape; ``lgbm`` reads the day's exogenous forecasts and calendar
+for the price; ``lgbm_rank`` learns the day's order itself from the drivers' within-day ranks.
+Their errors differ, so their mean orders the day better than any one (the classic forecast
 combination; equal weights are fixed a priori, nothing is tuned on any day).
 
-Quantiles: the mean of the members' quantiles at each level both give (a mean of ordered
+Quantiles: the mean of the members' quantiles at each level all give (a mean of ordered
 quantiles stays ordered). Without the ``forecast`` extra (LightGBM, scikit-learn) the blend is
 ``ewm`` alone, with a warning logged once.
 """
@@ -24,7 +25,7 @@ from market.forecasting.information import Known
 
 log = logging.getLogger(__name__)
 
-MEMBERS = ("ewm", "lgbm")
+MEMBERS = ("ewm", "lgbm", "lgbm_rank")
 """The blended forecasters, equal weights."""
 
 
@@ -44,7 +45,7 @@ class Blend(Forecaster):
     """Equal-weight mean of :data:`MEMBERS` (point and common quantile levels)."""
 
     name = "blend"
-    description = "equal-weight mean of ewm and lgbm (ewm alone without the forecast extra)"
+    description = "equal-weight mean of ewm, lgbm and lgbm_rank (ewm alone without the forecast extra)"
 
     def __init__(self, column: str = "da_price") -> None:
         super().__init__(column)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from market.forecasting import DEFAULT_FORECASTER, baselines, ensemble, models  # noqa: F401  (registry)
+from market.forecasting import DEFAULT_FORECASTER, baselines, ensemble, models, ranking  # noqa: F401  (registry)
 from market.forecasting.base import FORECASTERS, DayForecast, Forecaster
 from market.forecasting.information import History, Known, known_at_closure
 from market.presets import MarketSpec, resolve_market

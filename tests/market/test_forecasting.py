@@ -152,19 +152,56 @@ def test_models_learn_a_price_that_follows_a_feature(name):
     assert (q[0.1] <= q[0.5] + 1e-9).all() and (q[0.5] <= q[0.9] + 1e-9).all()
 
 
-def test_blend_is_the_mean_of_ewm_and_lgbm_point_and_quantiles():
+def test_blend_is_the_mean_of_its_members_point_and_quantiles():
     frame, market = hourly_shanghai(40)
     day = dt.date(2024, 4, 6)
-    parts = [forecast_day(m, frame, market, day) for m in ("ewm", "lgbm")]
+    members = ("ewm", "lgbm", "lgbm_rank")
+    parts = [forecast_day(m, frame, market, day) for m in members]
     blend = forecast_day("blend", frame, market, day)
-    np.testing.assert_allclose(blend.point, (parts[0].point + parts[1].point) / 2)
+    np.testing.assert_allclose(blend.point, sum(p.point for p in parts) / 3)
     assert sorted(blend.quantiles) == [0.1, 0.5, 0.9]
     for q in blend.quantiles:
-        np.testing.assert_allclose(blend.quantiles[q], (parts[0].quantiles[q] + parts[1].quantiles[q]) / 2)
-    # ewm knows no load; lgbm reads it: the blend's error lies between and well below ewm's
+        np.testing.assert_allclose(blend.quantiles[q], sum(p.quantiles[q] for p in parts) / 3)
+    # ewm knows no load; lgbm reads it: the blend's error lies well below ewm's
     realised = frame.loc[trading_day_index(market, day), "da_price"].to_numpy()
-    mae = {n: np.abs(f.point - realised).mean() for n, f in zip(("ewm", "lgbm"), parts, strict=True)}
-    assert mae["lgbm"] < np.abs(blend.point - realised).mean() < mae["ewm"], mae
+    mae = {n: np.abs(f.point - realised).mean() for n, f in zip(members, parts, strict=True)}
+    assert np.abs(blend.point - realised).mean() < mae["ewm"], mae
+
+
+def test_place_in_order_and_within_day_ranks_by_hand():
+    from market.forecasting.ranking import place_in_order, within_day_ranks
+
+    # the smallest score gets the smallest level: scores 0.1 < 0.5 < 0.9 -> levels 10 < 20 < 30
+    np.testing.assert_array_equal(place_in_order(np.array([10.0, 30, 20]), np.array([0.9, 0.1, 0.5])),
+                                  [30, 10, 20])
+    # tied scores keep their slot order; any monotone scale of the score gives the same result
+    np.testing.assert_array_equal(place_in_order(np.array([5.0, 1, 3]), np.array([2.0, 2, -7])), [3, 5, 1])
+    np.testing.assert_array_equal(place_in_order(np.array([5.0, 1, 3]), np.array([200.0, 200, -700])),
+                                  [3, 5, 1])
+    # percentile ranks within each row; ties share their mean rank; NaN stays NaN
+    ranks = within_day_ranks(np.array([[3.0, 1, 2], [5, 5, 1], [np.nan, 4, 2]]))
+    np.testing.assert_allclose(ranks[:2], [[1, 1 / 3, 2 / 3], [2.5 / 3, 2.5 / 3, 1 / 3]])
+    assert np.isnan(ranks[2, 0]) and ranks[2, 1] == 1.0 and ranks[2, 2] == 0.5
+
+
+def test_lgbm_rank_places_ewm_levels_in_the_order_it_learns_from_the_features():
+    # price = 100 + 0.01 load + hourly shape + noise: ewm knows the shape, not the day's load;
+    # lgbm_rank reads the load's within-day rank and orders the day better, with ewm's own values.
+    frame, market = hourly_shanghai(40)
+    spearman = {"ewm": [], "lgbm_rank": []}
+    for day in (dt.date(2024, 4, 6), dt.date(2024, 4, 8)):
+        realised = frame.loc[trading_day_index(market, day), "da_price"].to_numpy()
+        ewm = forecast_day("ewm", frame, market, day).point
+        ranked = forecast_day("lgbm_rank", frame, market, day)
+        np.testing.assert_allclose(np.sort(ranked.point), np.sort(ewm))  # the same values, re-ordered
+        q = ranked.quantiles
+        assert sorted(q) == [0.1, 0.5, 0.9]
+        assert (q[0.1] <= q[0.5] + 1e-9).all() and (q[0.5] <= q[0.9] + 1e-9).all()
+        for name, point in (("ewm", ewm), ("lgbm_rank", ranked.point)):
+            spearman[name].append(pd.Series(point).corr(pd.Series(realised), method="spearman"))
+    # the daily sine sets most of the order; of the disorder left (1 - Spearman), lgbm_rank removes a third
+    disorder = {name: 1 - np.mean(rho) for name, rho in spearman.items()}
+    assert disorder["lgbm_rank"] < 0.67 * disorder["ewm"], spearman
 
 
 def test_blend_without_lightgbm_is_ewm_alone(monkeypatch):

@@ -14,7 +14,8 @@ MINIMAL = "vpp/examples/minimal.yaml"
 def test_forecast_list_names_every_forecaster_and_the_default():
     result = CliRunner().invoke(app, ["forecast", "list"])
     assert result.exit_code == 0, result.output
-    for name in ("persistence", "weekday", "rolling_mean", "ewm", "ridge", "lear", "lgbm", "blend"):
+    names = ("persistence", "weekday", "rolling_mean", "ewm", "ridge", "lear", "lgbm", "lgbm_rank", "blend")
+    for name in names:
         assert name in result.output
     assert "blend (default)" in result.output
 

@@ -38,7 +38,7 @@ def backtest_command(
     ] = "perfect_foresight,da_rt,da_only,rule_based",
     forecast: Annotated[
         str, typer.Option(help="DA price forecaster (`vpp forecast list`: blend, ewm, persistence, "
-                               "weekday, rolling_mean, ridge, lear, lgbm) or file:PATH.")
+                               "weekday, rolling_mean, ridge, lear, lgbm, lgbm_rank) or file:PATH.")
     ] = DEFAULT_FORECASTER,
     features: Annotated[
         Path | None, typer.Option(help="Separate feature file for the forecaster (timestamp + numeric "
