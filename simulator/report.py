@@ -133,7 +133,8 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
     MW, MWh.
 
     Keys: ``zone`` (axis label), ``days``, ``time`` (period starts ``YYYY-MM-DD HH:MM``, local),
-    ``clock`` (``HH:MM`` per period, unique within a day: :func:`clock_labels`),
+    ``clock`` (``HH:MM`` per period, unique within a day: :func:`clock_labels`), ``clock_end``
+    (its end, ``24:00`` for a day's last: :func:`end_labels`; the state of charge is drawn there),
     ``day_slices`` (day -> [first, end) index into ``time``), ``cumulative`` and ``passive_cumulative``
     (yuan), ``daily`` (strategy -> yuan per day, with ``passive``), ``schedule`` (strategy -> bid,
     actual, forecast MW/yuan), ``prices`` (DA, RT), ``soc`` (strategy -> battery -> MWh),
@@ -154,6 +155,7 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
         "days": days,
         "time": list(local.strftime("%Y-%m-%d %H:%M")),
         "clock": clock_labels(local),
+        "clock_end": end_labels(local, period_ends(first).tz_convert(tz)),
         "day_slices": slices,
         "strategies": names,
         "cumulative": {n: _round(result.settlements[n]["revenue"].cumsum(), 2) for n in names},
@@ -190,6 +192,26 @@ def clock_labels(local: pd.DatetimeIndex) -> list[str]:
     changing = {d for d in np.unique(dates) if len(set(offsets[dates == d])) > 1}
     clock = local.strftime("%H:%M")
     return [f"{c} {o}" if d in changing else c for c, o, d in zip(clock, offsets, dates, strict=True)]
+
+
+def end_labels(starts: pd.DatetimeIndex, ends: pd.DatetimeIndex) -> list[str]:
+    """Wall-clock ``HH:MM`` of each period's end (``24:00`` for a day's last), in the market zone.
+
+    Stored energy is recorded at each period's end, so the state-of-charge chart is drawn at these.
+    As in :func:`clock_labels`, a day whose UTC offset changes gets the offset on each label.
+    """
+    dates = np.array([str(d) for d in starts.date])
+    offsets = np.array([f"{o[:3]}:{o[3:]}" for o in ends.strftime("%z")])
+    start_offsets = np.array(list(starts.strftime("%z")))
+    changing = {d for d in np.unique(dates) if len(set(start_offsets[dates == d])) > 1}
+    next_day = np.array([str(d) for d in ends.date]) != dates
+    clock = np.where(next_day, "24:00", np.array(list(ends.strftime("%H:%M"))))
+    return [f"{c} {o}" if d in changing else str(c) for c, o, d in zip(clock, offsets, dates, strict=True)]
+
+
+def period_ends(fleet: pd.DataFrame) -> pd.DatetimeIndex:
+    """When each period of a fleet record ends: its start plus ``dt_h`` (h)."""
+    return fleet.index + pd.to_timedelta(fleet["dt_h"].to_numpy(dtype=float), unit="h")
 
 
 def zone_label(local: pd.DatetimeIndex) -> str:

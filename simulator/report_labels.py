@@ -117,6 +117,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "all_figures": ("All figures per strategy", "各策略全部指标"),
     "run_figures": ("Run", "运行信息"),
     "axis_time": ("period start ({tz})", "时段起点（{tz}）"),
+    "axis_time_end": ("period end ({tz})", "时段终点（{tz}）"),
     "axis_day": ("trading day", "交易日"),
     "axis_yuan": ("yuan", "元"),
     "axis_mw": ("MW, + = to the grid", "MW，正值为向电网送电"),

@@ -59,8 +59,8 @@ function picked() {
 }
 
 /** One day's x axis: wall-clock labels as categories, so a day whose clocks go back still runs forward. */
-function dayAxis(day, extra = {}) {
-  return Object.assign({ title: { text: `${L("axis_time")}, ${day}` }, type: "category", nticks: 13,
+function dayAxis(day, extra = {}, title = "axis_time") {
+  return Object.assign({ title: { text: `${L(title)}, ${day}` }, type: "category", nticks: 13,
     automargin: true }, extra);
 }
 
@@ -89,7 +89,7 @@ function drawSchedule() {
 function drawSoc() {
   const [name, day] = picked();
   const [a, b] = REPORT.day_slices[day];
-  const x = REPORT.clock.slice(a, b);
+  const x = REPORT.clock_end.slice(a, b);  // stored energy is that at each period's end
   const soc = REPORT.soc[name] || {};
   const assets = Object.keys(soc);
   const traces = assets.map((asset, i) => ({ x, y: soc[asset].slice(a, b), name: asset, type: "scatter",
@@ -99,7 +99,8 @@ function drawSoc() {
     traces.push({ x, y: total, name: L("trace_total"), type: "scatter", mode: "lines",
       line: { color: "#111827", width: 2 } });
   }
-  const lay = layout(`${L("soc")}: ${sname(name)}, ${day}`, L("axis_time"), L("axis_mwh"), { xaxis: dayAxis(day) });
+  const lay = layout(`${L("soc")}: ${sname(name)}, ${day}`, L("axis_time_end"), L("axis_mwh"),
+    { xaxis: dayAxis(day, {}, "axis_time_end") });
   if (!assets.length) {
     lay.annotations = [{ text: L("no_batteries"), showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }];
   }

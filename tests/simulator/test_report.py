@@ -118,6 +118,10 @@ def test_day_whose_clocks_go_back_runs_forward(tmp_path: Path) -> None:
     data = report_data(result, loaded)
     assert len(data["clock"]) == 25 == len(set(data["clock"]))
     assert data["clock"][2:4] == ["02:00 +02:00", "02:00 +01:00"]
+    # state of charge is stored energy at each period's END: its chart's labels are period ends
+    assert len(data["clock_end"]) == 25 == len(set(data["clock_end"]))
+    assert data["clock_end"][1:4] == ["02:00 +02:00", "02:00 +01:00", "03:00 +01:00"]
+    assert data["clock_end"][-1] == "24:00 +01:00"
     assert data["zone"] == "Europe/Berlin, UTC+02:00/UTC+01:00"
     page = render_report(result, loaded)
     assert "(EUR)" in page and " yuan" not in page
@@ -147,6 +151,7 @@ def test_asset_attribution_reconciles_to_the_settlement(backtest) -> None:
     assert sum(data["daily"]["passive"]) == pytest.approx(result.summary["passive_revenue_yuan"], abs=0.01)
     assert data["zone"] == "Asia/Shanghai, UTC+08:00" and data["time"][0] == "2024-04-15 00:00"
     assert data["day_slices"] == {"2024-04-15": [0, 96], "2024-04-16": [96, 192]}
+    assert data["clock_end"][:2] == ["00:15", "00:30"] and data["clock_end"][95:97] == ["24:00", "00:15"]
 
 
 class _TableRows(HTMLParser):
@@ -376,13 +381,15 @@ def test_report_in_headless_chromium(backtest, chromium: Callable) -> None:
     title = browser.execute_script("return document.getElementById('chart-schedule').layout.title.text")
     assert title == "Prices and schedule: Day-ahead only, 2024-04-16"
     soc = browser.execute_script(
-        "return document.getElementById('chart-soc').data.map(t => [t.name, t.x[0]])"
+        "return document.getElementById('chart-soc').data.map(t => [t.name, t.x[0], t.x[t.x.length - 1]])"
     )
-    assert soc == [
-        ["bess-a", "00:00"],
-        ["bess-b", "00:00"],
-        ["total", "00:00"],
+    assert soc == [  # drawn at period ends: stored energy is that at the end of its period
+        ["bess-a", "00:15", "24:00"],
+        ["bess-b", "00:15", "24:00"],
+        ["total", "00:15", "24:00"],
     ]
+    x_title = browser.execute_script("return document.getElementById('chart-soc').layout.xaxis.title.text")
+    assert x_title == "period end (Asia/Shanghai, UTC+08:00), 2024-04-16"
     assert not browser.find_element(By.ID, "full-table").is_displayed()  # collapsed below
     browser.find_element(By.CSS_SELECTOR, "#all-figures summary").click()
     assert browser.find_element(By.ID, "full-table").is_displayed()
