@@ -20,6 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer.basis_check import basis_still_optimal
 from optimizer.exclusive import Exclusivity
@@ -250,7 +251,8 @@ class ModelSolver:
 
         The same as ``solve_arrays().to_result()``, and raises as :meth:`solve_arrays` does.
         """
-        return self.solve_arrays().to_result()
+        with PauseGC():  # see solve_arrays
+            return self.solve_arrays().to_result()
 
     def solve_arrays(self) -> ScheduleArrays:
         """Solve (or re-solve) the model and return per-family numpy arrays (no DataFrames).
@@ -263,7 +265,18 @@ class ModelSolver:
             The constraints cannot all hold; the message names asset, constraint and period.
         SolverError
             HiGHS stopped without a usable solution.
+
+        Notes
+        -----
+        Python's cyclic garbage collector is paused for the solve, as for the build: the solve
+        allocates many short lists (exclusivity keys, column lookups, result arrays), each of
+        which could set off a full pass over the model's hundreds of thousands of Pyomo objects
+        (about 1 CPU s of a 1,000-asset solve in ``bench/bench_day_ahead.py``).
         """
+        with PauseGC():
+            return self._solve_arrays()
+
+    def _solve_arrays(self) -> ScheduleArrays:
         start = time.monotonic()
         budget = float(self.options.time_limit_s)
         exclusivity = None if self.relaxed else self._exclusive()

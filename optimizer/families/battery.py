@@ -206,7 +206,8 @@ def two_way(b: pyo.Block, data: BatteryData) -> list[TwoWay]:
     free = np.ones(n_periods, dtype=bool)
     free[data.binary_periods] = False
     periods = np.flatnonzero(free)
-    keys = [(a, int(t)) for a in data.ids for t in periods]
+    free_periods = periods.tolist()  # Python ints
+    keys = [(a, t) for a in data.ids for t in free_periods]
     reps = periods.size
     return [
         TwoWay(
