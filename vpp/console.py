@@ -80,6 +80,19 @@ def _show(caught: list[warnings.WarningMessage]) -> None:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
 
 
+def money_cell(value: float | None) -> str:
+    """A table cell for an amount of money: ``1,234.50``, or ``-`` when there is none (None or NaN).
+
+    The unit goes in the column's header (``revenue (EUR)``), never in the cell.
+    """
+    return "-" if value is None or value != value else f"{value:,.2f}"
+
+
+def ratio_cell(value: float | None) -> str:
+    """A table cell for a ratio (a capture): ``0.637``, or ``-`` when there is none (None or NaN)."""
+    return "-" if value is None or value != value else f"{value:.3f}"
+
+
 def fit_table(title: str, header: list[str], rows: list[list[str]], *, width: int | None = None) -> list:
     """Rich tables showing ``rows`` whole within ``width`` columns (default: the stdout console's).
 

@@ -79,3 +79,22 @@ def test_every_money_column_of_the_backtest_table_names_the_currency():
     assert header == ["strategy", "revenue (EUR)", "DA leg (EUR)", "RT leg (EUR)", "over passive (EUR)",
                       "capture", "EUR/MWh", "daily sd (EUR)", "worst day (EUR)", "RT solves"]
     assert rows == [["da_rt", "10.00", "8.00", "2.00", "4.00", "0.500", "1.50", "1.00", "-3.00", "7"]]
+
+
+def test_every_money_column_of_the_sweep_table_names_the_currency():
+    """`vpp sweep`'s table headed "over passive" without a unit, while backtest's reads "(EUR)"."""
+    import pandas as pd
+
+    from simulator.sweep import SweepResult
+    from vpp.commands.sweep import sweep_table
+
+    table = pd.DataFrame({
+        "variant": ["a", "b"], "strategy": ["da_rt", "da_rt"], "total_revenue_yuan": [1234.5, 10.0],
+        "value_over_passive_yuan": [-4.0, None], "capture_ratio": [0.5, None], "yuan_per_mwh": [1.5, None],
+    })
+    title, header, rows = sweep_table(SweepResult(table=table, results={"a": None, "b": None}, seconds=2.04),
+                                      money="EUR")
+    assert title == "sweep: 2 variants, 2.0 s"
+    assert header == ["variant / strategy", "revenue (EUR)", "over passive (EUR)", "capture", "EUR/MWh"]
+    assert rows == [["a / da_rt", "1,234.50", "-4.00", "0.500", "1.50"],
+                    ["b / da_rt", "10.00", "-", "-", "-"]]

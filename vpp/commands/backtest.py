@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from market.forecasting import DEFAULT_FORECASTER
-from vpp.console import fit_table, handles_errors, stdout
+from vpp.console import fit_table, handles_errors, money_cell, ratio_cell, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.price_input import PricesLabelOption, PricesTzOption
@@ -129,10 +129,6 @@ def _parse_day(day: str, field: str) -> dt.date:
         raise InputError(f"'{day}' is not a date YYYY-MM-DD", field=field) from None
 
 
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
-
-
 def summary_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
     """Title, header and rows of the console table of a backtest's ``summary.json``.
 
@@ -144,17 +140,16 @@ def summary_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
               f"worst day ({money})", "RT solves"]
     rows = []
     for name, block in summary["strategies"].items():
-        ratio = block["capture_ratio"]
         rows.append([
             name,
             f"{block['total_revenue_yuan']:,.2f}",
             f"{block['da_revenue_yuan']:,.2f}",
             f"{block['rt_revenue_yuan']:,.2f}",
-            _money(block.get("value_over_passive_yuan")),
-            "-" if ratio is None else f"{ratio:.3f}",
+            money_cell(block.get("value_over_passive_yuan")),
+            ratio_cell(block["capture_ratio"]),
             "-" if block["yuan_per_mwh"] is None else f"{block['yuan_per_mwh']:,.2f}",
-            _money(block.get("daily_revenue_std_yuan")),
-            _money(block.get("daily_revenue_min_yuan")),
+            money_cell(block.get("daily_revenue_std_yuan")),
+            money_cell(block.get("daily_revenue_min_yuan")),
             str(block["realtime_solves"]),
         ])
     title = f"{summary['portfolio']}: backtest {summary['first_day']} to {summary['last_day']}"

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from market.forecasting import DEFAULT_FORECASTER
-from vpp.console import fit_table, handles_errors, stdout
+from vpp.console import fit_table, handles_errors, money_cell, ratio_cell, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.price_input import PricesLabelOption, PricesTzOption
+
+if TYPE_CHECKING:
+    from simulator.sweep import SweepResult
 
 
 @handles_errors
@@ -51,8 +54,6 @@ def sweep_command(
     Writes OUT/sweep.csv (one row per variant and strategy: total revenue, capture ratio, value
     over passive, currency/MWh), OUT/sweep.png and OUT/sweep.html.
     """
-    import pandas as pd
-
     from market.price_days import check_days_complete
     from optimizer.solver import SolveOptions
     from simulator.sweep import parse_param, run_sweep, write_sweep
@@ -88,15 +89,25 @@ def sweep_command(
         print(json.dumps({"variants": len(result.results), "seconds": round(result.seconds, 2), "rows": rows,
                           "files": [str(p) for p in written]}, indent=1))
     elif not quiet:
-        header = ["variant / strategy", f"revenue ({money})", "over passive", "capture", f"{money}/MWh"]
-        rows = [
-            [f"{row.variant} / {row.strategy}", f"{row.total_revenue_yuan:,.2f}",
-             f"{row.value_over_passive_yuan:,.2f}",
-             "-" if pd.isna(row.capture_ratio) else f"{row.capture_ratio:.3f}",
-             "-" if pd.isna(row.yuan_per_mwh) else f"{row.yuan_per_mwh:,.2f}"]
-            for row in result.table.itertuples()
-        ]
-        title = f"sweep: {len(result.results)} variants, {result.seconds:.1f} s"
+        title, header, rows = sweep_table(result, money)
         for table in fit_table(title, header, rows):
             stdout.print(table)
         stdout.print(f"wrote {len(written)} files to {out}")
+
+
+def sweep_table(result: SweepResult, money: str) -> tuple[str, list[str], list[list[str]]]:
+    """Title, header and rows of the console table of a sweep (one row per variant and strategy).
+
+    Every money column names the market's unit of money ``money``, as ``vpp backtest``'s table does;
+    ``capture`` is a ratio; a figure that does not exist (NaN) is ``-``.
+    """
+    header = ["variant / strategy", f"revenue ({money})", f"over passive ({money})", "capture",
+              f"{money}/MWh"]
+    rows = [
+        [f"{row.variant} / {row.strategy}", money_cell(row.total_revenue_yuan),
+         money_cell(row.value_over_passive_yuan),
+         ratio_cell(row.capture_ratio),
+         money_cell(row.yuan_per_mwh)]
+        for row in result.table.itertuples()
+    ]
+    return f"sweep: {len(result.results)} variants, {result.seconds:.1f} s", header, rows
