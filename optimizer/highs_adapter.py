@@ -32,6 +32,8 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.visitor import identify_mutable_parameters
 
 from optimizer.highs_bridge import RawSolution, apply_options, read_highs
+from optimizer.highs_setup import new_highs
+from optimizer.open_lp import lp_data, make_basis, open_part, statuses
 from optimizer.options import SolveOptions
 
 TESTED_PYOMO = "6.10"
@@ -39,6 +41,10 @@ TESTED_PYOMO = "6.10"
 
 _FEASIBLE = 2
 """HiGHS's ``kSolutionStatusFeasible`` (``getInfo().dual_solution_status``)."""
+
+OPEN_LP_MIN_DROPPED = 0.5
+"""Share of the columns a warm re-solve must be able to drop before it solves the open LP
+(:mod:`optimizer.open_lp`); below it the cut costs more than the smaller LP saves."""
 
 
 class AdapterError(RuntimeError):
@@ -144,11 +150,26 @@ class PersistentHighs:
         self._column_of: dict[int, int] = _private(opt, "_pyomo_var_to_solver_var_map")
         self._row_of: dict[object, int] = _private(opt, "_pyomo_con_to_solver_con_map")
         self._highs.setOptionValue("output_flag", False)
+        self._open_highs: highspy.Highs | None = None
+        self._basis_codes: tuple[np.ndarray, np.ndarray] | None = None
+        """The full basis (int8 codes) after an open-LP solve, not yet given back to ``_highs``."""
+        self.open_solves = 0
+        self._matrix = None
+        """The constraint matrix as last read, for open-LP cuts (None: read it again)."""
+        self.row_refreshers: set[int] = set()
+        """``id`` of the :meth:`refreshers_by_param` helpers that rewrite constraint rows (their
+        coefficients or bounds); a refresh of one of them calls :meth:`forget_matrix`."""
+        """Runs solved as the open LP (:mod:`optimizer.open_lp`)."""
 
     # -- what HiGHS holds -------------------------------------------------------------------------
     @property
     def highs(self) -> highspy.Highs:
-        """The live ``highspy.Highs`` instance (changes made on it bypass Pyomo)."""
+        """The live ``highspy.Highs`` instance (changes made on it bypass Pyomo).
+
+        After an open-LP run (:meth:`run`) it is first brought back to that run's optimum (its
+        basis, solution, duals), so whatever reads it sees the last solve.
+        """
+        self._sync_full()
         return self._highs
 
     @property
@@ -191,11 +212,18 @@ class PersistentHighs:
 
     def add_constraints(self, constraints: Sequence[pyo.Constraint]) -> None:
         """Hand new ConstraintData of the model to HiGHS (new variables in them, binaries too, follow)."""
+        self._sync_full(run=False)
+        self.forget_matrix()
         self._opt.add_constraints(list(constraints))
 
     def update_parameters(self) -> None:
         """Rewrite every HiGHS entry that depends on a mutable Param (slow: every helper runs)."""
+        self.forget_matrix()
         self._opt.update_parameters()
+
+    def forget_matrix(self) -> None:
+        """The constraint matrix may have changed (a Param in a coefficient, new rows): read it again."""
+        self._matrix = None
 
     def refreshers_by_param(self) -> dict[int, list[Refresher]]:
         """``id(ParamData) -> helpers`` rewriting the HiGHS entries that read that Param.
@@ -205,6 +233,7 @@ class PersistentHighs:
         """
         opt = self._opt
         helpers: list[Refresher] = [h for hs in _private(opt, "_mutable_helpers").values() for h in hs]
+        self.row_refreshers = {id(h) for h in helpers}
         helpers.extend(helper for _, helper in _private(opt, "_mutable_bounds").values())
         objective = _private(opt, "_mutable_objective")
         helpers.extend(_private(objective, "linear_coefs"))
@@ -222,13 +251,21 @@ class PersistentHighs:
 
         With ``options.warm_start`` HiGHS starts from its last basis, and retries cold when that run
         ends other than optimal (from a stale basis after pinned bounds it sometimes ends with status
-        Unknown); without, every run is cold (reproducible results).
+        Unknown); without, every run is cold (reproducible results). A warm LP run whose fixed
+        columns are at least :data:`OPEN_LP_MIN_DROPPED` of the columns (a real-time re-solve's
+        carried-out periods) solves only the open part (:mod:`optimizer.open_lp`) when
+        ``options.open_lp``: the same LP, the same starting vertex, fewer rows and columns.
         """
         highs = self._highs
+        start = time.perf_counter()
+        if options.warm_start and options.open_lp and not mip:
+            raw = self._run_open(options, time_limit_s, start)
+            if raw is not None:
+                return raw
+        self._sync_full(run=False)
         apply_options(highs, options, time_limit_s=time_limit_s, mip=mip)
         if not options.warm_start:
             highs.clearSolver()
-        start = time.perf_counter()
         highs.run()
         if options.warm_start and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             highs.clearSolver()
@@ -236,15 +273,65 @@ class PersistentHighs:
             highs.run()
         return self.solution(time.perf_counter() - start)
 
+    def _run_open(self, options: SolveOptions, time_limit_s: float, start: float) -> RawSolution | None:
+        """Solve the open LP warm; None (nothing run) when it is not worth it or not optimal."""
+        data = lp_data(self._highs, self._matrix)  # costs and bounds now, the matrix kept
+        self._matrix = data.matrix
+        fixed = int(np.count_nonzero(data.lower == data.upper))
+        if fixed < OPEN_LP_MIN_DROPPED * data.lower.size:
+            return None
+        codes = self._basis_codes
+        if codes is None:
+            basis = self._highs.getBasis()
+            if not basis.valid:
+                return None
+            codes = (statuses(basis.col_status), statuses(basis.row_status))
+        part = open_part(data, *codes, min_dropped=OPEN_LP_MIN_DROPPED)
+        if part is None:
+            return None
+        if self._open_highs is None:
+            self._open_highs = new_highs()
+        sub = self._open_highs
+        sub.passModel(part.lp)
+        sub.setBasis(part.basis)
+        apply_options(sub, options, time_limit_s=time_limit_s, mip=False)
+        sub.run()
+        if sub.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None  # the full LP runs and explains (infeasible, time limit)
+        self._basis_codes = part.full_codes(sub.getBasis())
+        self.open_solves += 1
+        col_value = part.full_solution(np.asarray(sub.getSolution().col_value, dtype=float))
+        objective = float(sub.getInfo().objective_function_value)
+        return RawSolution(
+            col_value=col_value,
+            column_of=self._column_of,
+            status="optimal",
+            termination=sub.modelStatusToString(sub.getModelStatus()),
+            objective=objective,
+            mip_gap=None,
+            seconds=time.perf_counter() - start,
+            bound=objective,
+        )
+
+    def _sync_full(self, *, run: bool = True) -> None:
+        """Give the full HiGHS the basis of the last open-LP run (and, with ``run``, its optimum)."""
+        codes = self._basis_codes
+        if codes is None:
+            return
+        self._basis_codes = None
+        self._highs.setBasis(make_basis(*codes))
+        if run:  # from an optimal basis: a factorisation, no pivot; solution and duals as HiGHS's own
+            self._highs.run()
+
     # -- reading the last run ---------------------------------------------------------------------
     def solution(self, seconds: float) -> RawSolution:
         """Status, objective and column values of the last HiGHS run (``seconds``: its duration)."""
-        return read_highs(self._highs, self._column_of, seconds, sense=1.0)
+        return read_highs(self.highs, self._column_of, seconds, sense=1.0)
 
     def values(self, variables: Iterable[pyo.Var]) -> np.ndarray:
         """Solution value of each VarData in the last run (0 for variables not in HiGHS)."""
         cols = self.columns(variables)
-        col_value = np.asarray(self._highs.getSolution().col_value, dtype=float)
+        col_value = np.asarray(self.highs.getSolution().col_value, dtype=float)
         if col_value.size == 0:
             return np.zeros(cols.size)
         return np.where(cols >= 0, col_value[np.maximum(cols, 0)], 0.0)
@@ -256,7 +343,7 @@ class PersistentHighs:
         HiGHS reports it for the objective's sense); NaN for constraints not in HiGHS.
         """
         rows = self.rows(constraints)
-        if self._highs.getInfo().dual_solution_status != _FEASIBLE:
+        if self.highs.getInfo().dual_solution_status != _FEASIBLE:
             raise AdapterError("no duals: HiGHS has no dual solution (run an LP to optimality first)")
         row_dual = np.asarray(self._highs.getSolution().row_dual, dtype=float)
         return np.where(rows >= 0, row_dual[np.maximum(rows, 0)], np.nan)
@@ -276,7 +363,7 @@ class PersistentHighs:
             A variable is not in HiGHS.
         """
         cols = self._known(variables)
-        highs = self._highs
+        highs = self.highs
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal or highs.getInfo().mip_node_count >= 0:
             return None  # not optimal, or the last run was a MIP
         status, ranging = highs.getRanging()

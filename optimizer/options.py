@@ -31,6 +31,9 @@ class SolveOptions:
         Let a persistent re-solve start from the previous basis. Faster, but among tied optima
         the answer then depends on the solve history; off by default so that every result is
         reproducible (the same as a fresh solve of the same model).
+    open_lp : bool
+        With ``warm_start``, solve an LP re-solve whose carried-out periods fixed enough columns as
+        its open part only (:mod:`optimizer.open_lp`): the same LP and optimum, a smaller simplex.
     highs_options : tuple of (name, value) pairs
         Further HiGHS options set before every solve, e.g. ``(("presolve", "off"),)`` or
         ``(("simplex_strategy", 4),)`` (``bench/RESULTS.md`` measured some for re-solves).
@@ -42,4 +45,5 @@ class SolveOptions:
     handoff: Handoff = "auto"
     explain_infeasible: bool = True
     warm_start: bool = False
+    open_lp: bool = False
     highs_options: tuple[tuple[str, object], ...] = ()

@@ -34,6 +34,7 @@ class ParamUpdater:
 
     def __init__(self, adapter: PersistentHighs, params: Iterable[pyo.Param]) -> None:
         self._by_param = adapter.refreshers_by_param()
+        self._adapter = adapter
         self.params = list(params)
         self._positions = {id(p): i for i, p in enumerate(self.params)}
         self._snapshot = self._values()
@@ -63,6 +64,8 @@ class ParamUpdater:
                 if id(helper) not in seen:
                     seen.add(id(helper))
                     helper.update()
+        if not seen.isdisjoint(self._adapter.row_refreshers):
+            self._adapter.forget_matrix()
         return len(seen)
 
 
