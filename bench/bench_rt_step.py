@@ -9,12 +9,15 @@ and, when it fails, the warm re-solve it replaces when it passes.
 
 Usage::
 
-    python -m bench.bench_rt_step [--size 1000] [--steps 8] [--at 24,48,72,90] [--open-lp] [--no-check]
+    python -m bench.bench_rt_step [--size 1000] [--steps 8] [--at 24,48,72,90] [--open-lp] \\
+        [--no-check] [--no-scan]
     python -m bench.bench_rt_step --raw [--size 1000] [--steps 8] [--at 24,48,72,90]
 
 ``--at`` adds steps later in the day (the periods before each carried out at the last plan, no
 re-solve in between); ``--open-lp`` re-solves the open part only (``SolveOptions.open_lp``);
-``--no-check`` times the re-solve alone. ``--raw`` runs the same steps on the raw-highspy twin:
+``--no-check`` times the re-solve alone; ``--no-scan`` reports every change (``set_prices``) instead
+of scanning every Param before each re-solve, as the replay and the dispatch service do.
+``--raw`` runs the same steps on the raw-highspy twin:
 the engine's first solve hands its LP and basis to a fresh ``highspy.Highs``, which then pins
 the same period columns at its own solution, changes the fleet net costs and re-solves warm (no
 Pyomo). Times are wall and CPU (``time.process_time``, all threads) seconds of this process;
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--at", default="", help="later steps k, comma separated")
     parser.add_argument("--open-lp", action="store_true")
     parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--no-scan", action="store_true")
     parser.add_argument("--raw", action="store_true")
     args = parser.parse_args(argv)
     fleet = make_fleet(args.size, 0)
@@ -53,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     spread = realised["rt_price"].to_numpy(dtype=float) - realised["da_price"].to_numpy(dtype=float)
     extra = {"open_lp": True} if args.open_lp else {}
     solver = ModelSolver(fleet.problem(), SolveOptions(handoff="persistent", warm_start=True, **extra))
+    solver.scan_params = not args.no_scan  # the replay and the service report every change (off)
     start = time.perf_counter()
     solver.solve_arrays()
     print(f"{args.size} assets: first solve {time.perf_counter() - start:.1f} s")
