@@ -94,3 +94,19 @@ def test_forecast_evaluate_labels_money_in_the_markets_currency():
     assert "value (EUR)" in result.output
     assert "physical DA optimum" in result.output and "EUR, passive" in result.output
     assert "yuan" not in result.output
+
+
+def test_forecast_evaluate_error_columns_name_the_price_unit():
+    """MAE, RMSE and bias were headed without a unit (only the footer said "errors in EUR/MWh")."""
+    result = CliRunner().invoke(
+        app,
+        [
+            "forecast", "evaluate", "--portfolio", "bench/data/fleet_three_batteries_de.yaml",
+            "--prices", "bench/data/de_lu_2023-01_06_hourly.csv", "--start", "2023-01-10", "--end",
+            "2023-01-10", "--forecast", "persistence",
+        ],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    for header in ("MAE (EUR/MWh)", "RMSE (EUR/MWh)", "bias (EUR/MWh)"):
+        assert header in result.output

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vpp.console import handles_errors, stdout
+from vpp.console import fit_table, handles_errors, ratio_cell, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="Price forecasters: list them, evaluate them on history.", no_args_is_help=True)
 
@@ -58,8 +61,6 @@ def evaluate_command(
     the portfolio's schedule is optimised at it and settled at realised prices, as a share of the
     physical day-ahead optimum (capture_da_optimum).
     """
-    from rich.table import Table
-
     from market.forecasting.feature_file import join_features, read_features
     from market.prices import read_prices
     from simulator.forecast_eval import evaluate_forecasters
@@ -79,14 +80,10 @@ def evaluate_command(
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     table, bounds = evaluate_forecasters(loaded, frame, days, names)
     money = loaded.market.money_unit  # the market's currency ('yuan' for CNY)
-    view = Table(title=f"Forecasters on {first} to {last} ({len(days)} days, {loaded.portfolio.name})")
-    for column in ("forecaster", "MAE", "RMSE", "bias", f"value ({money})", "capture of DA optimum", "s"):
-        view.add_column(column, justify="right")
-    for name, row in table.iterrows():
-        capture = row["capture_da_optimum"]
-        view.add_row(str(name), f"{row['mae']:.1f}", f"{row['rmse']:.1f}", f"{row['bias']:+.1f}",
-                     f"{row['value_yuan']:,.0f}", _ratio(capture), f"{row['seconds']:.1f}")
-    stdout.print(view)
+    title = f"Forecasters on {first} to {last} ({len(days)} days, {loaded.portfolio.name})"
+    header, rows = evaluation_table(table, loaded.market.price_unit, money)
+    for view in fit_table(title, header, rows):
+        stdout.print(view)
     stdout.print(f"physical DA optimum {bounds['da_optimum_yuan']:,.2f} {money}, passive "
                  f"{bounds['passive_yuan']:,.2f} {money}; "
                  "capture = (value - passive) / (DA optimum - passive); "
@@ -95,8 +92,20 @@ def evaluate_command(
         write_csv_atomic(table, out, index=True)
 
 
-def _ratio(value: float | None) -> str:
-    return "-" if value is None or value != value else f"{value:.3f}"
+def evaluation_table(table: pd.DataFrame, price_unit: str, money: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the console table of :func:`simulator.forecast_eval.evaluate_forecasters`.
+
+    The errors (MAE, RMSE, bias) are prices, headed with the market's ``price_unit`` (``EUR/MWh``);
+    the value is money, headed with ``money`` (``EUR``); capture is a ratio, ``s`` wall seconds.
+    """
+    header = ["forecaster", f"MAE ({price_unit})", f"RMSE ({price_unit})", f"bias ({price_unit})",
+              f"value ({money})", "capture of DA optimum", "s"]
+    rows = [
+        [str(name), f"{row['mae']:.1f}", f"{row['rmse']:.1f}", f"{row['bias']:+.1f}",
+         f"{row['value_yuan']:,.0f}", ratio_cell(row["capture_da_optimum"]), f"{row['seconds']:.1f}"]
+        for name, row in table.iterrows()
+    ]
+    return header, rows
 
 
 def _parse_day(day: str, field: str) -> dt.date:
