@@ -48,7 +48,9 @@ def plot_schedule(
     _net_panel(axes[1], result)
     _soc_panels(axes[2:], period_ends(result), soc)
     offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in dict.fromkeys(result.index.strftime("%z")))
-    axes[-1].set_xlabel(f"period start ({result.index.tz}, {offsets})")
+    # price and net position step from each period's start, stored energy is at its end: one axis
+    # of time in the market zone, true for every panel (not "period start")
+    axes[-1].set_xlabel(f"time ({result.index.tz}, {offsets})")
     tmp = path.with_name(path.name + ".tmp.png")
     fig.savefig(tmp, dpi=110)
     plt.close(fig)

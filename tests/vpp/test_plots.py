@@ -27,7 +27,9 @@ def test_schedule_plot_axis_and_legends(tmp_path: Path, monkeypatch) -> None:
     figure.canvas.draw()
     _, ax_net, ax_soc = figure.axes  # one battery: its state of charge is the fleet's, one panel
     assert [line.get_label() for line in ax_soc.get_lines()] == ["bess-1"]
-    assert ax_soc.get_xlabel() == "period start (Asia/Shanghai, UTC+08:00)"
+    # a time axis, not "period start": price and net position are drawn from period starts, the
+    # state of charge at period ends, on the one shared axis
+    assert ax_soc.get_xlabel() == "time (Asia/Shanghai, UTC+08:00)"
     ticks = [t.get_text() for t in ax_soc.get_xticklabels()]
     assert ticks[0] == "01-02 00" and ticks[-1] == "01-03 00"  # local times, not UTC (01-01 16)
     for ax in (ax_net, ax_soc):  # each legend lies right of its axes: no line or bar under it
@@ -93,7 +95,7 @@ def test_batteries_have_their_own_panel_so_each_is_readable(tmp_path: Path, monk
     for line in ax_batteries.get_lines():  # each battery spans most of its panel's height
         y = line.get_ydata()
         assert (y.max() - y.min()) / (high - low) > 0.6, line.get_label()
-    assert ax_batteries.get_xlabel().startswith("period start (Asia/Shanghai")
+    assert ax_batteries.get_xlabel() == "time (Asia/Shanghai, UTC+08:00)"
     for ax in (ax_total, ax_batteries):  # legends beside the axes, never over the data
         assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1
     plt.close(figure)
