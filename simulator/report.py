@@ -133,8 +133,10 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
     MW, MWh.
 
     Keys: ``zone`` (axis label), ``days``, ``time`` (period starts ``YYYY-MM-DD HH:MM``, local),
-    ``clock`` (``HH:MM`` per period, unique within a day: :func:`clock_labels`), ``clock_end``
-    (its end, ``24:00`` for a day's last: :func:`end_labels`; the state of charge is drawn there),
+    ``time_end`` (period ends, likewise; the cumulative revenue is drawn there, a period's money
+    being earned by its end), ``clock`` (``HH:MM`` per period, unique within a day:
+    :func:`clock_labels`), ``clock_end`` (its end, ``24:00`` for a day's last: :func:`end_labels`;
+    the state of charge is drawn there),
     ``day_slices`` (day -> [first, end) index into ``time``), ``cumulative`` and ``passive_cumulative``
     (yuan), ``daily`` (strategy -> yuan per day, with ``passive``), ``schedule`` (strategy -> bid,
     actual, forecast MW/yuan), ``prices`` (DA, RT), ``soc`` (strategy -> battery -> MWh),
@@ -145,6 +147,7 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
     names = result.strategies
     first = result.run.records[names[0]].fleet_frame()
     local = first.index.tz_convert(tz)
+    ends = period_ends(first).tz_convert(tz)
     days = sorted({str(d) for d in local.date})
     day_of = np.array([str(d) for d in local.date])
     slices = {d: [int(np.argmax(day_of == d)), int(len(day_of) - np.argmax(day_of[::-1] == d))] for d in days}
@@ -154,8 +157,9 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
         "zone": zone_label(local),
         "days": days,
         "time": list(local.strftime("%Y-%m-%d %H:%M")),
+        "time_end": list(ends.strftime("%Y-%m-%d %H:%M")),
         "clock": clock_labels(local),
-        "clock_end": end_labels(local, period_ends(first).tz_convert(tz)),
+        "clock_end": end_labels(local, ends),
         "day_slices": slices,
         "strategies": names,
         "cumulative": {n: _round(result.settlements[n]["revenue"].cumsum(), 2) for n in names},

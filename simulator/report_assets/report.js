@@ -35,13 +35,14 @@ function plot(id, traces, lay) {
 }
 
 function drawCumulative() {
+  const x = REPORT.time_end;  // a period's revenue is earned by its end
   const traces = REPORT.strategies.map((n) => ({
-    x: REPORT.time, y: REPORT.cumulative[n], name: sname(n), type: "scatter", mode: "lines",
+    x, y: REPORT.cumulative[n], name: sname(n), type: "scatter", mode: "lines",
     line: { color: color(n), width: 1.8 },
   }));
-  traces.push({ x: REPORT.time, y: REPORT.passive_cumulative, name: L("passive"), type: "scatter", mode: "lines",
+  traces.push({ x, y: REPORT.passive_cumulative, name: L("passive"), type: "scatter", mode: "lines",
     line: { color: PASSIVE, width: 1.6, dash: "dash" } });
-  plot("chart-cumulative", traces, layout(L("cumulative"), L("axis_time"), L("axis_yuan")));
+  plot("chart-cumulative", traces, layout(L("cumulative"), L("axis_time_end"), L("axis_yuan")));
 }
 
 function drawDaily() {

@@ -154,6 +154,21 @@ def test_asset_attribution_reconciles_to_the_settlement(backtest) -> None:
     assert data["clock_end"][:2] == ["00:15", "00:30"] and data["clock_end"][95:97] == ["24:00", "00:15"]
 
 
+
+def test_cumulative_revenue_is_drawn_at_period_ends(backtest) -> None:
+    """The revenue of a period is earned by its end: drawn at period starts (``time``) the chart
+    showed the first period's money at 00:00 and the total a period before the last one ended."""
+    result, loaded, _ = backtest
+    data = report_data(result, loaded)
+    assert data["time_end"][:2] == ["2024-04-15 00:15", "2024-04-15 00:30"]
+    assert data["time_end"][95:97] == ["2024-04-16 00:00", "2024-04-16 00:15"]
+    assert data["time_end"][-1] == "2024-04-17 00:00"  # the total, at the end of the last day
+    for name in ("da_rt", "da_only"):
+        assert len(data["cumulative"][name]) == len(data["time_end"]) == 192
+        first = result.settlements[name]["revenue"].iloc[0]  # earned over 00:00-00:15
+        assert data["cumulative"][name][0] == pytest.approx(first, abs=0.005)
+    assert len(data["passive_cumulative"]) == 192
+
 class _TableRows(HTMLParser):
     """The text of each row of one table of a page (cells as shown), by the table's id."""
 
@@ -374,7 +389,11 @@ def test_report_in_headless_chromium(backtest, chromium: Callable) -> None:
     x_title = browser.execute_script(
         "return document.getElementById('chart-cumulative').layout.xaxis.title.text"
     )
-    assert x_title == "period start (Asia/Shanghai, UTC+08:00)"
+    assert x_title == "period end (Asia/Shanghai, UTC+08:00)"  # revenue is earned by a period's end
+    ends = browser.execute_script(
+        "return document.getElementById('chart-cumulative').data.map(t => [t.x[0], t.x[t.x.length - 1]])"
+    )
+    assert ends == [["2024-04-15 00:15", "2024-04-17 00:00"]] * 3
     # per strategy and per day
     Select(browser.find_element(By.ID, "pick-day")).select_by_value("2024-04-16")
     Select(browser.find_element(By.ID, "pick-strategy")).select_by_value("da_only")
@@ -401,7 +420,7 @@ def test_report_in_headless_chromium(backtest, chromium: Callable) -> None:
     assert heads[:3] == ["策略", "收益（元）", "超出被动收益（元）"]
     assert browser.execute_script(
         "return document.getElementById('chart-cumulative').layout.xaxis.title.text"
-    ) == ("时段起点（Asia/Shanghai, UTC+08:00）")
+    ) == ("时段终点（Asia/Shanghai, UTC+08:00）")
     untranslated = browser.execute_script(
         "return [...document.querySelectorAll('[data-en]')].filter(e => e.offsetParent !== null && "
         "e.dataset.zh === e.dataset.en && /[a-z]{3}/.test(e.dataset.en)).map(e => e.dataset.en)"
