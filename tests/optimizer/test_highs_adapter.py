@@ -208,3 +208,15 @@ def test_unknown_variables_are_named(adapter) -> None:
 def test_a_missing_pyomo_attribute_names_itself_and_the_tested_release() -> None:
     with pytest.raises(AdapterError, match=r"has no '_solver_model'.*tested with pyomo 6\.10"):
         _private(object(), "_solver_model")
+
+
+def test_param_values_reads_what_value_reads() -> None:
+    from optimizer.highs_adapter import param_values
+
+    m = pyo.ConcreteModel()
+    m.T = pyo.RangeSet(0, 2)
+    m.p = pyo.Param(m.T, mutable=True, initialize={0: 1.5, 1: -2.0, 2: 0.0})
+    m.p[2] = 7.25
+    params = list(m.p.values())
+    assert param_values(params).tolist() == [p.value for p in params] == [1.5, -2.0, 7.25]
+    assert param_values([]).size == 0
