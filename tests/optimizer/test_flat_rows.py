@@ -21,30 +21,24 @@ from optimizer.problem import prepare_problem
 from vpp.portfolio import Portfolio
 
 
-def two_batteries() -> tuple[pyo.ConcreteModel, dict[int, int], object]:
+def compiled(
+    assets: list[dict], freq: str, prices: list[float]
+) -> tuple[pyo.ConcreteModel, dict[int, int], object]:
+    """The model of ``assets`` over ``len(prices)`` periods of ``freq``, compiled to HiGHS."""
     portfolio = Portfolio.model_validate(
-        {
-            "name": "t",
-            "grid": {"import_limit_mw": 10.0, "export_limit_mw": 10.0},
-            "assets": [
-                {
-                    "type": "battery",
-                    "id": "b1",
-                    "power_mw": 1.0,
-                    "energy_mwh": 2.0,
-                    "soc_initial_mwh": 1.0,
-                    "charge_efficiency": 0.9,
-                    "discharge_efficiency": 0.8,
-                    "self_discharge_per_hour": 0.1,
-                },
-                {"type": "battery", "id": "b2", "power_mw": 2.0, "energy_mwh": 4.0, "soc_initial_mwh": 0.5},
-            ],
-        }
+        {"name": "t", "grid": {"import_limit_mw": 10.0, "export_limit_mw": 10.0}, "assets": assets}
     )
-    index = pd.date_range("2024-06-01", periods=2, freq="30min", tz="Asia/Shanghai", name="timestamp")
-    model = build_model(prepare_problem(portfolio, index, [100.0, 300.0]))
+    index = pd.date_range("2024-06-01", periods=len(prices), freq=freq, tz="Asia/Shanghai", name="timestamp")
+    model = build_model(prepare_problem(portfolio, index, prices))
     highs, column_of = compile_to_highs(model)
     return model, column_of, highs
+
+
+def two_batteries() -> tuple[pyo.ConcreteModel, dict[int, int], object]:
+    b1 = {"type": "battery", "id": "b1", "power_mw": 1.0, "energy_mwh": 2.0, "soc_initial_mwh": 1.0}
+    b1 |= {"charge_efficiency": 0.9, "discharge_efficiency": 0.8, "self_discharge_per_hour": 0.1}
+    b2 = {"type": "battery", "id": "b2", "power_mw": 2.0, "energy_mwh": 4.0, "soc_initial_mwh": 0.5}
+    return compiled([b1, b2], "30min", [100.0, 300.0])
 
 
 def row_of(highs, con) -> int:
@@ -132,24 +126,8 @@ def test_pv_spill_costs_in_the_objective():
     # objective = sum_t (price_t out_t - 30 (avail_t - out_t) - tiebreak (avail_t - out_t)) * 1 h.
     # HiGHS minimises -objective: cost of out_t = -(price_t + 30 + tiebreak), offset
     # = (30 + tiebreak) * sum_t avail_t, avail = 2 MW x profile (0.5, 1.0).
-    portfolio = Portfolio.model_validate(
-        {
-            "name": "t",
-            "grid": {"import_limit_mw": 10.0, "export_limit_mw": 10.0},
-            "assets": [
-                {
-                    "type": "pv",
-                    "id": "pv",
-                    "capacity_mw": 2.0,
-                    "profile": [0.5, 1.0],
-                    "curtailment_cost": 30.0,
-                }
-            ],
-        }
-    )
-    index = pd.date_range("2024-06-01", periods=2, freq="h", tz="Asia/Shanghai", name="timestamp")
-    model = build_model(prepare_problem(portfolio, index, [100.0, -50.0]))
-    highs, column_of = compile_to_highs(model)
+    pv = {"type": "pv", "id": "pv", "capacity_mw": 2.0, "profile": [0.5, 1.0], "curtailment_cost": 30.0}
+    model, column_of, highs = compiled([pv], "h", [100.0, -50.0])
     cost = np.asarray(highs.getLp().col_cost_)
     for t, price in enumerate((100.0, -50.0)):
         assert cost[column_of[id(model.pv.output_mw["pv", t])]] == pytest.approx(
