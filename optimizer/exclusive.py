@@ -77,11 +77,17 @@ class Exclusivity:
         self._discharge = [list(p.discharge[k] for k in p.keys) for _, p in pairs]
         self._covered = [np.zeros(len(p.keys), dtype=bool) for _, p in pairs]
         self._groups = [_groups(p.keys) for _, p in pairs]
+        self._binaries: list[pyo.Var] = []
 
     @property
     def n_binaries(self) -> int:
         """Binaries added so far."""
         return int(sum(c.sum() for c in self._covered))
+
+    @property
+    def binaries(self) -> list[pyo.Var]:
+        """The binary VarData added so far, in the order they were added."""
+        return list(self._binaries)
 
     def simultaneous(self, values: ColumnsOf) -> list[np.ndarray]:
         """Per pair, the positions of uncovered keys where both flows exceed :data:`SIMULTANEOUS_MW`."""
@@ -129,6 +135,7 @@ class Exclusivity:
             for n in positions.tolist():
                 key = pair.keys[n]
                 flag = on[key]
+                self._binaries.append(flag)
                 rows.append(cons.add(self._charge[i][n] <= float(pair.charge_bound_mw[n]) * flag))
                 rows.append(cons.add(self._discharge[i][n] <= float(pair.discharge_bound_mw[n]) * (1 - flag)))
             self._covered[i][positions] = True

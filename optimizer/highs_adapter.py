@@ -212,6 +212,16 @@ class PersistentHighs:
         up = np.asarray(upper, dtype=float)[order]
         self._highs.changeColsBounds(cols.size, cols[order].astype(np.int32), lo, up)
 
+    def set_integer(self, variables: Sequence[pyo.Var], integer: bool) -> None:
+        """Make ``variables`` integer or continuous in HiGHS only (the Pyomo domains are unchanged).
+
+        Continuous relaxes them (keeping their bounds and rows); integer restores them. Pyomo
+        never rewrites a column's integrality after the hand-off, so the change lasts until undone.
+        """
+        cols = np.sort(self._known(variables)).astype(np.int32)
+        kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+        self._highs.changeColsIntegrality(cols.size, cols, np.full(cols.size, kind))
+
     def add_constraints(self, constraints: Sequence[pyo.Constraint]) -> None:
         """Hand new ConstraintData of the model to HiGHS (new variables in them, binaries too, follow)."""
         self._sync_full(run=False)

@@ -23,7 +23,7 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from optimizer.basis_check import basis_still_optimal
-from optimizer.exclusive import Exclusivity
+from optimizer.exclusive import SIMULTANEOUS_MW, Exclusivity
 from optimizer.extract import ResultLayout, extract_arrays, solve_stats
 from optimizer.families import FAMILIES
 from optimizer.highs_adapter import CostRanging, PersistentHighs
@@ -254,10 +254,22 @@ class ModelSolver:
         with PauseGC():  # see solve_arrays
             return self.solve_arrays().to_result()
 
-    def solve_arrays(self) -> ScheduleArrays:
+    def solve_arrays(self, *, relaxation_first: bool = False) -> ScheduleArrays:
         """Solve (or re-solve) the model and return per-family numpy arrays (no DataFrames).
 
         The light path for repeated re-solves (a real-time step needs one period and the state).
+
+        Parameters
+        ----------
+        relaxation_first : bool
+            When the model has lazy exclusivity binaries (:mod:`optimizer.exclusive`), first solve
+            with them relaxed to continuous (their rows kept: ``charge/charge_max +
+            discharge/discharge_max <= 1`` where they were added, a relaxation of the exact model).
+            If that optimum charges and discharges nowhere at once it is feasible for the exact
+            model, hence its optimum, proven by an LP (gap 0): the MIP is not run. Else the binaries
+            are restored and the MIP solved as without. Persistent hand-off only; meant for solves
+            that must be proven (a MIP with every key binary costs 10-40x the LP even when the LP
+            answer is already exact).
 
         Raises
         ------
@@ -274,13 +286,28 @@ class ModelSolver:
         (about 1 CPU s of a 1,000-asset solve in ``bench/bench_day_ahead.py``).
         """
         with PauseGC():
-            return self._solve_arrays()
+            return self._solve_arrays(relaxation_first)
 
-    def _solve_arrays(self) -> ScheduleArrays:
+    def _solve_arrays(self, relaxation_first: bool) -> ScheduleArrays:
         start = time.monotonic()
         budget = float(self.options.time_limit_s)
         exclusivity = None if self.relaxed else self._exclusive()
         rounds, handoff_total, highs_total = 0, 0.0, 0.0
+        if (
+            relaxation_first
+            and exclusivity is not None
+            and exclusivity.n_binaries
+            and self.handoff != "compiled"
+            and not self._built_integers_count()
+        ):
+            raw, handoff_s = self._solve_persistent(budget, relax=exclusivity.binaries)
+            rounds, handoff_total, highs_total = 1, handoff_s, raw.seconds
+            self._solves += 1
+            if (
+                raw.status == "optimal"
+                and exclusivity.worst_mw(self._reader.values_of(raw)) <= SIMULTANEOUS_MW
+            ):
+                return self._arrays(raw, handoff_total, rounds)
         while True:
             left = max(budget - (time.monotonic() - start), 0.0)
             if self.handoff == "compiled":
@@ -328,17 +355,26 @@ class ModelSolver:
             self._exclusivity = Exclusivity(pairs)
         return self._exclusivity if self._exclusivity.pairs else None
 
-    def _is_mip(self) -> bool:
-        """True when the model has binaries (built with it or added lazily)."""
+    def _built_integers_count(self) -> int:
+        """Integer variables built with the model (not the lazy ones), counted once."""
         if self._built_integers is None:
             self._built_integers = sum(
                 1 for v in self.model.component_data_objects(pyo.Var) if v.is_binary() or v.is_integer()
             )
-        lazy = self._exclusivity.n_binaries if self._exclusivity is not None else 0
-        return self._built_integers + lazy > 0
+        return self._built_integers
 
-    def _solve_persistent(self, time_limit_s: float) -> tuple[RawSolution, float]:
-        """Hand the model to HiGHS once; later solves push only what changed (see persistent.py)."""
+    def _is_mip(self) -> bool:
+        """True when the model has binaries (built with it or added lazily)."""
+        lazy = self._exclusivity.n_binaries if self._exclusivity is not None else 0
+        return self._built_integers_count() + lazy > 0
+
+    def _solve_persistent(
+        self, time_limit_s: float, relax: Sequence[pyo.Var] = ()
+    ) -> tuple[RawSolution, float]:
+        """Hand the model to HiGHS once; later solves push only what changed (see persistent.py).
+
+        ``relax``: integer variables solved as continuous in this run only (restored after it).
+        """
         handoff_s = 0.0
         if self._persistent is None:
             self._persistent = PersistentHighs(self.model)
@@ -347,7 +383,14 @@ class ModelSolver:
             self._pins.apply_past(self._persistent)
         else:
             self._sync_highs()
-        raw = self._persistent.run(self.options, time_limit_s=time_limit_s, mip=self._is_mip())
+        if not relax:
+            raw = self._persistent.run(self.options, time_limit_s=time_limit_s, mip=self._is_mip())
+        else:
+            self._persistent.set_integer(relax, False)
+            try:
+                raw = self._persistent.run(self.options, time_limit_s=time_limit_s, mip=False)
+            finally:
+                self._persistent.set_integer(relax, True)
         self._last_raw = raw
         return raw, handoff_s
 

@@ -20,8 +20,9 @@ Files in the output folder (written atomically, ``vpp.io_utils``):
   ``energy_shifting_yuan`` and ``spread_yuan``, ``yuan_per_mwh``), ``forecast_errors`` and run
   statistics. Perfect foresight is solved exact to a proven gap;
   ``perfect_foresight_gap_yuan`` is how far its true optimum may lie above it (the sum of its
-  solves' proven gaps), and each block's ``capture_ratio_at_proven_bound`` is the capture ratio
-  against that proven bound; ``revenue_share`` when the portfolio declares one: the headline
+  solves' proven gaps), ``perfect_foresight_bound_yuan`` its revenue plus that gap (a proven upper
+  bound), and every ``capture_ratio`` (and ``capture_ratio_at_proven_bound``, the same figure) is
+  measured against that proven bound; ``revenue_share`` when the portfolio declares one: the headline
   strategy's result split between the operator and its users (:func:`revenue_share_split`);
 - ``report.html``: plots and tables (:mod:`simulator.report`);
 - ``manifest.json``: this run's id and files; what an earlier run left there is removed
@@ -45,6 +46,7 @@ from market.calendar import trading_day_index
 from market.revenue_share import split_revenue
 from optimizer.solver import SolveOptions
 from simulator.bounds import BOUND_DEFINITIONS, PHYSICAL_BOUNDS, at_rt_prices, value_split
+from simulator.day_model import BOUND_MIP_GAP
 from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster
 from simulator.members import member_earnings
 from simulator.metrics import capture_ratio, forecast_errors, settle, strategy_summary
@@ -56,6 +58,14 @@ from vpp.io_utils import write_csv_atomic, write_text_atomic
 from vpp.portfolio_io import LoadedPortfolio
 
 BOUND = "perfect_foresight"
+
+CAPTURE_DEFINITION = (
+    "(revenue - passive) / (perfect_foresight_bound - passive); perfect_foresight_bound = perfect "
+    "foresight's revenue + perfect_foresight_gap_yuan (its MIPs' proven HiGHS dual bounds: a proven "
+    f"upper bound; its schedule comes from MIPs stopped at a relative gap of {BOUND_MIP_GAP:g}, "
+    "or from the LP relaxation where that is exact)"
+)
+"""``summary.json``'s ``capture_ratio_definition``: what every capture ratio is measured against."""
 
 HEADLINE = "da_rt"
 """The headline strategy of ``summary.json`` and the top-level files when it is run."""
@@ -174,8 +184,10 @@ def summarise(
     da_opt = float(settle(run.records["da_optimum"].fleet_frame(), loaded)["revenue"].sum())
     rt_opt = float(settle(at_rt_prices(run.records["rt_optimum"].fleet_frame()), loaded)["revenue"].sum())
     passive = passive_revenue(loaded, prices, days)
-    blocks = {name: strategy_summary(settlements[name], bound, passive) for name in names}
     bound_gap = float(getattr(run.records[BOUND], "bound_gap_yuan", 0.0))
+    # every capture ratio against the PROVEN bound: perfect foresight's MIPs stop at a relative gap
+    proven_bound = bound + bound_gap
+    blocks = {name: strategy_summary(settlements[name], proven_bound, passive) for name in names}
     for name in names:
         block = blocks[name]
         total = block["total_revenue_yuan"]
@@ -184,7 +196,7 @@ def summarise(
         block.update(value_split(settlements[name], passive))
         block["realtime_solves"] = run.records[name].solves
         # beside every capture ratio: its value at the proven bound (perfect foresight + its gap)
-        block["capture_ratio_at_proven_bound"] = capture_ratio(total, bound + bound_gap, passive)
+        block["capture_ratio_at_proven_bound"] = capture_ratio(total, proven_bound, passive)
         block["perfect_foresight_gap_yuan"] = round(bound_gap, 4)
     add_risk_figures(blocks, settlements, loaded.market.timezone)  # daily spread, VSS (simulator.risk)
     first = headline(names)
@@ -209,9 +221,10 @@ def summarise(
             "definitions": BOUND_DEFINITIONS,
         },
         "perfect_foresight_gap_yuan": round(bound_gap, 4),
+        "perfect_foresight_bound_yuan": round(proven_bound, 2),
         "passive_revenue_yuan": round(passive, 2),
         "passive_notes": notes,
-        "capture_ratio_definition": "(revenue - passive) / (perfect_foresight - passive)",
+        "capture_ratio_definition": CAPTURE_DEFINITION,
         "days": len(days),
         "periods": len(fleet),
         "first_day": str(days[0]),
