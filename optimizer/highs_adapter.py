@@ -35,8 +35,8 @@ from pyomo.core.expr.visitor import identify_mutable_parameters
 
 from optimizer.highs_bridge import RawSolution, apply_options, read_highs
 from optimizer.highs_setup import new_highs
-from optimizer.open_lp import lp_data, make_basis, open_part, statuses
 from optimizer.options import SolveOptions
+from vpp.errors import SolverError
 
 TESTED_PYOMO = "6.10"
 """The Pyomo minor release whose private attribute names this module relies on."""
@@ -286,7 +286,19 @@ class PersistentHighs:
         return self.solution(time.perf_counter() - start)
 
     def _run_open(self, options: SolveOptions, time_limit_s: float, start: float) -> RawSolution | None:
-        """Solve the open LP warm; None (nothing run) when it is not worth it or not optimal."""
+        """Solve the open LP warm; None (nothing run) when it is not worth it or not optimal.
+
+        Raises
+        ------
+        SolverError
+            scipy (the ``forecast`` extra) is not installed: the opt-in cut needs its matching.
+        """
+        try:  # opt-in, so the core imports no scipy (tests/test_packaging.py)
+            from optimizer.open_lp import lp_data, open_part, statuses
+        except ImportError as exc:
+            raise SolverError(
+                f"SolveOptions.open_lp needs scipy ({exc}): pip install 'vpp[forecast]', or leave it off"
+            ) from exc
         data = lp_data(self._highs, self._matrix)  # costs and bounds now, the matrix kept
         self._matrix = data.matrix
         fixed = int(np.count_nonzero(data.lower == data.upper))
@@ -331,6 +343,8 @@ class PersistentHighs:
         if codes is None:
             return
         self._basis_codes = None
+        from optimizer.open_lp import make_basis  # set only after an open-LP run: scipy is there
+
         self._highs.setBasis(make_basis(*codes))
         if run:  # from an optimal basis: a factorisation, no pivot; solution and duals as HiGHS's own
             self._highs.run()
