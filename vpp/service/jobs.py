@@ -85,12 +85,12 @@ def dispatch_job(settings: dict[str, Any]) -> Any:
     pipeline = pipeline_for(settings)
     lead = pd.Timedelta(seconds=pipeline.config.dispatch_lead_s)
     result: Any = None
-    for _ in range(4):
+    for attempt in range(4):
         now = pipeline.clock.now()
         _call(pipeline, "dispatch_period", now - lead)
         latest = _call(pipeline, "dispatch_period", now)
-        if result is not None and latest.get("status") == "skipped":
-            break
+        if attempt > 0 and latest.get("status") == "skipped":
+            break  # nothing overran: the first pass's result stands
         result = latest
     return result
 
