@@ -156,12 +156,12 @@ class PersistentHighs:
         self._basis_codes: tuple[np.ndarray, np.ndarray] | None = None
         """The full basis (int8 codes) after an open-LP solve, not yet given back to ``_highs``."""
         self.open_solves = 0
+        """Runs solved as the open LP (:mod:`optimizer.open_lp`)."""
         self._matrix = None
         """The constraint matrix as last read, for open-LP cuts (None: read it again)."""
         self.row_refreshers: set[int] = set()
         """``id`` of the :meth:`refreshers_by_param` helpers that rewrite constraint rows (their
         coefficients or bounds); a refresh of one of them calls :meth:`forget_matrix`."""
-        """Runs solved as the open LP (:mod:`optimizer.open_lp`)."""
 
     # -- what HiGHS holds -------------------------------------------------------------------------
     @property
