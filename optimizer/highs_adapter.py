@@ -23,7 +23,7 @@ import operator
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import highspy
 import numpy as np
@@ -34,9 +34,11 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.visitor import identify_mutable_parameters
 
 from optimizer.highs_bridge import RawSolution, apply_options, read_highs
-from optimizer.highs_setup import new_highs
 from optimizer.options import SolveOptions
 from vpp.errors import SolverError
+
+if TYPE_CHECKING:  # imported when an open-LP run is asked for (scipy)
+    from optimizer.open_lp import OpenLpRuns
 
 TESTED_PYOMO = "6.10"
 """The Pyomo minor release whose private attribute names this module relies on."""
@@ -152,13 +154,8 @@ class PersistentHighs:
         self._column_of: dict[int, int] = _private(opt, "_pyomo_var_to_solver_var_map")
         self._row_of: dict[object, int] = _private(opt, "_pyomo_con_to_solver_con_map")
         self._highs.setOptionValue("output_flag", False)
-        self._open_highs: highspy.Highs | None = None
-        self._basis_codes: tuple[np.ndarray, np.ndarray] | None = None
-        """The full basis (int8 codes) after an open-LP solve, not yet given back to ``_highs``."""
-        self.open_solves = 0
-        """Runs solved as the open LP (:mod:`optimizer.open_lp`)."""
-        self._matrix = None
-        """The constraint matrix as last read, for open-LP cuts (None: read it again)."""
+        self._open: OpenLpRuns | None = None
+        """The open-LP runs (:class:`optimizer.open_lp.OpenLpRuns`), made at the first one."""
         self.row_refreshers: set[int] = set()
         """``id`` of the :meth:`refreshers_by_param` helpers that rewrite constraint rows (their
         coefficients or bounds); a refresh of one of them calls :meth:`forget_matrix`."""
@@ -235,7 +232,13 @@ class PersistentHighs:
 
     def forget_matrix(self) -> None:
         """The constraint matrix may have changed (a Param in a coefficient, new rows): read it again."""
-        self._matrix = None
+        if self._open is not None:
+            self._open.matrix = None
+
+    @property
+    def open_solves(self) -> int:
+        """Runs solved as the open LP (:mod:`optimizer.open_lp`)."""
+        return 0 if self._open is None else self._open.solves
 
     def refreshers_by_param(self) -> dict[int, list[Refresher]]:
         """``id(ParamData) -> helpers`` rewriting the HiGHS entries that read that Param.
@@ -286,68 +289,27 @@ class PersistentHighs:
         return self.solution(time.perf_counter() - start)
 
     def _run_open(self, options: SolveOptions, time_limit_s: float, start: float) -> RawSolution | None:
-        """Solve the open LP warm; None (nothing run) when it is not worth it or not optimal.
+        """Solve the open LP warm (:meth:`optimizer.open_lp.OpenLpRuns.run`); None when nothing ran.
 
         Raises
         ------
         SolverError
             scipy (the ``forecast`` extra) is not installed: the opt-in cut needs its matching.
         """
-        try:  # opt-in, so the core imports no scipy (tests/test_packaging.py)
-            from optimizer.open_lp import lp_data, open_part, statuses
-        except ImportError as exc:
-            raise SolverError(
-                f"SolveOptions.open_lp needs scipy ({exc}): pip install 'vpp[forecast]', or leave it off"
-            ) from exc
-        data = lp_data(self._highs, self._matrix)  # costs and bounds now, the matrix kept
-        self._matrix = data.matrix
-        fixed = int(np.count_nonzero(data.lower == data.upper))
-        if fixed < OPEN_LP_MIN_DROPPED * data.lower.size:
-            return None
-        codes = self._basis_codes
-        if codes is None:
-            basis = self._highs.getBasis()
-            if not basis.valid:
-                return None
-            codes = (statuses(basis.col_status), statuses(basis.row_status))
-        part = open_part(data, *codes, min_dropped=OPEN_LP_MIN_DROPPED)
-        if part is None:
-            return None
-        if self._open_highs is None:
-            self._open_highs = new_highs()
-        sub = self._open_highs
-        sub.passModel(part.lp)
-        sub.setBasis(part.basis)
-        apply_options(sub, options, time_limit_s=time_limit_s, mip=False)
-        sub.run()
-        if sub.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None  # the full LP runs and explains (infeasible, time limit)
-        self._basis_codes = part.full_codes(sub.getBasis())
-        self.open_solves += 1
-        col_value = part.full_solution(np.asarray(sub.getSolution().col_value, dtype=float))
-        objective = float(sub.getInfo().objective_function_value)
-        return RawSolution(
-            col_value=col_value,
-            column_of=self._column_of,
-            status="optimal",
-            termination=sub.modelStatusToString(sub.getModelStatus()),
-            objective=objective,
-            mip_gap=None,
-            seconds=time.perf_counter() - start,
-            bound=objective,
-        )
+        if self._open is None:
+            try:  # opt-in, so the core imports no scipy (tests/test_packaging.py)
+                from optimizer.open_lp import OpenLpRuns
+            except ImportError as exc:
+                raise SolverError(
+                    f"SolveOptions.open_lp needs scipy ({exc}): pip install 'vpp[forecast]', or leave it off"
+                ) from exc
+            self._open = OpenLpRuns(min_dropped=OPEN_LP_MIN_DROPPED)
+        return self._open.run(self._highs, self._column_of, options, time_limit_s, start)
 
     def _sync_full(self, *, run: bool = True) -> None:
         """Give the full HiGHS the basis of the last open-LP run (and, with ``run``, its optimum)."""
-        codes = self._basis_codes
-        if codes is None:
-            return
-        self._basis_codes = None
-        from optimizer.open_lp import make_basis  # set only after an open-LP run: scipy is there
-
-        self._highs.setBasis(make_basis(*codes))
-        if run:  # from an optimal basis: a factorisation, no pivot; solution and duals as HiGHS's own
-            self._highs.run()
+        if self._open is not None:
+            self._open.give_back(self._highs, run=run)
 
     # -- reading the last run ---------------------------------------------------------------------
     def solution(self, seconds: float) -> RawSolution:

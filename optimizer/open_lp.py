@@ -22,12 +22,17 @@ up to rounding), and its basis, extended by the dropped part, is a basis of the 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import maximum_bipartite_matching
+
+from optimizer.highs_bridge import RawSolution, apply_options
+from optimizer.highs_setup import new_highs
+from optimizer.options import SolveOptions
 
 BASIC = int(highspy.HighsBasisStatus.kBasic)
 _STATUS = {int(s): s for s in highspy.HighsBasisStatus.__members__.values()}
@@ -282,3 +287,82 @@ def _surplus_basics(
     keep[cols[in_closure[: cols.size]]] = True
     dropped_rows[rows[back]] = False
     return keep
+
+
+class OpenLpRuns:
+    """The open-LP re-solves of one full HiGHS instance (what
+    :class:`optimizer.highs_adapter.PersistentHighs` runs when ``SolveOptions.open_lp``).
+
+    Holds a second HiGHS for the open LP, the constraint matrix it is cut from (kept between runs
+    until ``matrix`` is reset to None) and the full basis of the last open run, not yet given back.
+
+    Parameters
+    ----------
+    min_dropped : float
+        Share of the columns that must be droppable before a run is cut.
+    """
+
+    def __init__(self, min_dropped: float) -> None:
+        self.min_dropped = min_dropped
+        self.matrix: sp.csc_array | None = None
+        self.solves = 0
+        self._sub: highspy.Highs | None = None
+        self._basis_codes: tuple[np.ndarray, np.ndarray] | None = None
+
+    def run(
+        self,
+        highs: highspy.Highs,
+        column_of: dict[int, int],
+        options: SolveOptions,
+        time_limit_s: float,
+        start: float,
+    ) -> RawSolution | None:
+        """Solve the open part of ``highs``'s LP warm; None (nothing run) when it is not worth it
+        or not optimal (the full LP then runs and explains)."""
+        data = lp_data(highs, self.matrix)  # costs and bounds now, the matrix kept
+        self.matrix = data.matrix
+        fixed = int(np.count_nonzero(data.lower == data.upper))
+        if fixed < self.min_dropped * data.lower.size:
+            return None
+        codes = self._basis_codes
+        if codes is None:
+            basis = highs.getBasis()
+            if not basis.valid:
+                return None
+            codes = (statuses(basis.col_status), statuses(basis.row_status))
+        part = open_part(data, *codes, min_dropped=self.min_dropped)
+        if part is None:
+            return None
+        if self._sub is None:
+            self._sub = new_highs()
+        sub = self._sub
+        sub.passModel(part.lp)
+        sub.setBasis(part.basis)
+        apply_options(sub, options, time_limit_s=time_limit_s, mip=False)
+        sub.run()
+        if sub.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        self._basis_codes = part.full_codes(sub.getBasis())
+        self.solves += 1
+        col_value = part.full_solution(np.asarray(sub.getSolution().col_value, dtype=float))
+        objective = float(sub.getInfo().objective_function_value)
+        return RawSolution(
+            col_value=col_value,
+            column_of=column_of,
+            status="optimal",
+            termination=sub.modelStatusToString(sub.getModelStatus()),
+            objective=objective,
+            mip_gap=None,
+            seconds=time.perf_counter() - start,
+            bound=objective,
+        )
+
+    def give_back(self, highs: highspy.Highs, *, run: bool = True) -> None:
+        """Give ``highs`` the basis of the last open run (and, with ``run``, its optimum)."""
+        codes = self._basis_codes
+        if codes is None:
+            return
+        self._basis_codes = None
+        highs.setBasis(make_basis(*codes))
+        if run:  # from an optimal basis: a factorisation, no pivot; solution and duals as HiGHS's own
+            highs.run()
