@@ -132,3 +132,16 @@ def test_open_lp_dispatch_equals_the_full_warm_re_solve() -> None:
         same_assets += bool(np.allclose(cut.asset_net_mw[:, k], full.asset_net_mw[:, k], atol=1e-6))
     assert routes[1].highs_adapter.open_solves >= 40
     assert same_assets >= 90  # measured: 93 of the 95 steps dispatch every asset the same
+
+
+def test_open_lp_without_scipy_is_a_clear_solver_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The opt-in cut needs scipy (not a core dependency): asked for without it, the solve says so."""
+    import sys
+
+    from vpp.errors import SolverError
+
+    monkeypatch.setitem(sys.modules, "optimizer.open_lp", None)  # its import fails, as without scipy
+    fleet = make_fleet(5, 1)
+    solver = ModelSolver(fleet.problem(), SolveOptions(handoff="persistent", warm_start=True, open_lp=True))
+    with pytest.raises(SolverError, match=r"SolveOptions\.open_lp needs scipy"):
+        solver.solve_arrays()
