@@ -57,6 +57,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     for item in items:
         _name_the_group(config, item)
+        if CLOCK_GROUP in _xdist_groups(item):
+            item.add_marker(pytest.mark.flaky(reruns=CLOCK_RERUNS))
     if run_slow(config):
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow ones first
         return
@@ -70,6 +72,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _SLOW_KEY = pytest.StashKey[int]()
 
 
+def _xdist_groups(node: pytest.Item) -> set[str]:
+    """Names of the ``xdist_group`` markers on a test."""
+    return {str(m.args[0]) for m in node.iter_markers("xdist_group") if m.args}
+
+
 def _name_the_group(config: pytest.Config, item: pytest.Item) -> None:
     """``--dist loadgroup``: append ``@group`` to the node id as pytest-xdist means to; a test that
     uses a module- or class-scoped fixture is grouped with its module.
@@ -77,7 +84,7 @@ def _name_the_group(config: pytest.Config, item: pytest.Item) -> None:
     xdist 3.8 writes the suffix to ``item._nodeid``, which pytest 9 no longer reads (the id lives in
     ``item._id``), so every group was silently ignored; this sets it where pytest 9 keeps it.
     """
-    names = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+    names = sorted(_xdist_groups(item))
     fixtures = getattr(item, "_fixtureinfo", None)
     if not names and fixtures is not None and any(
         d.scope in ("module", "class") for defs in fixtures.name2fixturedefs.values() for d in defs
@@ -93,6 +100,13 @@ def _name_the_group(config: pytest.Config, item: pytest.Item) -> None:
 
 CLOCK_GROUP = "clock"
 """xdist group of the tests that run a service on an accelerated wall clock."""
+
+CLOCK_RERUNS = 1
+"""Reruns of a failed wall-clock test (pytest-rerunfailures). On the accelerated clock a period lasts
+under a wall second, so a host that stalls the whole process for two seconds (a VM's memory
+reclaim, a disk flush: seen in CI and here, with no log line from the service, its dispatch
+firings coalesced) loses periods that no code of ours caused. A service bug fails the rerun too;
+a stall seldom comes twice in the same test. Reruns show as ``R`` and in the summary."""
 
 OTHER_WORKERS_NICENESS = 10
 """Niceness given to the other pytest-xdist workers while a wall-clock test runs."""
@@ -112,8 +126,7 @@ def _wall_clock_first(request: pytest.FixtureRequest) -> None:
     fsync can wait for other files' dirty pages (a fresh install leaves about a gigabyte; with 1.5 GB
     dirty, the kill test lost simulated periods here). So the page cache is flushed first.
     """
-    groups = {str(m.args[0]) for m in request.node.iter_markers("xdist_group") if m.args}
-    if CLOCK_GROUP not in groups:
+    if CLOCK_GROUP not in _xdist_groups(request.node):
         return
     if hasattr(os, "sync"):
         os.sync()
