@@ -89,6 +89,11 @@ class Exclusivity:
         """The binary VarData added so far, in the order they were added."""
         return list(self._binaries)
 
+    @property
+    def flows(self) -> list[tuple[list[pyo.Var], list[pyo.Var]]]:
+        """Per pair, the charge and the discharge VarData of every key (in ``keys`` order)."""
+        return list(zip(self._charge, self._discharge, strict=True))
+
     def simultaneous(self, values: ColumnsOf) -> list[np.ndarray]:
         """Per pair, the positions of uncovered keys where both flows exceed :data:`SIMULTANEOUS_MW`."""
         out = []

@@ -34,6 +34,7 @@ from optimizer.param_sync import ParamChanges
 from optimizer.past_pins import PastPinning, PastPlan
 from optimizer.pinning import PinPolicy, restart_families
 from optimizer.problem import Problem
+from optimizer.repair import aligned, repair
 from optimizer.result import ScheduleArrays, ScheduleResult
 from vpp.errors import SolverError
 
@@ -276,7 +277,10 @@ class ModelSolver:
         InfeasibleError
             The constraints cannot all hold; the message names asset, constraint and period.
         SolverError
-            HiGHS stopped without a usable solution.
+            HiGHS stopped without a usable solution, or the time limit was reached while storage
+            still charged and discharged at once and the repair (:mod:`optimizer.repair`) failed.
+            A repaired schedule is returned with status ``feasible`` and a termination starting
+            ``Repaired``: feasible, not proven optimal.
 
         Notes
         -----
@@ -333,16 +337,37 @@ class ModelSolver:
             found = exclusivity.simultaneous(self._reader.values_of(raw))
             if not any(f.size for f in found):
                 break
-            if time.monotonic() - start >= budget:
-                raise SolverError(
-                    f"time limit {self.options.time_limit_s} s reached before storage stopped charging "
-                    "and discharging at once"
-                )
+            if time.monotonic() - start >= budget:  # no time to escalate: one repair LP instead
+                raw, handoff_s = self._repair(raw, exclusivity)
+                rounds += 1
+                handoff_total += handoff_s
+                highs_total += raw.seconds
+                break
             rows = exclusivity.add(exclusivity.escalate(found, rounds))
             if self._persistent is not None and self.handoff != "compiled":
                 self._persistent.add_constraints(rows)
         raw = dataclasses.replace(raw, seconds=highs_total)
         return self._arrays(raw, handoff_total, rounds)
+
+    def _repair(self, last: RawSolution, exclusivity: Exclusivity) -> tuple[RawSolution, float]:
+        """The repaired schedule of ``last`` (:func:`optimizer.repair.repair`) and its hand-off time (s).
+
+        Persistent: in the kept HiGHS (bounds and integrality put back after). Compiled: the model
+        compiled once more (the last run's HiGHS is not kept).
+        """
+        if self.handoff == "compiled":
+            start = time.perf_counter()
+            highs, column_of = compile_to_highs(self.model, integers=self._is_mip())
+            handoff_s, sense = time.perf_counter() - start, -1.0  # the compiler minimises -objective
+        else:
+            highs, column_of, handoff_s, sense = self._persistent.highs, self._persistent.column_of, 0.0, 1.0
+        raw = repair(
+            highs, column_of, aligned(last, column_of), exclusivity, self.options,
+            sense=sense, bound=last.bound, index=self.problem.index,
+        )
+        if self.handoff != "compiled":
+            self._last_raw = raw
+        return raw, handoff_s
 
     def _exclusive(self) -> Exclusivity | None:
         """The model's two-way flows (built once); None when no family has any."""

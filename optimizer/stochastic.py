@@ -55,6 +55,7 @@ from optimizer.highs_bridge import apply_options, compile_to_highs
 from optimizer.model import block_name, define_fleet_balance, define_group_limits, family_blocks, tiebreak
 from optimizer.options import SolveOptions
 from optimizer.problem import Problem
+from optimizer.repair import repair
 from vpp.errors import InfeasibleError, SolverError
 
 Mode = Literal["quantity", "price_quantity"]
@@ -117,6 +118,9 @@ class StochasticResult:
         ``build``, ``handoff``, ``solve`` (s).
     n_variables, n_constraints : int
         LP size.
+    repaired : bool
+        The time limit was reached before storage stopped charging and discharging at once, and
+        the schedule was repaired (:mod:`optimizer.repair`): feasible, not proven optimal.
     """
 
     scenarios: PriceScenarios
@@ -135,6 +139,7 @@ class StochasticResult:
     seconds: dict[str, float]
     n_variables: int
     n_constraints: int
+    repaired: bool = False
 
     @property
     def bid_mw(self) -> np.ndarray:
@@ -281,7 +286,7 @@ def solve_stochastic(
     build_s = time.perf_counter() - start
     exclusivity = _exclusivity(m, problem)
     handoff_s = solve_s = 0.0
-    rounds = 0
+    rounds, repaired = 0, False
     deadline = time.monotonic() + float(options.solve.time_limit_s)
     while True:
         start = time.perf_counter()
@@ -302,8 +307,15 @@ def solve_stochastic(
         found = exclusivity.simultaneous(_reader(solution, column_of))
         if not any(f.size for f in found):
             break
-        if time.monotonic() >= deadline:
-            raise SolverError("time limit reached before storage stopped charging and discharging at once")
+        if time.monotonic() >= deadline:  # no time to escalate: one repair LP instead
+            start = time.perf_counter()
+            raw = repair(
+                highs, column_of, solution, exclusivity, options.solve, sense=-1.0, bound=None,
+                index=problem.index,
+            )
+            solve_s += time.perf_counter() - start
+            solution, repaired = raw.col_value, True
+            break
         exclusivity.add(exclusivity.escalate(found, rounds))
     col = solution
     for v in m.component_data_objects(pyo.Var, descend_into=True):
@@ -335,6 +347,7 @@ def solve_stochastic(
         seconds={"build": build_s, "handoff": handoff_s, "solve": solve_s},
         n_variables=highs.getNumCol(),
         n_constraints=highs.getNumRow(),
+        repaired=repaired,
     )
 
 

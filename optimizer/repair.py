@@ -1,0 +1,188 @@
+"""A feasible exact schedule, in one LP, when the budget runs out while storage still burns energy.
+
+:mod:`optimizer.exclusive` adds binaries where a solve charges and discharges one storage at once
+and solves again (at most four solves). When the solve's wall-clock budget
+(``SolveOptions.time_limit_s``) is spent first, under machine load, the last solution is not
+physically feasible. :func:`repair` turns it into a feasible one with one LP, deterministically:
+
+- every key (asset, period) of every two-way pair keeps one direction of the last solution: where it
+  discharged more than it charged, its charge is bounded to 0; everywhere else (it charged more, as
+  much, or neither) its discharge is. A burn is there to absorb energy, so a tie keeps charging. A
+  flow whose lower bound is above 0 (a carried-out or pinned past period) keeps its bounds;
+- every integer column built with the model (e.g. a battery's negative-price binaries) is fixed at
+  its rounded value in the last solution, and the lazy binaries of :mod:`optimizer.exclusive` are made
+  continuous: with one flow of each key at 0 their rows hold for 0 or 1, so the LP needs no binary;
+- every other constraint stays as it is: state continuity, power and grid limits, the DA position
+  of the stochastic model.
+
+The LP is a restriction of the exact model: its optimum is a feasible exact schedule, not proven
+optimal. Its objective lies below the exact optimum, which lies below the last solve's bound (that
+solve's model is a relaxation of the exact one). It is reported as status ``feasible`` with a
+termination starting :data:`REPAIRED`, and logged as a warning. The LP gets its own
+``time_limit_s``. The changed bounds and integrality are put back after the run (a persistent model
+re-solves exactly afterwards).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+
+import highspy
+import numpy as np
+import pandas as pd
+
+from optimizer.exclusive import SIMULTANEOUS_MW, Exclusivity
+from optimizer.highs_bridge import RawSolution, apply_options, read_highs
+from optimizer.options import SolveOptions
+from optimizer.persistent import BoundOverrides
+from vpp.errors import SolverError
+
+log = logging.getLogger(__name__)
+
+REPAIRED = "Repaired"
+"""Start of the termination of a repaired solution (``SolveStats.termination``)."""
+
+NAMED_KEYS = 5
+"""Burning keys named in a warning or an error (the rest are counted)."""
+
+
+def repair(
+    highs: highspy.Highs,
+    column_of: dict[int, int],
+    last: np.ndarray,
+    exclusivity: Exclusivity,
+    options: SolveOptions,
+    *,
+    sense: float,
+    bound: float | None,
+    index: pd.DatetimeIndex | None = None,
+) -> RawSolution:
+    """Solve the direction-fixed LP of ``last`` in ``highs`` (module docstring) and restore ``highs``.
+
+    Parameters
+    ----------
+    highs : highspy.Highs
+        The model (with every lazy binary added so far) in HiGHS.
+    column_of : dict
+        ``id(VarData) -> column`` of ``highs``.
+    last : np.ndarray
+        The last solution's value of every column of ``highs``.
+    exclusivity : Exclusivity
+        The model's two-way flows and lazy binaries.
+    options : SolveOptions
+        HiGHS settings; ``time_limit_s`` is the LP's own limit (s).
+    sense : float
+        1 when ``highs`` holds the model's objective, -1 when its negation (compiled hand-off).
+    bound : float or None
+        Proven bound of the exact optimum (yuan; the last solve's), reported with the repair.
+    index : pd.DatetimeIndex, optional
+        Period starts, to name a key's period by its timestamp.
+
+    Returns
+    -------
+    RawSolution
+        The repaired solution: status ``feasible``, termination ``Repaired: ...``, no MIP gap.
+
+    Raises
+    ------
+    SolverError
+        The LP is infeasible or stopped without a solution; names the burning keys.
+    """
+    burning, zero = [], []
+    for i, (charge, discharge) in enumerate(exclusivity.flows):
+        c_cols, d_cols = _columns(charge, column_of), _columns(discharge, column_of)
+        c, d = _at(last, c_cols), _at(last, d_cols)
+        zero.append(np.where(d > c, c_cols, d_cols))
+        burning.extend((i, int(n)) for n in np.flatnonzero(np.minimum(c, d) > SIMULTANEOUS_MW))
+    flows = np.unique(np.concatenate([*zero, np.zeros(0, dtype=np.int64)]))
+    flows = flows[flows >= 0]
+    integer = _integer_columns(highs)
+    lazy = _columns(exclusivity.binaries, column_of)
+    built = np.setdiff1d(integer, lazy)
+    overrides = BoundOverrides(highs)
+    lower, _ = overrides.column_bounds(flows)
+    movable = lower <= 0.0  # a flow pinned above 0 (a carried-out or pinned past) keeps its bounds
+    flows, lower = flows[movable], lower[movable]
+    fixed = np.round(last[built])
+    start = time.perf_counter()
+    cols = np.concatenate([flows, built])
+    overrides.apply(cols, np.concatenate([lower, fixed]), np.concatenate([np.zeros(flows.size), fixed]))
+    _set_integer(highs, integer, False)
+    try:
+        apply_options(highs, options, mip=False)
+        highs.clearSolver()  # cold: the same repair from any solve history
+        highs.run()
+        raw = read_highs(highs, column_of, time.perf_counter() - start, sense=sense)
+    finally:
+        overrides.release()
+        _set_integer(highs, integer, True)
+    named = _describe(exclusivity, burning, index)
+    if raw.status not in ("optimal", "feasible"):
+        raise SolverError(
+            f"time limit {options.time_limit_s} s reached before storage stopped charging and discharging "
+            f"at once, and the schedule with one direction per storage period ({named}) cannot be "
+            f"repaired: HiGHS {raw.termination}"
+        )
+    log.warning(
+        "time limit %s s reached before storage stopped charging and discharging at once (%s): "
+        "returning a repaired feasible schedule, not proven optimal (objective %.6g, bound %s)",
+        options.time_limit_s, named, raw.objective, bound,
+    )
+    termination = f"{REPAIRED}: one direction per storage period after the time limit ({raw.termination})"
+    return dataclasses.replace(raw, status="feasible", termination=termination, mip_gap=None, bound=bound)
+
+
+def aligned(raw: RawSolution, column_of: dict[int, int]) -> np.ndarray:
+    """The values of ``raw`` at the columns of ``column_of`` (another HiGHS of the same model)."""
+    if raw.column_of is column_of:
+        return raw.col_value
+    out = np.zeros(len(column_of))
+    for var_id, col in column_of.items():
+        j = raw.column_of.get(var_id)
+        if j is not None:
+            out[col] = raw.col_value[j]
+    return out
+
+
+def _columns(variables: Sequence, column_of: dict[int, int]) -> np.ndarray:
+    """HiGHS column of each VarData (-1: not in HiGHS)."""
+    return np.fromiter((column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
+
+
+def _at(values: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``values`` at ``cols`` (0 where a column is -1)."""
+    return np.where(cols >= 0, values[np.maximum(cols, 0)], 0.0) if values.size else np.zeros(cols.size)
+
+
+def _integer_columns(highs: highspy.Highs) -> np.ndarray:
+    """Columns HiGHS holds as integer (a copy of the model is read: once per repair)."""
+    kinds = highs.getLp().integrality_
+    return np.flatnonzero([k != highspy.HighsVarType.kContinuous for k in kinds]).astype(np.int64)
+
+
+def _set_integer(highs: highspy.Highs, cols: np.ndarray, integer: bool) -> None:
+    if cols.size:
+        kind = highspy.HighsVarType.kInteger if integer else highspy.HighsVarType.kContinuous
+        highs.changeColsIntegrality(cols.size, cols.astype(np.int32), np.full(cols.size, kind))
+
+
+def _describe(
+    exclusivity: Exclusivity, burning: list[tuple[int, int]], index: pd.DatetimeIndex | None
+) -> str:
+    """``"<block> '<asset>' period t (timestamp), ..."`` for the first burning keys, and how many in all."""
+    names = []
+    for i, n in burning[:NAMED_KEYS]:
+        block, pair = exclusivity.pairs[i]
+        key = pair.keys[n]
+        asset, period = (key[0], key[-1]) if isinstance(key, tuple) else (key, None)
+        where = f"{block.name} {asset!r}"
+        if isinstance(period, int):
+            where += f" period {period}"
+            if index is not None and 0 <= period < len(index):
+                where += f" ({index[period]})"
+        names.append(where)
+    more = f" and {len(burning) - NAMED_KEYS} more" if len(burning) > NAMED_KEYS else ""
+    return f"charging and discharging at once at {', '.join(names)}{more}" if names else "no burning key"

@@ -1,0 +1,160 @@
+"""A solve whose time budget runs out while storage still charges and discharges at once is repaired.
+
+The budget is spent deterministically: the solving module's clock stands still for its first two
+readings (the start, and the time limit given to the first HiGHS run) and then reads far past any
+budget, as if the machine had stalled during the first solve. The escalation of
+:mod:`optimizer.exclusive` then cannot add its binaries; before the repair the solve raised
+``SolverError("time limit ... reached before storage stopped charging and discharging at once")``.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+
+import optimizer.solver as solver_module
+import optimizer.stochastic as stochastic_module
+from market.scenarios import PriceScenarios
+from optimizer.exclusive import SIMULTANEOUS_MW
+from optimizer.problem import prepare_problem
+from optimizer.repair import REPAIRED
+from optimizer.solver import ModelSolver, SolveOptions
+from optimizer.stochastic import StochasticOptions, solve_stochastic
+from tests.optimizer.test_exclusive import battery, index, portfolio, worst_simultaneous_mw
+from vpp.errors import SolverError
+
+BURN_PRICES = np.array([50.0, 50.0, -100.0, -100.0])
+"""Behind a zero export limit an LP burns 1 MW in and out in hours 0-1 (net 0, 0.2111 MWh lost an
+hour) to import more at -100 in hours 2-3 (tests/optimizer/test_exclusive.py)."""
+
+
+def stalled_clock(monkeypatch: pytest.MonkeyPatch, module: types.ModuleType) -> None:
+    """Give ``module`` a ``time`` whose ``monotonic`` reads 0 twice, then 1e9 s (``perf_counter`` real)."""
+    readings = iter([0.0, 0.0])
+    fake = types.SimpleNamespace(perf_counter=time.perf_counter, monotonic=lambda: next(readings, 1e9))
+    monkeypatch.setattr(module, "time", fake)
+
+
+def soc_continuity_error(result, eta: float = 0.9, soc0: float = 1.0) -> float:
+    """Largest |soc[t] - soc[t-1] - eta c[t] + d[t] / eta| (MWh, hourly periods) of battery ``bess``."""
+    c = result.series["battery.charge_mw"]["bess"].to_numpy()
+    d = result.series["battery.discharge_mw"]["bess"].to_numpy()
+    soc = result.series["battery.soc_mwh"]["bess"].to_numpy()
+    before = np.concatenate([[soc0], soc[:-1]])
+    return float(np.abs(soc - before - eta * c + d / eta).max())
+
+
+@pytest.mark.parametrize("handoff", ["persistent", "compiled"])
+def test_spent_budget_repairs_a_burning_schedule(monkeypatch, handoff):
+    # 1 MW / 2 MWh battery, eta 0.9/0.9, half full, export limit 0, prices 50, 50, -100, -100
+    # (binaries built in the negative hours 2-3). The first solve burns 1 MW in and out in hours 0-1:
+    # 158.02 yuan, the bound of the exact optimum. The repair keeps charge (the larger flow, or a tie)
+    # in every period and re-solves the LP: charging at 50 only costs, so it fills the 1 MWh of room
+    # in hours 2-3, importing 1 / 0.9 = 1.111 MWh at -100: 1000/9 = 111.11 yuan, here also the exact
+    # optimum (which bounds any feasible schedule from above).
+    stalled_clock(monkeypatch, solver_module)
+    problem = prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES)
+    result = ModelSolver(problem, SolveOptions(handoff=handoff)).solve()
+    assert worst_simultaneous_mw(result) <= SIMULTANEOUS_MW
+    assert soc_continuity_error(result) <= 1e-6
+    assert result.objective_yuan == pytest.approx(1000.0 / 9.0, abs=1e-3)
+    # Idle at 50, full at the end; how the 1.111 MWh splits over hours 2-3 is a tie.
+    np.testing.assert_allclose(result.net_mw.to_numpy()[:2], 0.0, atol=1e-6)
+    assert result.series["battery.soc_mwh"]["bess"].iloc[-1] == pytest.approx(2.0, abs=1e-6)
+    stats = result.stats
+    assert stats.status == "feasible" and stats.termination.startswith(REPAIRED)
+    assert stats.mip_gap is None
+    # Relaxed burn: soc 1 - 2 * (1/0.9 - 0.9) = 0.5778 after hours 0-1, then 1.4222 MWh of room
+    # filled with 1.4222 / 0.9 = 1.5802 MWh at -100 (hours 0-1 trade net 0): 158.02 yuan.
+    assert stats.bound_yuan == pytest.approx(100.0 * (1.0 + 2.0 * (1.0 / 0.9 - 0.9)) / 0.9, abs=1e-3)
+    assert stats.exclusive_rounds == 2  # the burning solve and the repair LP
+
+
+@pytest.mark.parametrize("handoff", ["persistent", "compiled"])
+def test_repair_keeps_the_model_for_later_exact_solves(monkeypatch, handoff):
+    # After a repair the bounds and integrality are back: the next solve (clock real again) is the
+    # exact one, by escalation, with the same 111.11 yuan and a proven bound.
+    solver = ModelSolver(
+        prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES),
+        SolveOptions(handoff=handoff),
+    )
+    stalled_clock(monkeypatch, solver_module)
+    assert solver.solve().stats.termination.startswith(REPAIRED)
+    monkeypatch.undo()
+    solver.set_prices(np.array([10.0, 20.0, -30.0, 40.0]))  # burns nowhere: charge 1 MW at -30
+    again = solver.solve()
+    assert again.stats.status == "optimal"
+    assert again.objective_yuan == pytest.approx(30.0, abs=1e-6)
+
+
+def test_repair_that_cannot_hold_names_asset_and_period(monkeypatch):
+    # Must-take PV of 1 MW behind a zero export limit, a full battery (10 MW, 2 MWh): the LP absorbs
+    # the PV only by burning (charge 5.26 MW, discharge 4.26 MW, soc unchanged); no exact schedule
+    # exists. The repair keeps charge only, which the full battery cannot take: a SolverError that
+    # names the battery and the period, as the service's fallback expects (never a traceback).
+    stalled_clock(monkeypatch, solver_module)
+    pv = {"type": "pv", "id": "pv", "capacity_mw": 1.0, "profile": [1.0, 0.0], "curtailable": False}
+    spec = battery(power_mw=10.0, soc_initial_mwh=2.0)
+    problem = prepare_problem(portfolio([spec, pv], export_limit_mw=0.0), index(2), np.array([10.0, 10.0]))
+    with pytest.raises(SolverError) as info:
+        ModelSolver(problem, SolveOptions(handoff="persistent")).solve()
+    message = str(info.value)
+    assert "reached before storage stopped charging and discharging at once" in message
+    assert "'bess'" in message and "period 0" in message and "2024-06-01 00:00" in message
+
+
+def test_spent_budget_repairs_the_stochastic_model(monkeypatch):
+    # Two scenarios, weights 1/2, DA = RT in each: s0 50, 50, -100, -100; s1 50, 50, -50, -50 (the
+    # battery and zero export limit above; the problem, as the bid commands prepare it, has no
+    # negative price, so no built binary). With DA = RT a scenario's profit is its price times its
+    # own dispatch, whatever the position: each scenario copy fills its 1 MWh of room in hours 2-3,
+    # 1000/9 and 500/9 yuan, expected 750/9 = 83.33. The relaxation burns in hours 0-1 of every copy
+    # (158.02 and 79.01 yuan, expected 118.52).
+    stalled_clock(monkeypatch, stochastic_module)
+    built: list[pyo.ConcreteModel] = []
+    build = stochastic_module.build_stochastic_model
+
+    def keep(*args, **kwargs):
+        built.append(build(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(stochastic_module, "build_stochastic_model", keep)
+    prices = np.array([BURN_PRICES, [50.0, 50.0, -50.0, -50.0]])
+    scenarios = PriceScenarios(index(4), prices, prices.copy(), np.array([0.5, 0.5]))
+    problem = prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), np.zeros(4))
+    result = solve_stochastic(problem, scenarios, StochasticOptions(mode="quantity"))
+    assert result.repaired
+    assert result.expected_profit_yuan == pytest.approx(750.0 / 9.0, abs=1e-3)
+    np.testing.assert_allclose(result.profit_yuan, [1000.0 / 9.0, 500.0 / 9.0], atol=1e-3)
+    m = built[0]
+    copies = [m.da, *m.rt_blocks]
+    for copy in copies:
+        b = copy.battery
+        c = np.array([pyo.value(b.charge_mw["bess", t]) for t in range(4)])
+        d = np.array([pyo.value(b.discharge_mw["bess", t]) for t in range(4)])
+        soc = np.array([pyo.value(b.soc_mwh["bess", t]) for t in range(4)])
+        assert float(np.minimum(c, d).max()) <= SIMULTANEOUS_MW
+        before = np.concatenate([[1.0], soc[:-1]])
+        np.testing.assert_allclose(soc - before, 0.9 * c - d / 0.9, atol=1e-6)
+        assert soc[-1] >= 1.0 - 1e-6
+    # The position is what the DA copy delivers (the constraint the repair keeps).
+    da_net = np.array([pyo.value(m.da.net_mw[t]) for t in range(4)])
+    np.testing.assert_allclose(result.q_da_mw, np.array([da_net, da_net]), atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["quantity", "price_quantity"])
+def test_stochastic_repair_that_cannot_hold_is_a_solver_error(monkeypatch, mode):
+    # The must-take PV case above in the two-stage model: every copy can absorb the PV only by
+    # burning; the repair names a copy's battery and the period.
+    stalled_clock(monkeypatch, stochastic_module)
+    pv = {"type": "pv", "id": "pv", "capacity_mw": 1.0, "profile": [1.0, 0.0], "curtailable": False}
+    spec = battery(power_mw=10.0, soc_initial_mwh=2.0)
+    problem = prepare_problem(portfolio([spec, pv], export_limit_mw=0.0), index(2), np.array([10.0, 10.0]))
+    prices = np.array([[10.0, 10.0]])
+    scenarios = PriceScenarios(index(2), prices, prices.copy(), np.array([1.0]))
+    with pytest.raises(SolverError, match=r"'bess' period 0 \(2024-06-01 00:00"):
+        solve_stochastic(problem, scenarios, StochasticOptions(mode=mode))
