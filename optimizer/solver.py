@@ -23,6 +23,7 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from optimizer.basis_check import basis_still_optimal
+from optimizer.escalation import Deadline, Rounds, solve_exclusive
 from optimizer.exclusive import SIMULTANEOUS_MW, Exclusivity
 from optimizer.extract import ResultLayout, extract_arrays, solve_stats
 from optimizer.families import FAMILIES
@@ -293,10 +294,9 @@ class ModelSolver:
             return self._solve_arrays(relaxation_first)
 
     def _solve_arrays(self, relaxation_first: bool) -> ScheduleArrays:
-        start = time.monotonic()
-        budget = float(self.options.time_limit_s)
+        deadline = Deadline(self.options.time_limit_s)
         exclusivity = None if self.relaxed else self._exclusive()
-        rounds, handoff_total, highs_total = 0, 0.0, 0.0
+        done = None
         if (
             relaxation_first
             and exclusivity is not None
@@ -304,50 +304,45 @@ class ModelSolver:
             and self.handoff != "compiled"
             and not self._built_integers_count()
         ):
-            raw, handoff_s = self._solve_persistent(budget, relax=exclusivity.binaries)
-            rounds, handoff_total, highs_total = 1, handoff_s, raw.seconds
+            raw, handoff_s = self._solve_persistent(deadline.left(), relax=exclusivity.binaries)
             self._solves += 1
             if (
                 raw.status == "optimal"
                 and exclusivity.worst_mw(self._reader.values_of(raw)) <= SIMULTANEOUS_MW
             ):
-                return self._arrays(raw, handoff_total, rounds)
-        while True:
-            left = max(budget - (time.monotonic() - start), 0.0)
-            if self.handoff == "compiled":
-                mip = self._is_mip()
-                raw, handoff_s = solve_compiled(self.model, self.options, time_limit_s=left, mip=mip)
-            else:
-                raw, handoff_s = self._solve_persistent(left)
-            rounds += 1
-            handoff_total += handoff_s
-            highs_total += raw.seconds
-            self._solves += 1
-            if raw.status == "infeasible":
-                from optimizer.diagnose import infeasible_error  # only when needed: it imports pandas
+                return self._arrays(raw, handoff_s, 1)
+            done = Rounds(raw, 1, handoff_s, raw.seconds)
+        persistent = self.handoff != "compiled"
+        ended = solve_exclusive(
+            self._solve_once, exclusivity, self._reader.values_of,
+            lambda last: self._repair(last, exclusivity), deadline,
+            push_rows=(lambda rows: self._persistent.add_constraints(rows)) if persistent else None,
+            done=done,
+        )
+        raw = dataclasses.replace(ended.raw, seconds=ended.highs_seconds)
+        return self._arrays(raw, ended.handoff_seconds, ended.rounds)
 
-                raise infeasible_error(self.model, self.problem.index, self.options)
-            if raw.status == "no_solution":
-                raise SolverError(
-                    f"HiGHS stopped without a solution: {raw.termination} "
-                    f"(time limit {self.options.time_limit_s} s)"
-                )
-            if exclusivity is None:
-                break
-            found = exclusivity.simultaneous(self._reader.values_of(raw))
-            if not any(f.size for f in found):
-                break
-            if time.monotonic() - start >= budget:  # no time to escalate: one repair LP instead
-                raw, handoff_s = self._repair(raw, exclusivity)
-                rounds += 1
-                handoff_total += handoff_s
-                highs_total += raw.seconds
-                break
-            rows = exclusivity.add(exclusivity.escalate(found, rounds))
-            if self._persistent is not None and self.handoff != "compiled":
-                self._persistent.add_constraints(rows)
-        raw = dataclasses.replace(raw, seconds=highs_total)
-        return self._arrays(raw, handoff_total, rounds)
+    def _solve_once(self, deadline: Deadline) -> tuple[RawSolution, float]:
+        """One solve by the model's hand-off within ``deadline``: the solution and its hand-off time (s).
+
+        Raises InfeasibleError (naming asset, constraint and period) or SolverError (no solution).
+        """
+        left = deadline.left()
+        if self.handoff == "compiled":
+            raw, handoff_s = solve_compiled(self.model, self.options, time_limit_s=left, mip=self._is_mip())
+        else:
+            raw, handoff_s = self._solve_persistent(left)
+        self._solves += 1
+        if raw.status == "infeasible":
+            from optimizer.diagnose import infeasible_error  # only when needed: it imports pandas
+
+            raise infeasible_error(self.model, self.problem.index, self.options)
+        if raw.status == "no_solution":
+            raise SolverError(
+                f"HiGHS stopped without a solution: {raw.termination} "
+                f"(time limit {self.options.time_limit_s} s)"
+            )
+        return raw, handoff_s
 
     def _repair(self, last: RawSolution, exclusivity: Exclusivity) -> tuple[RawSolution, float]:
         """The repaired schedule of ``last`` (:func:`optimizer.repair.repair`) and its hand-off time (s).

@@ -45,13 +45,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+import highspy
 import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 
 from market.scenarios import PriceScenarios
+from optimizer.escalation import Deadline, solve_exclusive
 from optimizer.exclusive import Exclusivity
 from optimizer.families import FAMILIES
-from optimizer.highs_bridge import apply_options, compile_to_highs
+from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs, read_highs
 from optimizer.model import block_name, define_fleet_balance, define_group_limits, family_blocks, tiebreak
 from optimizer.options import SolveOptions
 from optimizer.problem import Problem
@@ -278,46 +281,21 @@ def solve_stochastic(
     Raises
     ------
     InfeasibleError, SolverError
-        HiGHS found no feasible point / stopped without a solution.
+        HiGHS found no feasible point / stopped without a solution; SolverError also when the
+        time limit was reached while storage still charged and discharged at once and the repair
+        failed (a repaired schedule is returned with ``repaired`` True: feasible, not proven optimal).
     """
     options = options or StochasticOptions()
     start = time.perf_counter()
     m = build_stochastic_model(problem, scenarios, options)
     build_s = time.perf_counter() - start
     exclusivity = _exclusivity(m, problem)
-    handoff_s = solve_s = 0.0
-    rounds, repaired = 0, False
-    deadline = time.monotonic() + float(options.solve.time_limit_s)
-    while True:
-        start = time.perf_counter()
-        highs, column_of = compile_to_highs(m)
-        left = max(deadline - time.monotonic(), 0.0)
-        apply_options(highs, options.solve, time_limit_s=left, mip=exclusivity.n_binaries > 0)
-        handoff_s += time.perf_counter() - start
-        start = time.perf_counter()
-        highs.run()
-        rounds += 1
-        solve_s += time.perf_counter() - start
-        status = highs.modelStatusToString(highs.getModelStatus())
-        if status in ("Infeasible", "Primal infeasible or unbounded"):
-            raise InfeasibleError("the stochastic model is infeasible: the fleet cannot meet its constraints")
-        if highs.getInfo().primal_solution_status != 2:
-            raise SolverError(f"HiGHS stopped without a solution: {status}")
-        solution = np.asarray(highs.getSolution().col_value)
-        found = exclusivity.simultaneous(_reader(solution, column_of))
-        if not any(f.size for f in found):
-            break
-        if time.monotonic() >= deadline:  # no time to escalate: one repair LP instead
-            start = time.perf_counter()
-            raw = repair(
-                highs, column_of, solution, exclusivity, options.solve, sense=-1.0, bound=None,
-                index=problem.index,
-            )
-            solve_s += time.perf_counter() - start
-            solution, repaired = raw.col_value, True
-            break
-        exclusivity.add(exclusivity.escalate(found, rounds))
-    col = solution
+    runs = _CompiledRuns(m, exclusivity, options.solve, problem.index)
+    ended = solve_exclusive(
+        runs.solve_once, exclusivity, lambda raw: _reader(raw.col_value, raw.column_of), runs.repair,
+        Deadline(options.solve.time_limit_s),
+    )
+    highs, col, column_of = runs.highs, ended.raw.col_value, ended.raw.column_of
     for v in m.component_data_objects(pyo.Var, descend_into=True):
         j = column_of.get(id(v))
         if j is not None:
@@ -344,11 +322,46 @@ def solve_stochastic(
         objective_yuan=float(pyo.value(m.total_yuan)),
         expected_profit_yuan=float(scenarios.weight @ profit),
         cvar_yuan=cvar(profit, scenarios.weight, options.cvar_alpha),
-        seconds={"build": build_s, "handoff": handoff_s, "solve": solve_s},
+        seconds={"build": build_s, "handoff": ended.handoff_seconds, "solve": ended.highs_seconds},
         n_variables=highs.getNumCol(),
         n_constraints=highs.getNumRow(),
-        repaired=repaired,
+        repaired=ended.repaired,
     )
+
+
+class _CompiledRuns:
+    """Solves of the two-stage model, compiled into a new HiGHS each time (binaries come between)."""
+
+    def __init__(
+        self, m: pyo.ConcreteModel, exclusivity: Exclusivity, options: SolveOptions, index: pd.DatetimeIndex
+    ) -> None:
+        self.m, self.exclusivity, self.options, self.index = m, exclusivity, options, index
+        self.highs: highspy.Highs | None = None
+        """The HiGHS of the last solve."""
+
+    def solve_once(self, deadline: Deadline) -> tuple[RawSolution, float]:
+        """Compile, run within ``deadline``, read (:data:`optimizer.escalation.SolveOnce`)."""
+        start = time.perf_counter()
+        highs, column_of = compile_to_highs(self.m)
+        apply_options(highs, self.options, time_limit_s=deadline.left(), mip=self.exclusivity.n_binaries > 0)
+        handoff_s = time.perf_counter() - start
+        start = time.perf_counter()
+        highs.run()
+        self.highs = highs
+        raw = read_highs(highs, column_of, time.perf_counter() - start, sense=-1.0)  # it minimises -objective
+        if raw.status == "infeasible":
+            raise InfeasibleError("the stochastic model is infeasible: the fleet cannot meet its constraints")
+        if raw.status == "no_solution":
+            raise SolverError(f"HiGHS stopped without a solution: {raw.termination}")
+        return raw, handoff_s
+
+    def repair(self, last: RawSolution) -> tuple[RawSolution, float]:
+        """The repaired schedule of ``last`` in the last solve's HiGHS (:func:`optimizer.repair.repair`)."""
+        raw = repair(
+            self.highs, last.column_of, last.col_value, self.exclusivity, self.options,
+            sense=-1.0, bound=last.bound, index=self.index,
+        )
+        return raw, 0.0
 
 
 def _exclusivity(m: pyo.ConcreteModel, problem: Problem) -> Exclusivity:

@@ -1,22 +1,21 @@
 """A solve whose time budget runs out while storage still charges and discharges at once is repaired.
 
-The budget is spent deterministically: the solving module's clock stands still for its first two
-readings (the start, and the time limit given to the first HiGHS run) and then reads far past any
-budget, as if the machine had stalled during the first solve. The escalation of
+The budget is spent deterministically: the solve loop's clock (:mod:`optimizer.escalation`) stands
+still for its first two readings (the start, and the time limit given to the first HiGHS run) and then
+reads far past any budget, as if the machine had stalled during the first solve. The escalation of
 :mod:`optimizer.exclusive` then cannot add its binaries; before the repair the solve raised
 ``SolverError("time limit ... reached before storage stopped charging and discharging at once")``.
 """
 
 from __future__ import annotations
 
-import time
 import types
 
 import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-import optimizer.solver as solver_module
+import optimizer.escalation as escalation
 import optimizer.stochastic as stochastic_module
 from market.scenarios import PriceScenarios
 from optimizer.exclusive import SIMULTANEOUS_MW
@@ -32,11 +31,10 @@ BURN_PRICES = np.array([50.0, 50.0, -100.0, -100.0])
 hour) to import more at -100 in hours 2-3 (tests/optimizer/test_exclusive.py)."""
 
 
-def stalled_clock(monkeypatch: pytest.MonkeyPatch, module: types.ModuleType) -> None:
-    """Give ``module`` a ``time`` whose ``monotonic`` reads 0 twice, then 1e9 s (``perf_counter`` real)."""
+def stalled_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the solve loop a ``time.monotonic`` that reads 0 twice, then 1e9 s."""
     readings = iter([0.0, 0.0])
-    fake = types.SimpleNamespace(perf_counter=time.perf_counter, monotonic=lambda: next(readings, 1e9))
-    monkeypatch.setattr(module, "time", fake)
+    monkeypatch.setattr(escalation, "time", types.SimpleNamespace(monotonic=lambda: next(readings, 1e9)))
 
 
 def soc_continuity_error(result, eta: float = 0.9, soc0: float = 1.0) -> float:
@@ -56,7 +54,7 @@ def test_spent_budget_repairs_a_burning_schedule(monkeypatch, handoff):
     # in every period and re-solves the LP: charging at 50 only costs, so it fills the 1 MWh of room
     # in hours 2-3, importing 1 / 0.9 = 1.111 MWh at -100: 1000/9 = 111.11 yuan, here also the exact
     # optimum (which bounds any feasible schedule from above).
-    stalled_clock(monkeypatch, solver_module)
+    stalled_clock(monkeypatch)
     problem = prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES)
     result = ModelSolver(problem, SolveOptions(handoff=handoff)).solve()
     assert worst_simultaneous_mw(result) <= SIMULTANEOUS_MW
@@ -82,7 +80,7 @@ def test_repair_keeps_the_model_for_later_exact_solves(monkeypatch, handoff):
         prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES),
         SolveOptions(handoff=handoff),
     )
-    stalled_clock(monkeypatch, solver_module)
+    stalled_clock(monkeypatch)
     assert solver.solve().stats.termination.startswith(REPAIRED)
     monkeypatch.undo()
     solver.set_prices(np.array([10.0, 20.0, -30.0, 40.0]))  # burns nowhere: charge 1 MW at -30
@@ -96,7 +94,7 @@ def test_repair_that_cannot_hold_names_asset_and_period(monkeypatch):
     # the PV only by burning (charge 5.26 MW, discharge 4.26 MW, soc unchanged); no exact schedule
     # exists. The repair keeps charge only, which the full battery cannot take: a SolverError that
     # names the battery and the period, as the service's fallback expects (never a traceback).
-    stalled_clock(monkeypatch, solver_module)
+    stalled_clock(monkeypatch)
     pv = {"type": "pv", "id": "pv", "capacity_mw": 1.0, "profile": [1.0, 0.0], "curtailable": False}
     spec = battery(power_mw=10.0, soc_initial_mwh=2.0)
     problem = prepare_problem(portfolio([spec, pv], export_limit_mw=0.0), index(2), np.array([10.0, 10.0]))
@@ -114,7 +112,7 @@ def test_spent_budget_repairs_the_stochastic_model(monkeypatch):
     # own dispatch, whatever the position: each scenario copy fills its 1 MWh of room in hours 2-3,
     # 1000/9 and 500/9 yuan, expected 750/9 = 83.33. The relaxation burns in hours 0-1 of every copy
     # (158.02 and 79.01 yuan, expected 118.52).
-    stalled_clock(monkeypatch, stochastic_module)
+    stalled_clock(monkeypatch)
     built: list[pyo.ConcreteModel] = []
     build = stochastic_module.build_stochastic_model
 
@@ -150,7 +148,7 @@ def test_spent_budget_repairs_the_stochastic_model(monkeypatch):
 def test_stochastic_repair_that_cannot_hold_is_a_solver_error(monkeypatch, mode):
     # The must-take PV case above in the two-stage model: every copy can absorb the PV only by
     # burning; the repair names a copy's battery and the period.
-    stalled_clock(monkeypatch, stochastic_module)
+    stalled_clock(monkeypatch)
     pv = {"type": "pv", "id": "pv", "capacity_mw": 1.0, "profile": [1.0, 0.0], "curtailable": False}
     spec = battery(power_mw=10.0, soc_initial_mwh=2.0)
     problem = prepare_problem(portfolio([spec, pv], export_limit_mw=0.0), index(2), np.array([10.0, 10.0]))
