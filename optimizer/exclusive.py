@@ -15,7 +15,8 @@ assets concerned gets a binary, and after a third solve that still burns, every 
 (:meth:`Exclusivity.escalate`): at most four solves, never one per period. The final model is a
 relaxation of the exact one (it has a subset of its binaries) whose optimum is feasible for the
 exact one, so it is optimal for the exact one (to the same MIP gap); the binaries stay for later
-re-solves of the model.
+re-solves of the model. The loop is :func:`optimizer.escalation.solve_exclusive`; when the solve's
+time budget runs out before no key burns, :mod:`optimizer.repair` fixes each key's direction instead.
 
 A family declares its opposite flows with ``two_way(block, data) -> list[TwoWay]``.
 """

@@ -15,9 +15,12 @@ class SolveStats:
     Attributes
     ----------
     status : str
-        ``optimal``, ``feasible`` (a MIP incumbent within the time limit) or ``no_solution``.
+        ``optimal``, ``feasible`` (a MIP incumbent within the time limit, or a repaired schedule:
+        :mod:`optimizer.repair`) or ``no_solution``.
     termination : str
-        HiGHS model status, e.g. ``Optimal``, ``Time limit reached``.
+        HiGHS model status, e.g. ``Optimal``, ``Time limit reached``; ``Repaired: ...`` when the time
+        limit was reached while storage still charged and discharged at once and one LP with each
+        storage period's direction fixed gave the schedule (feasible, not proven optimal).
     mip_gap : float or None
         Relative MIP gap of the returned solution (None for an LP).
     build_seconds, handoff_seconds, solve_seconds : float
@@ -31,7 +34,7 @@ class SolveStats:
         bound, or the LP optimum): the optimum lies between them. None when unknown.
     exclusive_rounds : int
         Solves it took to reach a schedule without simultaneous charge and discharge
-        (:mod:`optimizer.exclusive`): 1 when the first solve had none.
+        (:mod:`optimizer.exclusive`): 1 when the first solve had none; a repair LP counts as one.
     """
 
     status: str

@@ -23,7 +23,10 @@ which is feasible: per-period limits are convex; with the ordering, a battery's 
 by induction ``soc_hi[t] <= soc_u[t] <= soc_lo[t]`` (bounds, final energy and the cycle budget
 hold); PV has no inter-period constraint; other families keep one schedule. Storage never charges
 and discharges at once in any copy: binaries are added where a solve does
-(:mod:`optimizer.exclusive`), and the model re-solved.
+(:mod:`optimizer.exclusive`), and the model re-solved (:mod:`optimizer.escalation`); when the time
+limit comes first, each storage period's direction is fixed from the last solution and one LP
+solved (:mod:`optimizer.repair`: every copy, the ordering and the positions kept;
+``StochasticResult.repaired``).
 
 Scenario profit (yuan), period lengths ``dt[t]`` (h)::
 

@@ -105,7 +105,8 @@ def test_repair_that_cannot_hold_names_asset_and_period(monkeypatch):
     assert "'bess'" in message and "period 0" in message and "2024-06-01 00:00" in message
 
 
-def test_spent_budget_repairs_the_stochastic_model(monkeypatch):
+@pytest.mark.parametrize("mode", ["quantity", "price_quantity"])
+def test_spent_budget_repairs_the_stochastic_model(monkeypatch, mode):
     # Two scenarios, weights 1/2, DA = RT in each: s0 50, 50, -100, -100; s1 50, 50, -50, -50 (the
     # battery and zero export limit above; the problem, as the bid commands prepare it, has no
     # negative price, so no built binary). With DA = RT a scenario's profit is its price times its
@@ -124,12 +125,12 @@ def test_spent_budget_repairs_the_stochastic_model(monkeypatch):
     prices = np.array([BURN_PRICES, [50.0, 50.0, -50.0, -50.0]])
     scenarios = PriceScenarios(index(4), prices, prices.copy(), np.array([0.5, 0.5]))
     problem = prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), np.zeros(4))
-    result = solve_stochastic(problem, scenarios, StochasticOptions(mode="quantity"))
+    result = solve_stochastic(problem, scenarios, StochasticOptions(mode=mode))
     assert result.repaired
     assert result.expected_profit_yuan == pytest.approx(750.0 / 9.0, abs=1e-3)
     np.testing.assert_allclose(result.profit_yuan, [1000.0 / 9.0, 500.0 / 9.0], atol=1e-3)
     m = built[0]
-    copies = [m.da, *m.rt_blocks]
+    copies = [*dict.fromkeys(m._copies), *m.rt_blocks]  # da, or da_lo and da_hi; then every scenario
     for copy in copies:
         b = copy.battery
         c = np.array([pyo.value(b.charge_mw["bess", t]) for t in range(4)])
@@ -139,9 +140,16 @@ def test_spent_budget_repairs_the_stochastic_model(monkeypatch):
         before = np.concatenate([[1.0], soc[:-1]])
         np.testing.assert_allclose(soc - before, 0.9 * c - d / 0.9, atol=1e-6)
         assert soc[-1] >= 1.0 - 1e-6
-    # The position is what the DA copy delivers (the constraint the repair keeps).
-    da_net = np.array([pyo.value(m.da.net_mw[t]) for t in range(4)])
-    np.testing.assert_allclose(result.q_da_mw, np.array([da_net, da_net]), atol=1e-9)
+    # The positions are what the DA copies deliver (the constraints the repair keeps): L <= q <= H,
+    # the lower copy charging at least and discharging at most what the upper one does.
+    lo, hi = m._copies
+    low = np.array([pyo.value(lo.net_mw[t]) for t in range(4)])
+    high = np.array([pyo.value(hi.net_mw[t]) for t in range(4)])
+    assert np.all(result.q_da_mw >= low - 1e-9) and np.all(result.q_da_mw <= high + 1e-9)
+    for t in range(4):
+        b_lo, b_hi = lo.battery, hi.battery
+        assert pyo.value(b_lo.charge_mw["bess", t]) >= pyo.value(b_hi.charge_mw["bess", t]) - 1e-9
+        assert pyo.value(b_lo.discharge_mw["bess", t]) <= pyo.value(b_hi.discharge_mw["bess", t]) + 1e-9
 
 
 @pytest.mark.parametrize("mode", ["quantity", "price_quantity"])
