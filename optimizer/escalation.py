@@ -3,7 +3,9 @@
 Solve; where storage charges and discharges at once add binaries (:meth:`Exclusivity.escalate`:
 the keys found, then their assets' periods, then every key) and solve again, until no key burns.
 When the budget (``SolveOptions.time_limit_s``, wall clock) is spent before that, the last
-solution is repaired instead (:mod:`optimizer.repair`: one LP). The day model
+solution that burns is repaired instead (:mod:`optimizer.repair`: one LP), also when the solve
+after it stopped without a solution at the spent budget, and without starting a MIP with nothing
+left after a relaxation tried first that burns. The day model
 (:class:`optimizer.solver.ModelSolver`) and the two-stage model (:mod:`optimizer.stochastic`) run
 the same loop; each says how to solve once, push new rows and repair.
 
@@ -20,6 +22,7 @@ import pyomo.environ as pyo
 
 from optimizer.exclusive import ColumnsOf, Exclusivity
 from optimizer.highs_bridge import RawSolution
+from vpp.errors import SolverError
 
 SolveOnce = Callable[["Deadline"], tuple[RawSolution, float]]
 """``solve_once(deadline) -> (solution, hand-off s)``: one HiGHS run limited to ``deadline.left()``
@@ -76,7 +79,13 @@ def solve_exclusive(
     push_rows: Callable[[Sequence[pyo.Constraint]], None] | None = None,
     done: Rounds | None = None,
 ) -> Rounds:
-    """Solve until no key burns (module docstring) or the deadline is spent, then repair.
+    """Solve until no key burns (module docstring); repair the last burning solution when the deadline
+    is spent first.
+
+    The deadline is checked after each solve that burns (no binaries are added once it is spent),
+    and a solve that stops without a solution (SolverError) once it is spent, e.g. a MIP given
+    what little was left, repairs the burning solution before it instead of failing. An
+    infeasible solve (InfeasibleError) always raises: the exact model is infeasible then.
 
     Parameters
     ----------
@@ -93,25 +102,31 @@ def solve_exclusive(
     push_rows : callable, optional
         Hands the rows of new binaries to a kept HiGHS (a model compiled every solve needs none).
     done : Rounds, optional
-        Solves already run against this budget (a relaxation tried first), counted in.
+        Solves already run against this budget: a relaxation tried first, whose solution burns
+        (or is not optimal), counted in and repaired if the deadline is already spent.
     """
     rounds = done.rounds if done else 0
     handoff = done.handoff_seconds if done else 0.0
     highs = done.highs_seconds if done else 0.0
-    repaired = False
-    while True:
-        raw, handoff_s = solve_once(deadline)
+    burning = done.raw if done is not None and done.raw.status in ("optimal", "feasible") else None
+    while burning is None or not deadline.spent():
+        try:
+            raw, handoff_s = solve_once(deadline)
+        except SolverError:
+            if burning is None or not deadline.spent():
+                raise
+            break  # stopped without a solution at the spent deadline: repair the burning one before
         rounds, handoff, highs = rounds + 1, handoff + handoff_s, highs + raw.seconds
         if exclusivity is None:
-            break
+            return Rounds(raw, rounds, handoff, highs)
         found = exclusivity.simultaneous(values_of(raw))
         if not any(f.size for f in found):
-            break
+            return Rounds(raw, rounds, handoff, highs)
+        burning = raw
         if deadline.spent():  # no time to escalate: one repair LP instead
-            raw, handoff_s = repair(raw)
-            rounds, handoff, highs, repaired = rounds + 1, handoff + handoff_s, highs + raw.seconds, True
             break
         rows = exclusivity.add(exclusivity.escalate(found, rounds))
         if push_rows is not None:
             push_rows(rows)
-    return Rounds(raw, rounds, handoff, highs, repaired)
+    raw, handoff_s = repair(burning)
+    return Rounds(raw, rounds + 1, handoff + handoff_s, highs + raw.seconds, repaired=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import highspy
 import numpy as np
@@ -51,7 +51,7 @@ NAMED_KEYS = 5
 
 def repair(
     highs: highspy.Highs,
-    column_of: dict[int, int],
+    column_of: Mapping[int, int],
     last: np.ndarray,
     exclusivity: Exclusivity,
     options: SolveOptions,
@@ -135,10 +135,13 @@ def repair(
     return dataclasses.replace(raw, status="feasible", termination=termination, mip_gap=None, bound=bound)
 
 
-def aligned(raw: RawSolution, column_of: dict[int, int]) -> np.ndarray:
-    """The values of ``raw`` at the columns of ``column_of`` (another HiGHS of the same model)."""
+def aligned(raw: RawSolution, column_of: Mapping[int, int]) -> np.ndarray:
+    """The values of ``raw`` at the columns of ``column_of`` (another HiGHS of the same model, or the
+    same one grown since: 0 in the columns ``raw`` does not have, e.g. binaries added after it)."""
     if raw.column_of is column_of:
-        return raw.col_value
+        out = np.zeros(max(len(column_of), raw.col_value.size))
+        out[: raw.col_value.size] = raw.col_value
+        return out
     out = np.zeros(len(column_of))
     for var_id, col in column_of.items():
         j = raw.column_of.get(var_id)
@@ -147,7 +150,7 @@ def aligned(raw: RawSolution, column_of: dict[int, int]) -> np.ndarray:
     return out
 
 
-def _columns(variables: Sequence, column_of: dict[int, int]) -> np.ndarray:
+def _columns(variables: Sequence, column_of: Mapping[int, int]) -> np.ndarray:
     """HiGHS column of each VarData (-1: not in HiGHS)."""
     return np.fromiter((column_of.get(id(v), -1) for v in variables), np.int64, len(variables))
 

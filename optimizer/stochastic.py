@@ -61,7 +61,7 @@ from optimizer.highs_bridge import RawSolution, apply_options, compile_to_highs,
 from optimizer.model import block_name, define_fleet_balance, define_group_limits, family_blocks, tiebreak
 from optimizer.options import SolveOptions
 from optimizer.problem import Problem
-from optimizer.repair import repair
+from optimizer.repair import aligned, repair
 from vpp.errors import InfeasibleError, SolverError
 
 Mode = Literal["quantity", "price_quantity"]
@@ -341,6 +341,8 @@ class _CompiledRuns:
         self.m, self.exclusivity, self.options, self.index = m, exclusivity, options, index
         self.highs: highspy.Highs | None = None
         """The HiGHS of the last solve."""
+        self.column_of: dict[int, int] = {}
+        """Its ``id(VarData) -> column``."""
 
     def solve_once(self, deadline: Deadline) -> tuple[RawSolution, float]:
         """Compile, run within ``deadline``, read (:data:`optimizer.escalation.SolveOnce`)."""
@@ -350,7 +352,7 @@ class _CompiledRuns:
         handoff_s = time.perf_counter() - start
         start = time.perf_counter()
         highs.run()
-        self.highs = highs
+        self.highs, self.column_of = highs, column_of
         raw = read_highs(highs, column_of, time.perf_counter() - start, sense=-1.0)  # it minimises -objective
         if raw.status == "infeasible":
             raise InfeasibleError("the stochastic model is infeasible: the fleet cannot meet its constraints")
@@ -361,7 +363,7 @@ class _CompiledRuns:
     def repair(self, last: RawSolution) -> tuple[RawSolution, float]:
         """The repaired schedule of ``last`` in the last solve's HiGHS (:func:`optimizer.repair.repair`)."""
         raw = repair(
-            self.highs, last.column_of, last.col_value, self.exclusivity, self.options,
+            self.highs, self.column_of, aligned(last, self.column_of), self.exclusivity, self.options,
             sense=-1.0, bound=last.bound, index=self.index,
         )
         return raw, 0.0

@@ -31,9 +31,9 @@ BURN_PRICES = np.array([50.0, 50.0, -100.0, -100.0])
 hour) to import more at -100 in hours 2-3 (tests/optimizer/test_exclusive.py)."""
 
 
-def stalled_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give the solve loop a ``time.monotonic`` that reads 0 twice, then 1e9 s."""
-    readings = iter([0.0, 0.0])
+def stalled_clock(monkeypatch: pytest.MonkeyPatch, still: int = 2) -> None:
+    """Give the solve loop a ``time.monotonic`` that reads 0 ``still`` times, then 1e9 s."""
+    readings = iter([0.0] * still)
     monkeypatch.setattr(escalation, "time", types.SimpleNamespace(monotonic=lambda: next(readings, 1e9)))
 
 
@@ -87,6 +87,75 @@ def test_repair_keeps_the_model_for_later_exact_solves(monkeypatch, handoff):
     again = solver.solve()
     assert again.stats.status == "optimal"
     assert again.objective_yuan == pytest.approx(30.0, abs=1e-6)
+
+
+def test_relaxation_first_repairs_a_burning_relaxation_once_the_budget_is_spent(monkeypatch):
+    # Perfect foresight's path (relaxation_first): binaries exist from an earlier burning day, the
+    # relaxation (binaries continuous) burns again, and the budget is spent during it (clock: the
+    # start, the relaxation's limit, then past). No MIP is started with 0 s left: the relaxation's
+    # solution is repaired, 111.11 yuan as above, below the relaxation's 158.02 bound.
+    solver = ModelSolver(
+        prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), np.zeros(4)),
+        SolveOptions(handoff="persistent"),
+    )
+    solver.set_prices(BURN_PRICES)
+    assert solver.solve_arrays().stats.n_binaries > 0
+    stalled_clock(monkeypatch)
+    result = solver.solve_arrays(relaxation_first=True).to_result()
+    assert result.stats.termination.startswith(REPAIRED) and result.stats.exclusive_rounds == 2
+    assert worst_simultaneous_mw(result) <= SIMULTANEOUS_MW
+    assert soc_continuity_error(result) <= 1e-6
+    assert result.objective_yuan == pytest.approx(1000.0 / 9.0, abs=1e-3)
+    assert result.stats.bound_yuan >= result.objective_yuan
+
+
+@pytest.mark.parametrize("handoff", ["persistent", "compiled"])
+def test_a_solve_without_solution_at_the_spent_budget_repairs_the_burning_one_before(monkeypatch, handoff):
+    # Round 1 burns with time left (clock still for 4 readings), binaries are added, and round 2 (the
+    # MIP) stops without a solution as HiGHS does at its time limit under load (injected here: this
+    # small MIP is solved by presolve even with 0 s), the budget now spent. Before, that was a
+    # SolverError; now round 1's solution is repaired: 111.11 yuan, exact.
+    stalled_clock(monkeypatch, still=4)
+    solver = ModelSolver(
+        prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES),
+        SolveOptions(handoff=handoff),
+    )
+    real = solver._solve_once
+    calls = []
+
+    def second_times_out(deadline):
+        calls.append(deadline)
+        if len(calls) == 2:
+            raise SolverError("HiGHS stopped without a solution: Time limit reached (time limit 60.0 s)")
+        return real(deadline)
+
+    monkeypatch.setattr(solver, "_solve_once", second_times_out)
+    result = solver.solve()
+    assert len(calls) == 2 and solver._exclusivity.n_binaries > 0  # round 2 had its binaries
+    assert result.stats.termination.startswith(REPAIRED)
+    assert worst_simultaneous_mw(result) <= SIMULTANEOUS_MW
+    assert soc_continuity_error(result) <= 1e-6
+    assert result.objective_yuan == pytest.approx(1000.0 / 9.0, abs=1e-3)
+
+
+def test_a_solve_without_solution_before_the_budget_is_spent_still_fails(monkeypatch):
+    # The same stop with time left is not the budget's doing: the SolverError stands.
+    solver = ModelSolver(
+        prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES),
+        SolveOptions(handoff="persistent"),
+    )
+    real = solver._solve_once
+    calls = []
+
+    def second_fails(deadline):
+        calls.append(deadline)
+        if len(calls) == 2:
+            raise SolverError("HiGHS stopped without a solution: Iteration limit reached")
+        return real(deadline)
+
+    monkeypatch.setattr(solver, "_solve_once", second_fails)
+    with pytest.raises(SolverError, match="Iteration limit reached"):
+        solver.solve()
 
 
 def test_repair_that_cannot_hold_names_asset_and_period(monkeypatch):
