@@ -3,12 +3,13 @@
 ::
 
     build_model(problem):
-        sets T, period lengths dt[t] (h) and prices price[t] (mutable, yuan/MWh)
+        sets T, period lengths dt[t] (h), prices price[t] (mutable, yuan/MWh) and cost_weight (mutable)
         one block per asset family (optimizer.families), all assets of the family at once
         fleet_balance:  net_mw[t] = sum over families and assets of block.net_mw[a,t]
         grid limits:    -import_limit <= net_mw[t] <= export_limit   (bounds of net_mw)
         group_limit:    -group_import[g] <= sum_{a in g} net_mw[a,t] <= group_export[g]
-        objective:      max  sum_t price[t] * net_mw[t] * dt[t]  -  sum of every family cost term
+        objective:      max  sum_t price[t] * net_mw[t] * dt[t]
+                             - cost_weight * (sum of every family cost and tiebreak term)
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ def build_model(problem: Problem) -> pyo.ConcreteModel:
     Returns
     -------
     pyo.ConcreteModel
-        With ``T``, ``dt_h``, ``price`` (mutable), one block per non-empty family (named after
-        it), ``net_mw[t]`` (MW, export positive), ``revenue_yuan`` and ``cost_yuan`` expressions
-        and the objective ``total_yuan`` (maximised).
+        With ``T``, ``dt_h``, ``price`` and ``cost_weight`` (mutable), one block per non-empty
+        family (named after it), ``net_mw[t]`` (MW, export positive), ``revenue_yuan`` and
+        ``cost_yuan`` expressions and the objective ``total_yuan`` (maximised).
 
     Notes
     -----
@@ -134,15 +135,23 @@ def linear_sum(terms: Iterable[object]) -> object:
 
 
 def define_objective(m: pyo.ConcreteModel) -> None:
-    """Maximise revenue at ``price`` minus every family's cost terms (yuan).
+    """Maximise revenue at ``price`` minus ``cost_weight`` times every family's cost terms (yuan).
 
-    Creates ``m.revenue_yuan``, ``m.cost_yuan`` (Expressions) and ``m.total_yuan`` (Objective). A
-    family block's ``tiebreak_yuan`` (e.g. PV spilling at a price of 0) enters the objective only.
+    Creates ``m.cost_weight`` (mutable Param, dimensionless, 1), ``m.revenue_yuan``,
+    ``m.cost_yuan`` (Expressions) and ``m.total_yuan`` (Objective). A family block's
+    ``tiebreak_yuan`` (e.g. PV spilling at a price of 0) enters the objective only, weighted as
+    the costs. ``cost_weight`` 1 is the physical objective (revenue minus what running the assets
+    costs); 0 is revenue alone, for a schedule that is a financial position and is never carried
+    out (:meth:`optimizer.solver.ModelSolver.set_cost_weight`). At 1 every objective coefficient
+    is the number it was without the weight (``1.0 * c == c``).
     """
+    m.cost_weight = pyo.Param(mutable=True, initialize=1.0, within=pyo.NonNegativeReals)
     m.revenue_yuan = pyo.Expression(expr=sum(m.price[t] * m.dt_h[t] * m.net_mw[t] for t in m.T))
     terms = [term for _, blk in family_blocks(m) for term in blk.cost_terms.values()]
     m.cost_yuan = pyo.Expression(expr=sum(terms) if terms else 0.0)
-    m.total_yuan = pyo.Objective(expr=m.revenue_yuan - m.cost_yuan - tiebreak(m), sense=pyo.maximize)
+    m.total_yuan = pyo.Objective(
+        expr=m.revenue_yuan - m.cost_weight * m.cost_yuan - m.cost_weight * tiebreak(m), sense=pyo.maximize
+    )
 
 
 def tiebreak(m: pyo.Block) -> object:

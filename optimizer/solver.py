@@ -142,6 +142,21 @@ class ModelSolver:
         self.mark_params_changed(changed)
         self.problem = replace(self.problem, price=values)
 
+    def set_cost_weight(self, weight: float) -> None:
+        """Weight of every family cost and tiebreak term in the objective (dimensionless).
+
+        1 (the default) is the physical objective: revenue minus what running the assets costs.
+        0 is revenue alone: for a schedule that is a financial position, never carried out (perfect
+        foresight's bid on the DA-RT spread), whose MIP gap is then a gap in revenue. Pushed to a
+        persistent HiGHS as a changed Param, like prices; the model is not rebuilt.
+        """
+        weight = float(weight)
+        if not weight >= 0.0 or weight == float("inf"):
+            raise ValueError(f"cost weight {weight} is not a finite number >= 0")
+        if weight != self.model.cost_weight.value:
+            self.model.cost_weight.set_value(weight)
+            self.mark_params_changed([self.model.cost_weight])
+
     def restart(self, k: int, state: Mapping[str, Mapping[str, float]] | None = None) -> None:
         """Optimise only periods ``k..T-1`` from the measured ``state``, in place.
 
