@@ -155,7 +155,7 @@ def solve_compiled(
 def apply_options(
     highs: highspy.Highs, options: SolveOptions, *, time_limit_s: float | None = None, mip: bool | None = None
 ) -> None:
-    """Set the time limit (per run), MIP gap, threads and extra options of ``highs``.
+    """Set the time limit (per run), MIP gap and node limit, threads and extra options of ``highs``.
 
     HiGHS (1.16) checks ``time_limit`` of an LP against the run clock of the instance, which
     accumulates over every run, but a MIP's against the time of the current run. So a persistent
@@ -169,6 +169,8 @@ def apply_options(
         mip = has_integers(highs)
     highs.setOptionValue("time_limit", limit if mip else float(highs.getRunTime()) + limit)
     highs.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    nodes = options.mip_max_nodes
+    highs.setOptionValue("mip_max_nodes", highspy.kHighsIInf if nodes is None else int(nodes))
     if options.threads is not None:
         use_scheduler_threads(int(options.threads))
         highs.setOptionValue("threads", int(options.threads))

@@ -21,6 +21,10 @@ class SolveOptions:
         Wall-clock limit for HiGHS (s).
     mip_rel_gap : float
         Relative MIP gap at which HiGHS stops.
+    mip_max_nodes : int or None
+        Branch-and-bound nodes after which a MIP run stops with its best solution and proven
+        bound (HiGHS ``mip_max_nodes``; the root counts as one). Unlike the time limit it stops
+        at the same point on any machine and under any load. None: no node limit.
     threads : int or None
         HiGHS threads (None: HiGHS default).
     handoff : {"auto", "persistent", "compiled"}
@@ -41,6 +45,7 @@ class SolveOptions:
 
     time_limit_s: float = 60.0
     mip_rel_gap: float = 1e-4
+    mip_max_nodes: int | None = None
     threads: int | None = None
     handoff: Handoff = "auto"
     explain_infeasible: bool = True

@@ -11,7 +11,8 @@ or other battery binary periods.
 Storage never charges and discharges at once: the solver adds binaries where a solve does
 (:mod:`optimizer.exclusive`) and keeps them for later re-solves, so the structure never depends on
 the price. Perfect foresight (``proven=True``) first solves with those binaries relaxed and runs the
-MIP only when that relaxation charges and discharges at once somewhere.
+MIP only when that relaxation charges and discharges at once somewhere; its day-ahead leg is solved
+on revenue alone (``revenue_only``: the objective's cost weight 0, pushed like a price).
 
 Within a day a real-time step re-solves periods ``k..T-1`` with every earlier period pinned at
 what the assets carried out (:meth:`optimizer.solver.ModelSolver.carry_out`): the model is never
@@ -35,20 +36,29 @@ from optimizer.solver import ModelSolver, SolveOptions
 from simulator.day_ahead import day_problem
 from vpp.portfolio_io import LoadedPortfolio
 
-BOUND_MIP_GAP = 1e-4
+BOUND_MIP_GAP = 1e-3
 """Relative MIP gap at which perfect foresight's MIP solves stop. The capture ratio is measured
 against its revenue plus the summed gap of HiGHS's dual bound over its objective
-(``perfect_foresight_bound_yuan``). 1e-6 needed > 200 CPU s on one hard day (Gansu 2024-06-08, three
-batteries cycling energy through each other at negative DA-RT spreads: root gap 2.5e-5), and where
-the time limit stopped HiGHS the schedule depended on the machine's load. 1e-3 would be 3x faster
-again on that fleet, but the gap is in objective terms (revenue minus wear and other costs): on the
-bundled portfolio revenue + gap at 1e-3 (180,930.51 yuan, June-July 2024) fell below the revenue of
-a 1e-6 solve (180,998.96), while 1e-4 keeps it above (181,008.79): bench/RESULTS.md, issue 17
-item 6."""
+(``perfect_foresight_bound_yuan``). Its day-ahead leg is solved on revenue alone
+(``revenue_only``: a financial position, never carried out), so its gap is a gap in revenue and
+revenue + gap is a proven bound of that leg at any gap. Its real-time leg (the dispatch, with the
+costs of running the assets) is an LP wherever the relaxation is exact. On the issue 17 holdout
+(Gansu 2024-06-01..07-31) every MIP of both benchmark fleets closes 1e-3 at the root node, 0.3-1
+CPU s each; 1e-4 needed up to 543-1,918 nodes (10-79 CPU s) on the hardest days (three batteries
+cycling energy through each other at negative DA-RT spreads): bench/RESULTS.md, issue 17 item 6.
+Before the day-ahead leg was revenue-only, 1e-3 was rejected: its gap was in objective terms
+(revenue minus wear) and revenue + gap fell below a 1e-6 solve's revenue."""
+
+BOUND_MIP_NODES = 100
+"""Branch-and-bound nodes after which a perfect-foresight MIP stops (HiGHS ``mip_max_nodes``) with
+its best schedule and proven bound (``perfect_foresight_gap_yuan``). A node limit stops at the
+same point on every machine, so the schedule and the bound do not depend on the load as with the
+wall-clock limit; at 40-55 ms a node on the three-battery holdout days, about 5 CPU s at most."""
 
 BOUND_TIME_LIMIT_S = 60.0
-"""Least HiGHS time limit of a perfect-foresight solve (s). A day whose proof takes longer keeps
-the best schedule found and reports HiGHS's proven bound (``perfect_foresight_gap_yuan``)."""
+"""Least HiGHS time limit of a perfect-foresight solve (s), the last safety net behind
+:data:`BOUND_MIP_NODES` (a root node that alone takes longer). A day stopped by it keeps the
+best schedule found and reports HiGHS's proven bound (``perfect_foresight_gap_yuan``)."""
 
 
 class DayModels:
@@ -115,12 +125,16 @@ class DayModels:
         *,
         relaxed: bool = False,
         proven: bool = False,
+        revenue_only: bool = False,
     ) -> ScheduleResult:
         """Optimise periods ``k..T-1`` of ``day`` against ``price`` (pandas result).
 
         ``solve_arrays(...).to_result()``; see :meth:`solve_arrays`.
         """
-        return self.solve_arrays(day, price, state, k, relaxed=relaxed, proven=proven).to_result()
+        arrays = self.solve_arrays(
+            day, price, state, k, relaxed=relaxed, proven=proven, revenue_only=revenue_only
+        )
+        return arrays.to_result()
 
     def solve_arrays(
         self,
@@ -131,6 +145,7 @@ class DayModels:
         *,
         relaxed: bool = False,
         proven: bool = False,
+        revenue_only: bool = False,
     ) -> ScheduleArrays:
         """Optimise periods ``k..T-1`` of ``day`` against ``price`` (numpy result, the light path).
 
@@ -152,10 +167,16 @@ class DayModels:
             Let storage charge and discharge at once (the relaxation: an upper bound); no
             strategy does (perfect foresight is solved exact, to a proven gap).
         proven : bool
-            Solve to :data:`BOUND_MIP_GAP` with at least :data:`BOUND_TIME_LIMIT_S` (perfect
-            foresight, the capture-ratio bound), the exclusivity binaries relaxed first: when that
+            Solve to :data:`BOUND_MIP_GAP` or :data:`BOUND_MIP_NODES`, with at least
+            :data:`BOUND_TIME_LIMIT_S` (perfect foresight, the capture-ratio bound), the
+            exclusivity binaries relaxed first: when that
             LP charges and discharges nowhere at once it is the exact optimum (gap 0) and no MIP
             runs (``relaxation_first`` of :meth:`optimizer.solver.ModelSolver.solve_arrays`).
+        revenue_only : bool
+            Maximise revenue at ``price`` alone, without the families' cost terms (a schedule
+            that is a financial position, never carried out: perfect foresight's DA leg;
+            :meth:`optimizer.solver.ModelSolver.set_cost_weight`). The result's HiGHS objective
+            and bound (``stats``) are then revenue; its ``terms_yuan`` still report the costs.
 
         Returns
         -------
@@ -174,10 +195,13 @@ class DayModels:
             solver = self.solver
             solver.set_prices(np.asarray(price, dtype=float), allow_relaxed=relaxed)
         self._carried = k
+        solver.set_cost_weight(0.0 if revenue_only else 1.0)
         options = solver.options
         if proven:
             limit = max(options.time_limit_s, BOUND_TIME_LIMIT_S)
-            solver.options = dataclasses.replace(options, mip_rel_gap=BOUND_MIP_GAP, time_limit_s=limit)
+            solver.options = dataclasses.replace(
+                options, mip_rel_gap=BOUND_MIP_GAP, mip_max_nodes=BOUND_MIP_NODES, time_limit_s=limit
+            )
         try:
             result = solver.solve_arrays(relaxation_first=proven)
         finally:

@@ -208,7 +208,7 @@ def _run_day(
         plan = strategy.da_plan(da_view, models, da_state)
     else:
         price = _price(strategy.da_price(da_view), models, look)
-        plan = models.solve_arrays(day, price, da_state, 0, proven=look)
+        plan = models.solve_arrays(day, price, da_state, 0, proven=look, revenue_only=strategy.financial_da)
         record.solved(plan)
     carried.planned = start_of_day(state_at_end(plan, da_state))
     state = carried.actual

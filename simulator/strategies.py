@@ -21,7 +21,10 @@ Built-in strategies:
     bid inside the envelope is the feasible schedule that maximises the spread term (the DA
     schedule on the realised spread ``p_da - p_rt``), and the best dispatch is the schedule
     optimal on realised ``p_rt``. A DA schedule on realised ``p_da`` alone is NOT an upper bound
-    (another strategy's bid can earn more on the spread), hence this choice. With perfect
+    (another strategy's bid can earn more on the spread), hence this choice. Only ``q_actual`` is
+    carried out, so the bid is solved on the spread revenue alone (``financial_da``: no wear or
+    other cost terms; its proven MIP gap is then a gap in revenue) and the dispatch on ``p_rt``
+    with the costs of running the assets. With perfect
     foresight re-optimising each period returns the same plan, so the real-time loop re-solves
     only when the price curve changes: once per day.
 ``da_rt``
@@ -150,6 +153,11 @@ class Strategy:
         the bid) when it is not the model solved at ``da_price`` (``stochastic``).
     clears_curve : bool
         Submits a price-quantity curve; its ``da_plan`` gets ``clearing_da`` to clear it.
+    financial_da : bool
+        The day-ahead schedule is a financial position only, never carried out (perfect
+        foresight's bet on the DA-RT spread: its real-time leg is what the assets do). It is
+        optimised on revenue alone, without the families' cost terms (wear, fuel, ...), which
+        belong to the dispatch that is carried out.
     """
 
     name: str
@@ -160,6 +168,7 @@ class Strategy:
     resolve_tolerance_yuan_per_mwh: float = 0.0
     da_plan: Callable[[DaView, Any, dict], Any] | None = None
     clears_curve: bool = False
+    financial_da: bool = False
 
 
 def within_market_bounds(price: np.ndarray, market: Any) -> np.ndarray:
@@ -265,6 +274,7 @@ STRATEGIES: dict[str, Strategy] = {
             _spread_da,
             _realised_rt,
             look_ahead=True,
+            financial_da=True,
         ),
         Strategy(
             "da_rt",

@@ -13,7 +13,7 @@ import pytest
 from market.prices import read_prices
 from optimizer.solver import ModelSolver, SolveOptions
 from simulator.backtest import run_backtest
-from simulator.day_model import BOUND_MIP_GAP, BOUND_TIME_LIMIT_S, DayModels
+from simulator.day_model import BOUND_MIP_GAP, BOUND_MIP_NODES, BOUND_TIME_LIMIT_S, DayModels
 from simulator.replay import replay
 from simulator.strategies import get_strategies, within_market_bounds
 from vpp.examples_paths import DEFAULT_PRICES
@@ -68,13 +68,16 @@ def test_da_rt_never_solves_on_a_price_below_the_floor(loaded, prices, monkeypat
 
 
 def test_perfect_foresight_is_solved_exact_to_a_proven_gap(loaded, prices, monkeypatch):
-    # Whatever the backtest's time limit, perfect foresight's solves get BOUND_MIP_GAP and at least
-    # BOUND_TIME_LIMIT_S, exact storage; the summary reports its gap beside every capture ratio.
+    # Whatever the backtest's time limit, perfect foresight's solves get BOUND_MIP_GAP, the node
+    # limit BOUND_MIP_NODES (deterministic) and at least BOUND_TIME_LIMIT_S, exact storage; the
+    # DA leg on revenue alone; the summary reports its gap beside every capture ratio.
     options: list[SolveOptions] = []
+    weights: list[float] = []
     original = ModelSolver.solve_arrays
 
     def spy(self, **kwargs):
         options.append(self.options)
+        weights.append(self.model.cost_weight.value)
         assert not self.relaxed
         assert kwargs.get("relaxation_first")  # exact answers of the relaxation need no MIP
         return original(self, **kwargs)
@@ -84,6 +87,10 @@ def test_perfect_foresight_is_solved_exact_to_a_proven_gap(loaded, prices, monke
         loaded, prices, [DAY], ["perfect_foresight"], options=SolveOptions(time_limit_s=5.0), progress=False
     )
     assert options and all(o.mip_rel_gap == BOUND_MIP_GAP for o in options)
+    assert all(o.mip_max_nodes == BOUND_MIP_NODES for o in options)
+    # one solve each: the physical DA and RT optima and perfect foresight's dispatch with costs,
+    # perfect foresight's bid (a bet on the spread, never carried out) on revenue alone
+    assert sorted(weights) == [0.0, 1.0, 1.0, 1.0]
     assert all(o.time_limit_s >= BOUND_TIME_LIMIT_S for o in options)
     summary = result.summary
     gap = summary["perfect_foresight_gap_yuan"]
