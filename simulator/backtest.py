@@ -18,7 +18,8 @@ Files in the output folder (written atomically, ``vpp.io_utils``):
   physical; empty normally), ``strategies`` (one block each: ``capture_ratio`` against full perfect
   foresight, ``capture_da_optimum``, ``capture_rt_optimum``, ``value_over_passive_yuan`` split into
   ``energy_shifting_yuan`` and ``spread_yuan``, ``yuan_per_mwh``), ``forecast_errors`` and run
-  statistics. Perfect foresight is solved exact to a proven gap;
+  statistics. Perfect foresight is solved exact to a proven gap (its DA bid on the spread revenue
+  alone, so that leg's gap is a gap in revenue);
   ``perfect_foresight_gap_yuan`` is how far its true optimum may lie above it (the sum of its
   solves' proven gaps), ``perfect_foresight_bound_yuan`` its revenue plus that gap (a proven upper
   bound), and every ``capture_ratio`` (and ``capture_ratio_at_proven_bound``, the same figure) is
@@ -46,7 +47,7 @@ from market.calendar import trading_day_index
 from market.revenue_share import split_revenue
 from optimizer.solver import SolveOptions
 from simulator.bounds import BOUND_DEFINITIONS, PHYSICAL_BOUNDS, at_rt_prices, value_split
-from simulator.day_model import BOUND_MIP_GAP
+from simulator.day_model import BOUND_MIP_GAP, BOUND_MIP_NODES
 from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster
 from simulator.members import member_earnings
 from simulator.metrics import capture_ratio, forecast_errors, settle, strategy_summary
@@ -62,8 +63,9 @@ BOUND = "perfect_foresight"
 CAPTURE_DEFINITION = (
     "(revenue - passive) / (perfect_foresight_bound - passive); perfect_foresight_bound = perfect "
     "foresight's revenue + perfect_foresight_gap_yuan (its MIPs' proven HiGHS dual bounds: a proven "
-    f"upper bound; its schedule comes from MIPs stopped at a relative gap of {BOUND_MIP_GAP:g}, "
-    "or from the LP relaxation where that is exact)"
+    "upper bound; its DA bid is optimised on the spread revenue alone, so that leg's gap is a gap in "
+    f"revenue; its schedule comes from MIPs stopped at a relative gap of {BOUND_MIP_GAP:g} or after "
+    f"{BOUND_MIP_NODES} branch-and-bound nodes, or from the LP relaxation where that is exact)"
 )
 """``summary.json``'s ``capture_ratio_definition``: what every capture ratio is measured against."""
 

@@ -10,8 +10,9 @@ Three bounds, each replayed with realised prices (look-ahead) on the same fleet:
     (the settlement with ``p_da`` replaced by ``p_rt``). What perfect knowledge of RT prices earns
     physically, without a DA position.
 ``perfect_foresight`` (full perfect foresight)
-    Bids on the realised DA-RT spread and dispatches on realised RT prices
-    (:mod:`simulator.strategies`): the physical value plus betting on the spread.
+    Bids on the realised DA-RT spread (revenue alone: the bid is never carried out) and dispatches
+    on realised RT prices with the costs of running the assets (:mod:`simulator.strategies`): the
+    physical value plus betting on the spread.
 
 Capture against a bound ``B``: ``(revenue - passive) / (B - passive)``. The value over passive of a
 strategy splits exactly into::
@@ -51,8 +52,9 @@ PHYSICAL_BOUNDS = {
 BOUND_DEFINITIONS = {
     "da_optimum": PHYSICAL_BOUNDS["da_optimum"].description,
     "rt_optimum": PHYSICAL_BOUNDS["rt_optimum"].description,
-    "perfect_foresight": "full perfect foresight: bid on the realised DA-RT spread, dispatch on realised "
-    "RT prices (physical value plus the spread bet)",
+    "perfect_foresight": "full perfect foresight: bid on the realised DA-RT spread (a financial position, "
+    "optimised on revenue alone, no cost terms), dispatch on realised RT prices minus the costs of running "
+    "the assets (physical value plus the spread bet)",
     "capture": "(revenue - passive) / (bound - passive)",
     "energy_shifting_yuan": "sum q_actual * p_da + contract - penalty - passive "
     "(physical dispatch at DA prices)",
