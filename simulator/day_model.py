@@ -44,8 +44,9 @@ against its revenue plus the summed gap of HiGHS's dual bound over its objective
 revenue + gap is a proven bound of that leg at any gap. Its real-time leg (the dispatch, with the
 costs of running the assets) is an LP wherever the relaxation is exact. On the issue 17 holdout
 (Gansu 2024-06-01..07-31) every MIP of both benchmark fleets closes 1e-3 at the root node, 0.3-1
-CPU s each; 1e-4 needed up to 543-1,918 nodes (10-79 CPU s) on the hardest days (three batteries
-cycling energy through each other at negative DA-RT spreads): bench/RESULTS.md, issue 17 item 6.
+CPU s each; at 1e-4 the hardest days (three batteries cycling energy through each other at negative
+DA-RT spreads) took hundreds of nodes, 2024-07-08 1,918 and the 60 s wall-clock limit: perfect
+foresight 122 -> 36 CPU s of the two months (bench/RESULTS.md, issue 17 item 6).
 Before the day-ahead leg was revenue-only, 1e-3 was rejected: its gap was in objective terms
 (revenue minus wear) and revenue + gap fell below a 1e-6 solve's revenue."""
 
