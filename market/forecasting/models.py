@@ -14,9 +14,10 @@
     their daily means, calendar. Window: the last ``window_days`` (56) days: fast, and it follows
     the season.
 ``lgbm``
-    LightGBM gradient boosting on the same (day, slot) rows (112-day window): an L2 model for the
-    point forecast and quantile models (:data:`QUANTILES`) for the spread, sorted so quantiles
-    never cross.
+    LightGBM gradient boosting on the same (day, slot) rows: the point forecast is the mean of L2
+    models fitted on the last 28, 56, 112 days and all known history (calibration-window
+    averaging, :mod:`market.forecasting.windows`); quantile models (:data:`QUANTILES`) on the
+    112-day window give the spread, sorted so quantiles never cross.
 
 Quantiles of ``lear`` and ``ridge``: the point forecast plus the empirical quantiles of the recent
 in-sample residuals per slot. Each is refitted every ``refit_days`` days; a model fitted at an
@@ -35,6 +36,13 @@ from market.forecasting.base import DayForecast, Forecaster, register
 from market.forecasting.features import DayTable, day_table, stacked, wide
 from market.forecasting.grid import to_periods
 from market.forecasting.information import Known
+from market.forecasting.windows import (
+    CALIBRATION_WINDOWS,
+    WindowRows,
+    clipped_mean,
+    fit_per_window,
+    window_lengths,
+)
 
 MIN_DAYS = 14
 """Fewer complete history days than this: the model falls back to persistence."""
@@ -233,12 +241,27 @@ class Ridge(_Fallback):
 
 @register
 class LightGbm(_Fallback):
-    """LightGBM on (day, slot) rows: L2 point model and quantile models."""
+    """LightGBM on (day, slot) rows: L2 point models averaged over calibration windows, quantile models.
+
+    Attributes
+    ----------
+    calibration_windows : tuple of int or None
+        Trailing windows (days; ``None`` = all known history) of the point models; the point
+        forecast is the mean of their forecasts (yuan/MWh). A window with fewer than
+        :data:`MIN_DAYS` days is skipped; none left: persistence. See
+        :mod:`market.forecasting.windows` (Marcjasz, Serafin, Weron, Energies 2018, 11(9), 2364).
+    window_days : int
+        The quantile models' window (days).
+    """
 
     name = "lgbm"
-    description = "LightGBM per (day, period): lagged prices, exogenous forecasts, calendar; quantiles"
+    description = (
+        "LightGBM per (day, period): lagged prices, exogenous forecasts, calendar; "
+        "point = mean of fits on the last 28/56/112 days and all history; quantiles"
+    )
     refit_days = 7
     window_days = 112
+    calibration_windows: ClassVar[tuple[int | None, ...]] = CALIBRATION_WINDOWS
     params: ClassVar[dict] = {
         "n_estimators": 200,
         "learning_rate": 0.05,
@@ -249,6 +272,9 @@ class LightGbm(_Fallback):
         "colsample_bytree": 0.8,
         "reg_lambda": 1.0,
         "n_jobs": 1,
+        # row-wise histograms: LightGBM otherwise times both layouts at every fit; on these small
+        # tables row-wise is the faster one, and the forecasts are bit-identical (bench/RESULTS.md)
+        "force_row_wise": True,
         "verbose": -1,
         "random_state": 0,
     }
@@ -256,26 +282,32 @@ class LightGbm(_Fallback):
     def _fit(self, known: Known) -> None:
         import lightgbm as lgb
 
-        days = known.history_days[-self.window_days :]
-        self.models = None
-        if len(days) < MIN_DAYS:
+        history = known.history_days
+        lengths = window_lengths(len(history), self.calibration_windows, MIN_DAYS)
+        self.point_models = self.quantile_models = None
+        if not lengths:
             return
-        x = stacked(day_table(known, days))
-        y = _targets(known, days, self.column).reshape(-1)
-        ok = np.isfinite(y)
-        x, y = x.loc[ok], y[ok]
+        main = min(self.window_days, len(history))
+        days = history[-max(*lengths, main) :]
+        y = _targets(known, days, self.column)
+        rows = WindowRows(stacked(day_table(known, days)), y.reshape(-1), y.shape[1])
+        quantile_params = {**self.params, "n_estimators": 100}
         with threadpool_limits(1):
-            self.models = {None: lgb.LGBMRegressor(**self.params).fit(x, y)}
-            for q in QUANTILES:
-                params = {**self.params, "n_estimators": 100}
-                self.models[q] = lgb.LGBMRegressor(objective="quantile", alpha=q, **params).fit(x, y)
+            self.point_models = fit_per_window(
+                lengths, lambda n: lgb.LGBMRegressor(**self.params).fit(*rows.last(n))
+            )
+            x, target = rows.last(main)
+            self.quantile_models = {
+                q: lgb.LGBMRegressor(objective="quantile", alpha=q, **quantile_params).fit(x, target)
+                for q in QUANTILES
+            }
 
     def predict(self, known: Known) -> DayForecast:
-        if self.models is None:
+        if self.point_models is None:
             return self._persistence(known)
         x = stacked(day_table(known, [known.day]))
-        by_slot = self.models[None].predict(x)
-        qs = np.sort(np.vstack([self.models[q].predict(x) for q in QUANTILES]), axis=0)
+        by_slot = clipped_mean([m.predict(x) for m in self.point_models], known.market)
+        qs = np.sort(np.vstack([self.quantile_models[q].predict(x) for q in QUANTILES]), axis=0)
         point = to_periods(by_slot, known.target, known.market)
         return DayForecast(
             point, {q: to_periods(qs[i], known.target, known.market) for i, q in enumerate(QUANTILES)}

@@ -5,18 +5,20 @@ not their level or amplitude: on the developers' holdout, ``ewm``'s own values r
 day's realised ranks keep 0.97 of the physical DA optimum, ``ewm`` itself 0.61
 (``bench/RESULTS.md``). So this model learns the order directly:
 
-- target: each period's within-day percentile rank of the DA price (0-1], one row per (day, slot)
-  over the last 112 days, so a spike day weighs no more than a calm one;
+- target: each period's within-day percentile rank of the DA price (0-1], one row per (day, slot),
+  so a spike day weighs no more than a calm one;
 - features: those of ``lgbm`` (:func:`market.forecasting.features.stacked`) plus the within-day
   percentile rank of every per-slot block (the lagged prices' ranks, the rank of the day's net
   load, PV and wind forecasts): the order of the drivers, on the same scale as the target;
 - forecast: the sorted values of the day's ``ewm`` profile (of the forecast column) placed in the
   predicted order (:func:`place_in_order`): the highest predicted rank gets ``ewm``'s highest value.
 
-LightGBM's settings are ``lgbm``'s (nothing tuned here); refitted every 7 days like ``lgbm``.
-Quantiles: the point plus the empirical quantiles, per slot, of the last 56 days' in-sample
-residuals (``ewm`` of each training day placed in that day's fitted order), as ``ridge`` and
-``lear`` do.
+LightGBM's settings and calibration windows are ``lgbm``'s (nothing tuned here): one model on each
+of the last 28, 56, 112 days and all known history, the forecast the mean of the four placed
+profiles (calibration-window averaging, :mod:`market.forecasting.windows`); refitted every 7 days
+like ``lgbm``. Quantiles: the point plus the empirical quantiles, per slot, of the last 56 days'
+in-sample residuals of the 112-day model (``ewm`` of each training day placed in that day's fitted
+order), as ``ridge`` and ``lear`` do.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from market.forecasting.models import (
     _with_residual_quantiles,
     threadpool_limits,
 )
+from market.forecasting.windows import WindowRows, clipped_mean, fit_per_window, window_lengths
 
 RESIDUAL_DAYS = 56
 """Training days whose in-sample residuals give the quantiles."""
@@ -97,41 +100,53 @@ def _ewm_levels(known: Known, days: list[dt.date], column: str) -> np.ndarray:
 
 @register
 class LightGbmRank(_Fallback):
-    """LightGBM on within-day price ranks; ``ewm``'s values placed in the predicted order."""
+    """LightGBM on within-day price ranks; ``ewm``'s values placed in the predicted order.
+
+    The point forecast (yuan/MWh) is the mean over ``calibration_windows`` (``lgbm``'s: days,
+    ``None`` = all known history; windows under :data:`MIN_DAYS` days skipped, none left:
+    persistence) of ``ewm``'s values placed in each window's predicted order.
+    """
 
     name = "lgbm_rank"
     description = (
         "LightGBM predicts each period's within-day price rank (features and their within-day ranks); "
-        "ewm's values placed in that order"
+        "ewm's values placed in that order; mean over fits on the last 28/56/112 days and all history"
     )
     refit_days = LightGbm.refit_days
     window_days = LightGbm.window_days
+    calibration_windows = LightGbm.calibration_windows
     params = LightGbm.params
 
     def _fit(self, known: Known) -> None:
         import lightgbm as lgb
 
-        days = known.history_days[-self.window_days :]
-        self.model = None
-        if len(days) < MIN_DAYS:
+        history = known.history_days
+        lengths = window_lengths(len(history), self.calibration_windows, MIN_DAYS)
+        self.models = None
+        if not lengths:
             return
-        table = day_table(known, days)
-        x = rank_features(table)
+        main = min(self.window_days, len(history))
+        days = history[-max(*lengths, main) :]
+        x = rank_features(day_table(known, days))
         y = _targets(known, days, self.column)
-        target = within_day_ranks(y).reshape(-1)
-        ok = np.isfinite(target)
+        rows = WindowRows(x, within_day_ranks(y).reshape(-1), y.shape[1])
         with threadpool_limits(1):
-            self.model = lgb.LGBMRegressor(**self.params).fit(x.loc[ok], target[ok])
-            score = self.model.predict(x).reshape(y.shape)
-        levels = _ewm_levels(known, days, self.column)
+            fits = fit_per_window(
+                [*lengths, main], lambda n: lgb.LGBMRegressor(**self.params).fit(*rows.last(n))
+            )
+            self.models = fits[:-1]
+            # residuals of the main-window model on its last RESIDUAL_DAYS training days
+            n_res = min(main, RESIDUAL_DAYS)
+            score = fits[-1].predict(x.iloc[-n_res * y.shape[1] :]).reshape(n_res, y.shape[1])
+        levels = _ewm_levels(known, days[-n_res:], self.column)
         fitted = np.vstack([place_in_order(lv, s) for lv, s in zip(levels, score, strict=True)])
-        self.residual_q = np.nanquantile((y - fitted)[-RESIDUAL_DAYS:], QUANTILES, axis=0)
+        self.residual_q = np.nanquantile(y[-n_res:] - fitted, QUANTILES, axis=0)
 
     def predict(self, known: Known) -> DayForecast:
-        if self.model is None:
+        if self.models is None:
             return self._persistence(known)
-        table = day_table(known, [known.day])
+        x = rank_features(day_table(known, [known.day]))
+        levels = _ewm_levels(known, [known.day], self.column)[0]
         with threadpool_limits(1):
-            score = self.model.predict(rank_features(table))
-        by_slot = place_in_order(_ewm_levels(known, [known.day], self.column)[0], score)
+            by_slot = clipped_mean([place_in_order(levels, m.predict(x)) for m in self.models], known.market)
         return _with_residual_quantiles(known, by_slot, self.residual_q)

@@ -10,7 +10,8 @@ import pytest
 
 from market.calendar import gate_closure, trading_day_index
 from market.forecasting.calendar_features import calendar_frame
-from market.forecasting.information import History
+from market.forecasting.information import History, known_at_closure
+from market.forecasting.ranking import LightGbmRank
 from market.forecasting.run import FORECASTERS, forecast_day, get_forecaster
 from market.presets import resolve_market
 from market.prices import read_prices
@@ -193,7 +194,11 @@ def test_lgbm_rank_places_ewm_levels_in_the_order_it_learns_from_the_features():
         realised = frame.loc[trading_day_index(market, day), "da_price"].to_numpy()
         ewm = forecast_day("ewm", frame, market, day).point
         ranked = forecast_day("lgbm_rank", frame, market, day)
-        np.testing.assert_allclose(np.sort(ranked.point), np.sort(ewm))  # the same values, re-ordered
+        # each window's fit places ewm's values, re-ordered; their mean keeps ewm's daily mean
+        one_window = type("OneWindow", (LightGbmRank,), {"calibration_windows": (None,)})()
+        single = one_window.forecast(known_at_closure(frame, market, day)).point
+        np.testing.assert_allclose(np.sort(single), np.sort(ewm))
+        np.testing.assert_allclose(ranked.point.mean(), ewm.mean())
         q = ranked.quantiles
         assert sorted(q) == [0.1, 0.5, 0.9]
         assert (q[0.1] <= q[0.5] + 1e-9).all() and (q[0.5] <= q[0.9] + 1e-9).all()
