@@ -109,6 +109,26 @@ def test_relaxation_first_repairs_a_burning_relaxation_once_the_budget_is_spent(
     assert result.stats.bound_yuan >= result.objective_yuan
 
 
+def second_solve_stops(
+    monkeypatch: pytest.MonkeyPatch, handoff: str, message: str
+) -> tuple[ModelSolver, list]:
+    """The burning day's solver whose second solve raises ``SolverError(message)``; and its calls."""
+    solver = ModelSolver(
+        prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES),
+        SolveOptions(handoff=handoff),
+    )
+    real, calls = solver._solve_once, []
+
+    def solve_once(deadline):
+        calls.append(deadline)
+        if len(calls) == 2:
+            raise SolverError(message)
+        return real(deadline)
+
+    monkeypatch.setattr(solver, "_solve_once", solve_once)
+    return solver, calls
+
+
 @pytest.mark.parametrize("handoff", ["persistent", "compiled"])
 def test_a_solve_without_solution_at_the_spent_budget_repairs_the_burning_one_before(monkeypatch, handoff):
     # Round 1 burns with time left (clock still for 4 readings), binaries are added, and round 2 (the
@@ -116,20 +136,8 @@ def test_a_solve_without_solution_at_the_spent_budget_repairs_the_burning_one_be
     # small MIP is solved by presolve even with 0 s), the budget now spent. Before, that was a
     # SolverError; now round 1's solution is repaired: 111.11 yuan, exact.
     stalled_clock(monkeypatch, still=4)
-    solver = ModelSolver(
-        prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES),
-        SolveOptions(handoff=handoff),
-    )
-    real = solver._solve_once
-    calls = []
-
-    def second_times_out(deadline):
-        calls.append(deadline)
-        if len(calls) == 2:
-            raise SolverError("HiGHS stopped without a solution: Time limit reached (time limit 60.0 s)")
-        return real(deadline)
-
-    monkeypatch.setattr(solver, "_solve_once", second_times_out)
+    stop = "HiGHS stopped without a solution: Time limit reached (time limit 60.0 s)"
+    solver, calls = second_solve_stops(monkeypatch, handoff, stop)
     result = solver.solve()
     assert len(calls) == 2 and solver._exclusivity.n_binaries > 0  # round 2 had its binaries
     assert result.stats.termination.startswith(REPAIRED)
@@ -140,21 +148,9 @@ def test_a_solve_without_solution_at_the_spent_budget_repairs_the_burning_one_be
 
 def test_a_solve_without_solution_before_the_budget_is_spent_still_fails(monkeypatch):
     # The same stop with time left is not the budget's doing: the SolverError stands.
-    solver = ModelSolver(
-        prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(4), BURN_PRICES),
-        SolveOptions(handoff="persistent"),
-    )
-    real = solver._solve_once
-    calls = []
-
-    def second_fails(deadline):
-        calls.append(deadline)
-        if len(calls) == 2:
-            raise SolverError("HiGHS stopped without a solution: Iteration limit reached")
-        return real(deadline)
-
-    monkeypatch.setattr(solver, "_solve_once", second_fails)
-    with pytest.raises(SolverError, match="Iteration limit reached"):
+    stop = "HiGHS stopped without a solution: Iteration limit reached"
+    solver, _ = second_solve_stops(monkeypatch, "persistent", stop)
+    with pytest.raises(SolverError, match="Iteration limit"):
         solver.solve()
 
 
