@@ -6,6 +6,8 @@
 - :mod:`.baselines`: persistence, weekday, rolling mean;
 - :mod:`.models`: LEAR (scikit-learn LASSO per period), ridge, LightGBM with quantiles;
 - :mod:`.ranking`: ``lgbm_rank``, LightGBM on the within-day order of prices, ``ewm``'s levels;
+- :mod:`.windows`: calibration-window averaging (the LightGBM members' point forecasts are the mean
+  of fits on the last 28, 56, 112 days and all history);
 - :mod:`.ensemble`: ``blend``, the equal-weight mean of ``ewm``, ``lgbm`` and ``lgbm_rank`` (the
   default);
 - :mod:`.features`, :mod:`.calendar_features`, :mod:`.feature_file`: lagged prices, exogenous

@@ -5,7 +5,8 @@ not their level or amplitude: on the developers' holdout, bidding the ``ewm`` fo
 realised ranks of each day (its own values re-ordered) keeps 0.97 of the physical DA optimum, with
 the realised mean and spread instead only 0.61, as much as ``ewm`` itself (``bench/RESULTS.md``).
 ``ewm`` averages the recent days' shape; ``lgbm`` reads the day's exogenous forecasts and calendar
-for the price; ``lgbm_rank`` learns the day's order itself from the drivers' within-day ranks.
+for the price; ``lgbm_rank`` learns the day's order itself from the drivers' within-day ranks (both
+LightGBM members average their fits on four calibration windows, :mod:`.windows`).
 Their errors differ, so their mean orders the day better than any one (the classic forecast
 combination; equal weights are fixed a priori, nothing is tuned on any day).
 
