@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -154,6 +155,14 @@ class MarketSpec(BaseModel):
                     f"negative_prices is false but {kind}_price_floor is {floor}: set a floor >= 0"
                 )
         return self
+
+    def within_clearing_bounds(self, price: object) -> np.ndarray:
+        """``price`` (currency/MWh, any array-like) clipped to ``[clear_price_floor, clear_price_cap]``.
+
+        A floor of None is no floor. The one clip of a forecast to prices the market can clear.
+        """
+        floor = -np.inf if self.clear_price_floor is None else float(self.clear_price_floor)
+        return np.clip(np.asarray(price, dtype=float), floor, float(self.clear_price_cap))
 
     @property
     def period(self) -> pd.Timedelta:

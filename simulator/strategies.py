@@ -178,8 +178,7 @@ def within_market_bounds(price: np.ndarray, market: Any) -> np.ndarray:
     spread went below a floor of 0); every forecast a strategy bids or re-dispatches on is clipped.
     Perfect foresight's price is a realised spread, not a price, and is not clipped.
     """
-    floor = -np.inf if market.clear_price_floor is None else float(market.clear_price_floor)
-    return np.clip(np.asarray(price, dtype=float), floor, float(market.clear_price_cap))
+    return market.within_clearing_bounds(price)
 
 
 RT_SPREAD_DECAY_H = 1.0

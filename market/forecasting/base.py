@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from market.forecasting.information import Known
+from market.presets import MarketSpec
 from vpp.errors import InputError
 
 
@@ -36,12 +37,10 @@ class DayForecast:
     point: np.ndarray
     quantiles: dict[float, np.ndarray] = field(default_factory=dict)
 
-    def clipped(self, low: float | None, high: float | None) -> DayForecast:
-        """The same forecast clipped to the market's clearing bounds (yuan/MWh)."""
-        lo = -np.inf if low is None else low
-        return DayForecast(
-            np.clip(self.point, lo, high), {q: np.clip(v, lo, high) for q, v in self.quantiles.items()}
-        )
+    def clipped(self, market: MarketSpec) -> DayForecast:
+        """The same forecast clipped to the market's clearing bounds (currency/MWh)."""
+        clip = market.within_clearing_bounds
+        return DayForecast(clip(self.point), {q: clip(v) for q, v in self.quantiles.items()})
 
 
 class Forecaster(ABC):
@@ -92,7 +91,7 @@ class Forecaster(ABC):
                 f"forecaster '{self.name}' returned {result.point.size} values "
                 f"for {len(known.target)} periods"
             )
-        return result.clipped(known.market.clear_price_floor, known.market.clear_price_cap)
+        return result.clipped(known.market)
 
     def _fit(self, known: Known) -> None:  # noqa: B027 - baselines need no fit
         """Estimate the model (default: nothing to estimate)."""

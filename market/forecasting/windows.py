@@ -95,5 +95,4 @@ def fit_per_window(lengths: Sequence[int], fit: Callable[[int], Fit]) -> list[Fi
 
 def clipped_mean(forecasts: Sequence[np.ndarray], market: MarketSpec) -> np.ndarray:
     """Mean of the windows' forecasts (currency/MWh), each clipped to the clearing bounds first."""
-    low = -np.inf if market.clear_price_floor is None else market.clear_price_floor
-    return np.mean([np.clip(f, low, market.clear_price_cap) for f in forecasts], axis=0)
+    return np.mean([market.within_clearing_bounds(f) for f in forecasts], axis=0)
