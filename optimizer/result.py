@@ -52,6 +52,13 @@ class SolveStats:
     exclusive_rounds: int = 1
 
     @property
+    def repaired(self) -> bool:
+        """The schedule is the repair of a spent time budget (termination ``Repaired: ...``)."""
+        from optimizer.repair import REPAIRED  # HiGHS and Pyomo only when asked
+
+        return self.termination.startswith(REPAIRED)
+
+    @property
     def total_seconds(self) -> float:
         """Build + hand-off + HiGHS (s)."""
         return self.build_seconds + self.handoff_seconds + self.solve_seconds

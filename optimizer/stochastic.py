@@ -127,6 +127,15 @@ class StochasticResult:
     repaired : bool
         The time limit was reached before storage stopped charging and discharging at once, and
         the schedule was repaired (:mod:`optimizer.repair`): feasible, not proven optimal.
+    status, termination : str
+        How the last solve ended, as :class:`optimizer.result.SolveStats` says it: ``optimal`` or
+        ``feasible`` (a MIP incumbent at the time limit, or repaired); HiGHS's model status, or
+        ``Repaired: ...``.
+    mip_gap : float or None
+        Relative MIP gap of the last solve (None for an LP and a repaired schedule).
+    bound_yuan : float or None
+        Proven bound of the optimal objective (yuan): the optimum lies between ``objective_yuan``
+        and it. None when unknown.
     """
 
     scenarios: PriceScenarios
@@ -146,6 +155,10 @@ class StochasticResult:
     n_variables: int
     n_constraints: int
     repaired: bool = False
+    status: str = "optimal"
+    termination: str = "Optimal"
+    mip_gap: float | None = None
+    bound_yuan: float | None = None
 
     @property
     def bid_mw(self) -> np.ndarray:
@@ -329,6 +342,10 @@ def solve_stochastic(
         n_variables=highs.getNumCol(),
         n_constraints=highs.getNumRow(),
         repaired=ended.repaired,
+        status=ended.raw.status,
+        termination=ended.raw.termination,
+        mip_gap=ended.raw.mip_gap if exclusivity.n_binaries else None,
+        bound_yuan=ended.raw.bound,
     )
 
 

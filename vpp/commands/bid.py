@@ -24,6 +24,7 @@ from vpp.commands.one_shot import without_cyclic_gc
 from vpp.console import handles_errors, print_warning, stdout
 from vpp.errors import InputError
 from vpp.price_input import PricesLabelOption, PricesTzOption
+from vpp.solve_outcome import not_optimal_note, solve_outcome
 
 if TYPE_CHECKING:  # heavy modules are imported inside the command: `vpp --help` stays fast
     import pandas as pd
@@ -150,6 +151,7 @@ def bid_command(
     price_info = {"file": str(prices), "column": price_column, "kind": kind}
     summary = _summary(plan, loaded, closure, late, price_info)
     written.append(_write_summary(summary, out, written))
+    _warn_not_optimal(summary["solver"])
     if as_json:
         print(json.dumps(summary, indent=1))
         return
@@ -186,8 +188,7 @@ def _summary(plan: DayAheadPlan, loaded, closure: pd.Timestamp, late: bool, pric
         "peak_export_mw": round(max(float(result.net_mw.max()), 0.0), 3),
         "peak_import_mw": round(max(float(-result.net_mw.min()), 0.0), 3),
         "periods": len(result.index),
-        "solver": {"status": str(stats.status), "termination": str(stats.termination),
-                   "handoff": str(stats.handoff), "mip_gap": stats.mip_gap,
+        "solver": {**solve_outcome(stats), "handoff": str(stats.handoff),
                    "build_s": round(stats.build_seconds, 3), "handoff_s": round(stats.handoff_seconds, 3),
                    "solve_s": round(stats.solve_seconds, 3)},
     }
@@ -200,6 +201,23 @@ def _write_summary(summary: dict[str, Any], out: Path, written: list[Path]) -> P
     path = out.with_name(out.stem + "_summary.json")
     summary["files"] = [str(p) for p in [*written, path]]
     return write_text_atomic(json.dumps(summary, indent=1) + "\n", path)
+
+
+def _warn_not_optimal(solver: dict[str, Any]) -> None:
+    """Warn (stderr, also with --json) when the bid's schedule is feasible but not proven optimal."""
+    note = not_optimal_note(solver)
+    if note:
+        print_warning(f"the bid's {note}")
+
+
+def _solver_rows(table: Table, solver: dict[str, Any], money: str) -> None:
+    """The solver's rows: how the solve ended, the MIP gap and the proven bound when not optimal."""
+    repaired = ", repaired" if solver["repaired"] else ""
+    table.add_row("solver", f"HiGHS {solver['status']}{repaired} ({solver['termination']})")
+    if solver["mip_gap"] is not None:
+        table.add_row("MIP gap", f"{solver['mip_gap']:.2e}")
+    if not solver["proven_optimal"] and solver["bound_yuan"] is not None:
+        table.add_row("proven bound of the optimum", f"{solver['bound_yuan']:,.2f} {money}")
 
 
 def _prices_row(prices: dict) -> tuple[str, str]:
@@ -230,13 +248,11 @@ def _print_summary(
     table.add_row("peak import", f"{max(-result.net_mw.min(), 0.0):,.3f} MW")
     stats = result.stats
     table.add_row("periods", str(len(result.index)))
-    table.add_row("solver", f"HiGHS {stats.status} ({stats.termination}), hand-off {stats.handoff}")
+    _solver_rows(table, summary["solver"], money)
     table.add_row(
-        "time: build / hand-off / solve",
+        f"time: build / hand-off ({stats.handoff}) / solve",
         f"{stats.build_seconds:.2f} / {stats.handoff_seconds:.2f} / {stats.solve_seconds:.2f} s",
     )
-    if stats.mip_gap is not None:
-        table.add_row("MIP gap", f"{stats.mip_gap:.2e}")
     stdout.print(table)
     for path in written:
         stdout.print(f"wrote {path}")
@@ -277,8 +293,11 @@ def _price_quantity(
         "worst_scenario_yuan": round(float(result.profit_yuan.min()), 2),
         "best_scenario_yuan": round(float(result.profit_yuan.max()), 2),
         "segments_per_period": {"min": int(segments.min()), "max": int(segments.max())},
+        "solver": {**solve_outcome(result), "handoff": "compiled",
+                   **{f"{k}_s": round(v, 3) for k, v in result.seconds.items()}},
     }
     written.append(_write_summary(summary, out, written))
+    _warn_not_optimal(summary["solver"])
     if as_json:
         print(json.dumps(summary, indent=1))
         return
@@ -298,6 +317,7 @@ def _price_quantity(
     table.add_row("segments per period (min / max)", f"{segments.min()} / {segments.max()}")
     table.add_row("deliverable box width (mean)", f"{float((result.hi_mw - result.lo_mw).mean()):,.3f} MW")
     table.add_row("LP size", f"{result.n_variables:,} columns, {result.n_constraints:,} rows")
+    _solver_rows(table, summary["solver"], money)
     secs = result.seconds
     table.add_row("time: build / hand-off / solve",
                   f"{secs['build']:.2f} / {secs['handoff']:.2f} / {secs['solve']:.2f} s")
