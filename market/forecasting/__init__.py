@@ -8,6 +8,8 @@
 - :mod:`.ranking`: ``lgbm_rank``, LightGBM on the within-day order of prices, ``ewm``'s levels;
 - :mod:`.windows`: calibration-window averaging (the LightGBM members' point forecasts are the mean
   of fits on the last 28, 56, 112 days and all history);
+- :mod:`.threads`: independent model fits (the calibration windows', the quantiles') run concurrently on
+  threads, the same models (``VPP_FORECAST_THREADS`` caps the threads);
 - :mod:`.ensemble`: ``blend``, the equal-weight mean of ``ewm``, ``lgbm`` and ``lgbm_rank`` (the
   default);
 - :mod:`.features`, :mod:`.calendar_features`, :mod:`.feature_file`: lagged prices, exogenous

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -36,6 +37,7 @@ from market.forecasting.base import DayForecast, Forecaster, register
 from market.forecasting.features import DayTable, day_table, stacked, wide
 from market.forecasting.grid import to_periods
 from market.forecasting.information import Known
+from market.forecasting.threads import run_all
 from market.forecasting.windows import (
     CALIBRATION_WINDOWS,
     WindowRows,
@@ -291,16 +293,17 @@ class LightGbm(_Fallback):
         days = history[-max(*lengths, main) :]
         y = _targets(known, days, self.column)
         rows = WindowRows(stacked(day_table(known, days)), y.reshape(-1), y.shape[1])
+        x, target = rows.last(main)
         quantile_params = {**self.params, "n_estimators": 100}
-        with threadpool_limits(1):
+        with threadpool_limits(1):  # in the calling thread: the limit is process-wide, not per thread
             self.point_models = fit_per_window(
-                lengths, lambda n: lgb.LGBMRegressor(**self.params).fit(*rows.last(n))
+                lengths, lambda n: partial(lgb.LGBMRegressor(**self.params).fit, *rows.last(n))
             )
-            x, target = rows.last(main)
-            self.quantile_models = {
-                q: lgb.LGBMRegressor(objective="quantile", alpha=q, **quantile_params).fit(x, target)
+            quantile_fits = run_all([
+                partial(lgb.LGBMRegressor(objective="quantile", alpha=q, **quantile_params).fit, x, target)
                 for q in QUANTILES
-            }
+            ])
+        self.quantile_models = dict(zip(QUANTILES, quantile_fits, strict=True))
 
     def predict(self, known: Known) -> DayForecast:
         if self.point_models is None:

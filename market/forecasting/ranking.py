@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -130,9 +131,9 @@ class LightGbmRank(_Fallback):
         x = rank_features(day_table(known, days))
         y = _targets(known, days, self.column)
         rows = WindowRows(x, within_day_ranks(y).reshape(-1), y.shape[1])
-        with threadpool_limits(1):
+        with threadpool_limits(1):  # in the calling thread: the limit is process-wide, not per thread
             fits = fit_per_window(
-                [*lengths, main], lambda n: lgb.LGBMRegressor(**self.params).fit(*rows.last(n))
+                [*lengths, main], lambda n: partial(lgb.LGBMRegressor(**self.params).fit, *rows.last(n))
             )
             self.models = fits[:-1]
             # residuals of the main-window model on its last RESIDUAL_DAYS training days

@@ -25,6 +25,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
+from market.forecasting.threads import run_all
 from market.presets import MarketSpec
 
 CALIBRATION_WINDOWS: tuple[int | None, ...] = (28, 56, 112, None)
@@ -84,12 +85,16 @@ class WindowRows:
         return self.x.iloc[start:].loc[ok], target[ok]
 
 
-def fit_per_window(lengths: Sequence[int], fit: Callable[[int], Fit]) -> list[Fit]:
-    """``fit(n)`` for each window length; equal lengths (windows cut to the history) share one fit."""
-    fits: dict[int, Fit] = {}
-    for n in lengths:
-        if n not in fits:
-            fits[n] = fit(n)
+def fit_per_window(lengths: Sequence[int], job: Callable[[int], Callable[[], Fit]]) -> list[Fit]:
+    """The fit of each window length; equal lengths (windows cut to the history) share one fit.
+
+    ``job(n)`` runs in the calling thread and returns the fit of window ``n`` as a call without
+    arguments (e.g. ``partial(model.fit, *rows.last(n))``: the rows are cut here, the model is fitted
+    there). The distinct windows' calls run concurrently
+    (:func:`market.forecasting.threads.run_all`), so they must change no shared state.
+    """
+    distinct = list(dict.fromkeys(lengths))
+    fits = dict(zip(distinct, run_all([job(n) for n in distinct]), strict=True))
     return [fits[n] for n in lengths]
 
 

@@ -45,7 +45,7 @@ def test_window_rows_are_the_last_days_of_the_longest_table_finite_targets_only(
     with pytest.raises(ValueError, match="5 days asked, 4 in the table"):
         rows.last(5)
     calls = []
-    assert fit_per_window([28, 40, 40], lambda n: calls.append(n) or n * 10) == [280, 400, 400]
+    assert fit_per_window([28, 40, 40], lambda n: calls.append(n) or (lambda: n * 10)) == [280, 400, 400]
     assert calls == [28, 40]  # equal windows share one fit
 
 
