@@ -78,5 +78,13 @@ def not_optimal_note(outcome: dict[str, Any]) -> str | None:
     return f"schedule feasible but not proven optimal, {what}"
 
 
+def schedule_source(outcome: dict[str, Any]) -> str:
+    """The ``source`` of setpoints from a solved schedule: ``optimal`` (proven), ``repaired``, or
+    ``feasible`` (a MIP incumbent at the time limit); a safe dispatch's is ``fallback``."""
+    if outcome["proven_optimal"]:
+        return "optimal"
+    return "repaired" if outcome["repaired"] else "feasible"
+
+
 def _fen(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)

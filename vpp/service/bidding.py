@@ -38,6 +38,7 @@ from vpp.service import outbox, repository
 from vpp.service.db import Bid, DayAheadSchedule, Forecast, PortfolioVersion
 from vpp.service.fallback import solver_failure_status
 from vpp.service.planning import INJECT_ENV, injected_failure
+from vpp.solve_outcome import not_optimal_note, solve_outcome
 
 if TYPE_CHECKING:
     from vpp.service.pipeline import Pipeline
@@ -123,12 +124,17 @@ def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any
     utc = index.tz_convert("UTC").to_pydatetime()
     soc = stored_energy_frame(result.series)
     approval = bool(pipeline.loaded.portfolio.bid_approval)
+    outcome = solve_outcome(result.stats)
+    note = not_optimal_note(outcome)
+    if note:  # bid all the same: a feasible schedule is no failure
+        log.warning("bid %s: %s", key, note)
     run.update(
         finished_at=_utcnow(),
         status="ok",
         solver_status=result.stats.status,
         detail={
             "expected_revenue_yuan": round(result.terms_yuan["revenue"], 2),
+            "solve": outcome,
             **({"approval_required": True} if approval else {}),
         },
     )
@@ -167,7 +173,7 @@ def _bid(pipeline: Pipeline, now: pd.Timestamp, day: dt.date, run: dict[str, Any
             ],
             ["period_start", "asset_id"],
         )
-    out = {"day": key, "status": "ok", "solver_status": result.stats.status}
+    out = {"day": key, "status": "ok", "solver_status": result.stats.status, "solve": outcome}
     if approval:  # the file waits for POST /api/bids/{day}/approve (written by a later pass)
         log.warning("bid %s awaits approval: its bid file is written once approved", key)
         return dict(out, awaiting_approval=True)

@@ -128,7 +128,7 @@ class Setpoint(Base):
     asset_id: Mapped[str] = mapped_column(sa.String(100))
     setpoint_mw: Mapped[float] = mapped_column(sa.Float)
     soc_end_mwh: Mapped[float | None] = mapped_column(sa.Float)
-    source: Mapped[str] = mapped_column(sa.String(20))  # "optimal" or "fallback"
+    source: Mapped[str] = mapped_column(sa.String(20))  # optimal, repaired, feasible or fallback
 
 
 class Telemetry(Base):

@@ -2,7 +2,9 @@
 
 - ``setpoints_<YYYY-MM-DDTHH-MM>.csv`` and ``.json`` per period (market-zone period start in the
   name): ``timestamp, asset_id, setpoint_mw, soc_end_mwh, source`` (MW, positive = to the grid;
-  MWh stored at the period's end by any family that stores energy; ``optimal`` or ``fallback``).
+  MWh stored at the period's end by any family that stores energy; ``source``: ``optimal``,
+  ``repaired`` or ``feasible`` from a solve that was proven optimal or not
+  (:func:`vpp.solve_outcome.schedule_source`), ``fallback`` for the safe dispatch).
 - ``bid_<YYYY-MM-DD>.csv``: ``timestamp, net_mw`` of the quantity-only day-ahead bid.
 
 The files are written after the database commit, and rewritten from the database when a rerun

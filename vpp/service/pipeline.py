@@ -42,6 +42,7 @@ from vpp.service.db import (
 )
 from vpp.service.fallback import fallback_setpoints, solver_failure_status
 from vpp.service.planning import INJECT_ENV, PeriodSlot, injected_failure
+from vpp.solve_outcome import not_optimal_note, solve_outcome
 
 __all__ = ["INJECT_ENV", "OUTBOX_BACKFILL", "Pipeline", "injected_failure"]
 
@@ -168,7 +169,10 @@ class Pipeline:
         -------
         dict
             ``period``, ``status`` (ok, fallback or skipped), ``solver_status`` (HiGHS's, else
-            ``timeout`` or ``error``), ``fallback_reason``, ``state_source``; ``past`` (also in the
+            ``timeout`` or ``error``), ``fallback_reason``, ``state_source``; ``solve`` (also in the
+            run's detail) when the solve gave the schedule: how it ended
+            (:func:`vpp.solve_outcome.solve_outcome`; a schedule feasible but not proven optimal,
+            e.g. repaired, is dispatched and logged as a warning, never a fallback); ``past`` (also in the
             run's detail) when families that cannot restart mid-day had their past ``pinned`` at the
             plan in force or ``re-planned`` (no plan of the day in this process); ``outbox_error`` when
             the period's files could not be written, ``outbox_rewritten`` when missing files of
@@ -186,7 +190,7 @@ class Pipeline:
             out.update({"outbox_error": error} if error else self._backfill_outbox(slot))
             return out
         started, clock = _utcnow(), time.perf_counter()
-        solver_status, reason, past = None, None, None
+        solver_status, reason, past, outcome = None, None, None, None
         try:
             _, da, rt = self.day_prices(slot.day)
             if not np.isfinite(da[slot.k :]).all():
@@ -197,8 +201,12 @@ class Pipeline:
                 slot.day, planning.dispatch_price(slot, da, rt), state, slot.k, self.dispatch_time_limit_s
             )
             past = pinning.note
-            solver_status = result.stats.status
+            outcome = solve_outcome(result.stats)
+            solver_status = outcome["status"]
             rows = planning.result_setpoints(result, slot.start)
+            note = not_optimal_note(outcome)
+            if note:  # dispatched all the same: a feasible schedule is no failure
+                log.warning("dispatch %s: %s", slot.start, note)
         except Exception as exc:  # any failure of the solve: send the safe fallback
             log.warning("dispatch %s: fallback after %s: %s", slot.start, type(exc).__name__, exc)
             reason = f"{type(exc).__name__}: {exc}"
@@ -220,6 +228,7 @@ class Pipeline:
                 "seconds": round(time.perf_counter() - clock, 4),
                 "now": pd.Timestamp(now).isoformat(),
                 **({"past": past} if past else {}),
+                **({"solve": outcome} if outcome else {}),
             },
         }
         with self.sessions.begin() as s:
@@ -236,6 +245,7 @@ class Pipeline:
             "fallback_reason": reason,
             "state_source": source,
             **({"past": past} if past else {}),
+            **({"solve": outcome} if outcome else {}),
             **({"outbox_error": outbox_error} if outbox_error else self._backfill_outbox(slot)),
         }
 

@@ -24,6 +24,7 @@ from simulator.strategies import RtView, rt_forecast_decaying_spread
 from vpp.assets.registry import FAMILIES, stored_energy_frame
 from vpp.portfolio_io import LoadedPortfolio
 from vpp.service import repository
+from vpp.solve_outcome import schedule_source, solve_outcome
 
 INJECT_ENV = "VPP_INJECT_SOLVER_FAILURE"
 """Fault injection: ``all``, ``bid`` or period positions in the day (``10,11``) whose solve raises."""
@@ -171,9 +172,14 @@ def dispatch_price(slot: PeriodSlot, da: np.ndarray, rt: np.ndarray) -> np.ndarr
 
 
 def result_setpoints(result: ScheduleResult, start: pd.Timestamp) -> list[dict]:
-    """Setpoint rows of period ``start`` from a solved schedule (MW; stored MWh at the period end)."""
+    """Setpoint rows of period ``start`` from a solved schedule (MW; stored MWh at the period end).
+
+    Their ``source`` says how the solve ended (:func:`vpp.solve_outcome.schedule_source`):
+    ``optimal``, ``repaired`` or ``feasible``.
+    """
     row = result.asset_net_mw.loc[start]
     soc = stored_energy_frame(result.series)
+    source = schedule_source(solve_outcome(result.stats))
     return [
         {
             "asset_id": str(asset_id),
@@ -181,7 +187,7 @@ def result_setpoints(result: ScheduleResult, start: pd.Timestamp) -> list[dict]:
             "soc_end_mwh": float(soc.loc[start, asset_id])
             if soc is not None and asset_id in soc.columns
             else None,
-            "source": "optimal",
+            "source": source,
         }
         for asset_id, value in row.items()
     ]

@@ -28,8 +28,10 @@ def day_summary(engine: Engine, market: MarketSpec, day: dt.date) -> dict[str, A
     dict
         ``bids`` (completed bid runs for the day), ``bid_rows``, ``dispatch_runs`` (distinct periods
         with a completed dispatch run), ``periods``, ``fallbacks``, ``fallback_reasons``,
-        ``missed_periods`` (period starts without a run), ``setpoint_rows``,
-        ``duplicate_setpoints``, ``state_sources``, ``revenue_yuan`` (None before settlement).
+        ``missed_periods`` (period starts without a run), ``not_proven_optimal`` (dispatched
+        periods whose schedule is feasible but not proven optimal) and ``repaired`` (of those, the
+        repaired ones: :mod:`vpp.solve_outcome`), ``setpoint_rows``, ``duplicate_setpoints``,
+        ``state_sources``, ``revenue_yuan`` (None before settlement).
     """
     index = trading_day_index(market, day)
     start = index[0].tz_convert("UTC").to_pydatetime()
@@ -55,7 +57,9 @@ def day_summary(engine: Engine, market: MarketSpec, day: dt.date) -> dict[str, A
     done = {r.period_start for r in runs if r.status != "failed"}
     missed = [t.isoformat() for t in index if t.tz_convert("UTC").to_pydatetime() not in done]
     fallbacks = [r for r in runs if r.status == "fallback"]
-    sources = Counter(json.loads(r.detail or "{}").get("state_source") for r in runs)
+    details = [json.loads(r.detail or "{}") for r in runs if r.status != "failed"]
+    sources = Counter(d.get("state_source") for d in details)
+    solves = [d["solve"] for d in details if "solve" in d]
     return {
         "day": day.isoformat(),
         "bids": int(bid is not None and bid.status == "ok"),
@@ -65,6 +69,8 @@ def day_summary(engine: Engine, market: MarketSpec, day: dt.date) -> dict[str, A
         "fallbacks": len(fallbacks),
         "fallback_reasons": sorted({r.fallback_reason or "" for r in fallbacks}),
         "missed_periods": missed,
+        "not_proven_optimal": sum(not o["proven_optimal"] for o in solves),
+        "repaired": sum(bool(o["repaired"]) for o in solves),
         "setpoint_rows": int(setpoint_rows or 0),
         "duplicate_setpoints": int((setpoint_rows or 0) - (distinct or 0)),
         "state_sources": {str(k): v for k, v in sorted(sources.items(), key=lambda kv: str(kv[0]))},
@@ -98,6 +104,7 @@ def service_status(engine: Engine, market: MarketSpec, now: pd.Timestamp | None 
                     "finished_at": last.finished_at.isoformat(),
                     "status": last.status,
                     "solver_status": last.solver_status,
+                    "termination": json.loads(last.detail or "{}").get("solve", {}).get("termination"),
                     "fallback_reason": last.fallback_reason,
                 }
             }
