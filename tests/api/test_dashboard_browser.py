@@ -32,6 +32,8 @@ CHARTS = (
     "chart-envelope",
     "chart-backtest",
 )
+AT_PERIOD_END = ("chart-soc", "chart-revenue")
+"""Charts of end-of-period values (stored energy, cumulative revenue), drawn at period ends."""
 NEW_DAY = "2024-01-03"
 """A day the test bids through the API: awaiting approval, nothing dispatched."""
 
@@ -141,7 +143,15 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
         )
         assert inked > 500, chart
         if chart != "chart-backtest":  # time axes name the market zone and its offset
-            assert canvas.get_attribute("data-x-title") == "period start (Asia/Shanghai, UTC+08:00)", chart
+            axis = "end" if chart in AT_PERIOD_END else "start"
+            assert canvas.get_attribute("data-x-title") == f"period {axis} (Asia/Shanghai, UTC+08:00)", chart
+    # stored energy is an end-of-period state and a period's money is earned by its end: drawn at
+    # period ends (00:15 ... 24:00), as the backtest report draws them (simulator/report.py)
+    for chart in AT_PERIOD_END:
+        labels = browser.execute_script("return charts[arguments[0]].data.labels", chart)
+        assert (len(labels), labels[0], labels[-1]) == (96, "00:15", "24:00"), chart
+    labels = browser.execute_script("return charts['chart-dispatch'].data.labels")  # power: over the period
+    assert (labels[0], labels[-1]) == ("00:00", "23:45")
     sources = [s.get_attribute("src") for s in browser.find_elements(By.TAG_NAME, "script")]
     assert all(src.startswith(base + "/static/") for src in sources), sources  # no CDN
 

@@ -140,6 +140,7 @@ class SetpointOut(BaseModel):
 
 class DispatchPeriod(BaseModel):
     period_start: str
+    period_end: str = Field(description="When the period ends (market zone): the soc_* are states then.")
     bid_mw: float | None
     setpoint_mw: float | None
     metered_mw: float | None
@@ -188,6 +189,7 @@ class StatementOut(BaseModel):
 
 class SettlementPeriod(BaseModel):
     period_start: str
+    period_end: str = Field(description="When the period ends (market zone): its money is earned by then.")
     q_da_mwh: float
     q_actual_mwh: float
     p_da: float

@@ -68,7 +68,8 @@ def history(
         sp, tm = by_sp.get(t, []), by_tm.get(t, [])
         sources = sorted({r.source for r in sp})
         periods.append(DispatchPeriod(
-            period_start=local_iso(t, market), bid_mw=bids.get(t),
+            period_start=local_iso(t, market), period_end=local_iso(t + market.period, market),
+            bid_mw=bids.get(t),
             setpoint_mw=_sum([r.setpoint_mw for r in sp]), metered_mw=_sum([r.metered_mw for r in tm]),
             soc_planned_mwh=_sum([r.soc_end_mwh for r in sp]), soc_measured_mwh=_sum([r.soc_mwh for r in tm]),
             source=",".join(sources) or None,

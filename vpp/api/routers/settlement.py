@@ -57,7 +57,9 @@ def daily(request: Request, day: dt.date, _: Reader) -> DailyOut:
         ).all()
     cols = ("q_da_mwh", "q_actual_mwh", "p_da", "p_rt", "da_revenue", "rt_revenue", "revenue")
     return DailyOut(**_statement(row, market).model_dump(), settlement_periods=[
-        SettlementPeriod(period_start=local_iso(p.period_start, market), **{c: getattr(p, c) for c in cols})
+        SettlementPeriod(period_start=local_iso(p.period_start, market),
+                         period_end=local_iso(p.period_start + market.period, market),
+                         **{c: getattr(p, c) for c in cols})
         for p in periods
     ])
 

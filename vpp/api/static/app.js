@@ -14,11 +14,16 @@ const money = (v) => (v === null || v === undefined ? "-" :
   v.toLocaleString(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 const offsetOf = (iso) => (/([+-]\d\d:\d\d|Z)$/.exec(iso) || ["", "+00:00"])[1].replace("Z", "+00:00");
 
-/** "period start (Asia/Shanghai, UTC+08:00)": the zone and the offsets of ``periods``' starts. */
-function timeAxis(periods) {
-  const offsets = [...new Set(periods.map((r) => `UTC${offsetOf(r.period_start)}`))].join("/");
-  return t("axis_time", { tz: [zoneName, offsets].filter(Boolean).join(", ") });
+/** "period start (Asia/Shanghai, UTC+08:00)": the zone and the offsets of ``periods``' starts (or,
+    with ``atEnd``, "period end (...)" and their ends'). */
+function timeAxis(periods, atEnd = false) {
+  const offsets = [...new Set(periods.map((r) => `UTC${offsetOf(atEnd ? r.period_end : r.period_start)}`))].join("/");
+  return t(atEnd ? "axis_time_end" : "axis_time", { tz: [zoneName, offsets].filter(Boolean).join(", ") });
 }
+
+/** "HH:MM" of a period's end, "24:00" for the day's last: where a state at the period's end is drawn
+    (stored energy, money earned by then), as the backtest report draws them. */
+const endClock = (r) => (r.period_end.slice(0, 10) === r.period_start.slice(0, 10) ? hhmm(r.period_end) : "24:00");
 
 class ApiError extends Error {
   constructor(status, detail) { super(typeof detail === "string" ? detail : JSON.stringify(detail)); this.status = status; }
@@ -167,10 +172,10 @@ async function loadDispatch(day) {
     line(t("ds_setpoint"), p.map((r) => r.setpoint_mw), "#7c3aed"),
     line(t("ds_metered"), p.map((r) => r.metered_mw), "#16a34a"),
   ], timeAxis(p));
-  draw("chart-soc", "line", labels, [
+  draw("chart-soc", "line", p.map(endClock), [  // stored energy at each period's end
     line(t("ds_planned"), p.map((r) => r.soc_planned_mwh), "#0891b2", [5, 3]),
     line(t("ds_measured"), p.map((r) => r.soc_measured_mwh), "#0f766e"),
-  ], timeAxis(p));
+  ], timeAxis(p, true));
 }
 
 async function loadRevenue(day) {
@@ -183,9 +188,9 @@ async function loadRevenue(day) {
     let total = 0;
     const p = daily.settlement_periods;
     const cumulative = p.map((r) => (total += r.revenue));
-    draw("chart-revenue", "line", p.map((r) => hhmm(r.period_start)), [
+    draw("chart-revenue", "line", p.map(endClock), [  // a period's money is earned by its end
       Object.assign(line(t("ds_cumulative"), cumulative, "#16a34a"), { fill: "origin", backgroundColor: "rgba(22,163,74,.15)" }),
-    ], timeAxis(p));
+    ], timeAxis(p, true));
   } catch (err) {
     if (err.status !== 404) throw err;
     $("rev-day").textContent = t("not_settled");
