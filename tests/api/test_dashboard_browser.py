@@ -20,8 +20,12 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from vpp.api.auth import create_key
+from vpp.service.db import make_engine, session_factory
+
 from .conftest import make_client
 from .seed import DAY, Keys
+from .test_repaired_day import repaired_day
 
 CHARTS = (
     "chart-prices",
@@ -152,6 +156,9 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
         assert (len(labels), labels[0], labels[-1]) == (96, "00:15", "24:00"), chart
     labels = browser.execute_script("return charts['chart-dispatch'].data.labels")  # power: over the period
     assert (labels[0], labels[-1]) == ("00:00", "23:45")
+    dispatch = browser.find_element(By.ID, "dispatch-detail")  # every solve proven optimal: nothing to flag
+    assert dispatch.text == "· 96 of 96 periods dispatched"
+    assert dispatch.get_attribute("data-not-optimal") == "0"
     sources = [s.get_attribute("src") for s in browser.find_elements(By.TAG_NAME, "script")]
     assert all(src.startswith(base + "/static/") for src in sources), sources  # no CDN
 
@@ -236,6 +243,34 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
     assert not browser.find_element(By.ID, "session").is_displayed()
     assert browser.find_element(By.ID, "login-button").text == "登录"
     assert screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.slow  # a browser
+def test_dashboard_flags_a_repaired_dispatch_and_bid(
+    tmp_path: Path, chromium: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day whose bid and two dispatches were repaired (tests/service/test_repaired_dispatch.py) says
+    so beside the bid and the dispatch chart."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, day = repaired_day(tmp_path, monkeypatch)
+    with session_factory(make_engine(url)).begin() as s:
+        key = create_key(s, "olga", "operator")
+    browser = chromium()
+    with _serve(url, tmp_path) as base:
+        browser.get(f"{base}/?day={day}")
+        browser.find_element(By.ID, "api-key").send_keys(key)
+        browser.find_element(By.ID, "login-button").click()
+        WebDriverWait(browser, 30).until(_loaded)
+        detail = browser.find_element(By.ID, "dispatch-detail")
+        assert detail.text == (
+            "· 2 of 96 periods dispatched; 2 repaired after the solver's time limit: feasible, not proven "
+            "optimal (09:45, 10:00)"
+        )
+        assert detail.get_attribute("data-not-optimal") == "2"
+        bid = browser.find_element(By.ID, "bid-detail").text
+        assert "schedule repaired after the solver's time limit" in bid, bid
 
 
 @pytest.mark.slow  # a browser

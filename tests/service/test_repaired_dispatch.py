@@ -53,37 +53,41 @@ class SpentAfterSolve(Deadline):
         return True
 
 
-@pytest.fixture
-def pipe(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    """The burning fleet's pipeline after its bid, its clock standing at 09:59:40 of DAY.
-
-    Parametrised indirectly: True gives every solve from the bid on a :class:`SpentAfterSolve`
-    deadline (the bid's exact escalation would leave its binaries in the day's model, which the
-    dispatch re-solves: it would not burn).
-    """
-    if getattr(request, "param", False):
-        monkeypatch.setattr(solver_module, "Deadline", SpentAfterSolve)
-    request.getfixturevalue("caplog").set_level(logging.WARNING)
-    (tmp_path / "p.yaml").write_text(PORTFOLIO)
+def burning_pipeline(folder: Path) -> Pipeline:
+    """The burning fleet's pipeline on a SQLite database in ``folder`` after its bid, its clock
+    standing at 09:59:40 of DAY (registered for the scheduled jobs; dispose of its engine)."""
+    (folder / "p.yaml").write_text(PORTFOLIO)
     index = trading_day_index("shandong", DAY)
     price = np.where(np.arange(96) < 48, 50.0, -100.0)
     pd.DataFrame({"timestamp": [t.isoformat() for t in index], "da_price": price}).to_csv(
-        tmp_path / "prices.csv", index=False
+        folder / "prices.csv", index=False
     )
     at = pd.Timestamp(f"{DAY} 09:59:40", tz="Asia/Shanghai").timestamp()
     config = ServiceConfig(
-        db_url=f"sqlite:///{tmp_path / 'vpp.db'}", portfolio=str(tmp_path / "p.yaml"),
-        inbox=str(tmp_path / "inbox"), outbox=str(tmp_path / "outbox"),
+        db_url=f"sqlite:///{folder / 'vpp.db'}", portfolio=str(folder / "p.yaml"),
+        inbox=str(folder / "inbox"), outbox=str(folder / "outbox"),
         clock={"segments": [[time.time(), at]], "speed": 1e-6},  # simulated time stands (1 us per s)
     )
     engine = make_engine(config.db_url)
     upgrade_schema(engine)
     pipeline = Pipeline(config, engine)
-    simulated_gateways.publish_day_ahead(config.inbox, str(tmp_path / "prices.csv"), pipeline.market, DAY)
+    simulated_gateways.publish_day_ahead(config.inbox, str(folder / "prices.csv"), pipeline.market, DAY)
     assert pipeline.bid_day(gate_closure(pipeline.market, DAY) - pd.Timedelta(minutes=30))["status"] == "ok"
     jobs.register(pipeline)
+    return pipeline
+
+
+@pytest.fixture
+def pipe(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    """:func:`burning_pipeline`, on a :class:`SpentAfterSolve` deadline from the bid on when
+    parametrised indirectly with True (the bid's exact escalation would leave its binaries in the
+    day's model, which the dispatch re-solves: it would not burn)."""
+    if getattr(request, "param", False):
+        monkeypatch.setattr(solver_module, "Deadline", SpentAfterSolve)
+    request.getfixturevalue("caplog").set_level(logging.WARNING)
+    pipeline = burning_pipeline(tmp_path)
     yield pipeline
-    engine.dispose()
+    pipeline.engine.dispose()
 
 
 @pytest.mark.parametrize("pipe", [True], indirect=True)

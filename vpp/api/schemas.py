@@ -115,6 +115,19 @@ class BidSummary(BaseModel):
     import_mwh: float
 
 
+class SolveOut(BaseModel):
+    """How the solve behind a bid or a dispatch ended (:func:`vpp.solve_outcome.solve_outcome`)."""
+
+    status: str = Field(description="optimal, or feasible (a MIP stopped at its time limit, or repaired).")
+    termination: str = Field(description="HiGHS's model status, or 'Repaired: ...'.")
+    proven_optimal: bool
+    repaired: bool = Field(description="The time limit ran out while storage still charged and "
+                           "discharged at once: one LP fixed one direction per storage period.")
+    mip_gap: float | None = None
+    objective_yuan: float | None = None
+    bound_yuan: float | None = Field(default=None, description="Proven bound of the optimum (yuan).")
+
+
 class BidOut(BidSummary):
     gate_closure: str
     timezone: str = Field(description="The market's time zone (IANA), in which period starts are given.")
@@ -124,6 +137,7 @@ class BidOut(BidSummary):
         default="CNY", description="ISO 4217 code of the market's currency, that of every money amount."
     )
     solver_status: str | None = None
+    solve: SolveOut | None = Field(default=None, description="How the bid's solve ended (None: unrecorded).")
     bid_periods: list[BidPeriod]
 
 
@@ -146,7 +160,10 @@ class DispatchPeriod(BaseModel):
     metered_mw: float | None
     soc_planned_mwh: float | None
     soc_measured_mwh: float | None
-    source: str | None
+    source: str | None = Field(description="Of the setpoints: optimal, repaired, feasible (not proven "
+                               "optimal) or fallback; comma-joined when assets differ.")
+    termination: str | None = Field(default=None, description="How the period's dispatch solve ended "
+                                    "(HiGHS's status or 'Repaired: ...'); None for a fallback.")
 
 
 class DispatchHistory(BaseModel):

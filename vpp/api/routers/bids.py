@@ -70,7 +70,7 @@ def _summary(session: Session, market: MarketSpec, day: dt.date) -> BidOut | Non
         gate_closure=gate_closure(market, day).isoformat(),
         portfolio_version_id=rows[0].portfolio_version_id,
         expected_revenue_yuan=detail.get("expected_revenue_yuan"), currency=market.currency,
-        solver_status=run.solver_status if run is not None else None,
+        solver_status=run.solver_status if run is not None else None, solve=detail.get("solve"),
         bid_periods=[BidPeriod(period_start=local_iso(r.period_start, market), net_mw=r.net_mw,
                                forecast_da=da(r.period_start)) for r in rows],
     )
@@ -97,7 +97,7 @@ def list_bids(
         ).all()
         out = [_summary(session, market, d) for d in days]
     return [BidSummary(**o.model_dump(exclude={"gate_closure", "portfolio_version_id", "bid_periods",
-                                               "expected_revenue_yuan", "currency", "solver_status",
+                                               "expected_revenue_yuan", "currency", "solver_status", "solve",
                                                "timezone"}))
             for o in out if o is not None]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from typing import Annotated
 
@@ -55,6 +56,8 @@ def history(
         bids = {b.period_start: b.net_mw for b in rows}
         setpoints = repository.setpoints_between(session, window.start, window.end)
         telemetry = repository.telemetry_between(session, window.start, window.end)
+        runs = repository.runs(session, "dispatch", window.start, window.end)
+    solves = {r.period_start: json.loads(r.detail or "{}").get("solve", {}) for r in runs}
     by_sp: dict[dt.datetime, list[Setpoint]] = defaultdict(list)
     for r in setpoints:
         if asset_id is None or r.asset_id == asset_id:
@@ -72,7 +75,7 @@ def history(
             bid_mw=bids.get(t),
             setpoint_mw=_sum([r.setpoint_mw for r in sp]), metered_mw=_sum([r.metered_mw for r in tm]),
             soc_planned_mwh=_sum([r.soc_end_mwh for r in sp]), soc_measured_mwh=_sum([r.soc_mwh for r in tm]),
-            source=",".join(sources) or None,
+            source=",".join(sources) or None, termination=solves.get(t, {}).get("termination"),
         ))
     return DispatchHistory(day=day, periods=periods)
 

@@ -103,6 +103,9 @@ function bidDetail(bid) {
   if (bid.settled_revenue_yuan !== null && bid.settled_revenue_yuan !== undefined) {
     parts.push(t("settled_revenue", { yuan: money(bid.settled_revenue_yuan) }));
   }
+  if (bid.solve && !bid.solve.proven_optimal) {
+    parts.push(bid.solve.repaired ? t("bid_repaired") : t("bid_not_optimal", { termination: bid.solve.termination }));
+  }
   parts.push(t("energy", { out: bid.export_mwh.toFixed(2), in: bid.import_mwh.toFixed(2) }));
   if (bid.expected_revenue_yuan !== null && bid.expected_revenue_yuan !== undefined && bid.stage !== "settled") {
     parts.push(t("expected", { yuan: money(bid.expected_revenue_yuan) }));
@@ -163,9 +166,25 @@ async function downloadBid() {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+/** The day's dispatch in words: periods sent, and those whose setpoints are not a proven optimum
+    (repaired, or stopped at the time limit) or a safe fallback, named by their start. */
+function dispatchDetail(p) {
+  const sent = p.filter((r) => r.source);
+  if (!sent.length) return "";
+  const parts = [t("dispatched", { n: sent.length, total: p.length })];
+  for (const kind of ["repaired", "feasible", "fallback"]) {
+    const at = sent.filter((r) => r.source.split(",").includes(kind)).map((r) => hhmm(r.period_start));
+    if (at.length) parts.push(t(`src_${kind}`, { n: at.length, at: at.slice(0, 8).join(", ") + (at.length > 8 ? ", ..." : "") }));
+  }
+  return "· " + parts.join(language === "zh" ? "；" : "; ");
+}
+
 async function loadDispatch(day) {
   const data = await api(`/api/dispatch/history?day=${day}`);
   const p = data.periods;
+  const detail = $("dispatch-detail");
+  detail.textContent = dispatchDetail(p);
+  detail.dataset.notOptimal = String(p.filter((r) => r.source && /repaired|feasible/.test(r.source)).length);
   const labels = p.map((r) => hhmm(r.period_start));
   draw("chart-dispatch", "line", labels, [
     line(t("ds_bid_schedule"), p.map((r) => r.bid_mw), "#1f6feb", [5, 3]),
