@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -21,10 +22,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 import optimizer.solver as solver_module
 from market.calendar import gate_closure, trading_day_index
 from optimizer.escalation import Deadline
+from vpp.cli import app
 from vpp.service import jobs, simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import JobRun, Setpoint, make_engine, upgrade_schema
@@ -126,6 +129,9 @@ def test_repaired_dispatch_is_sent_logged_and_recorded(pipe, caplog):
     # What an operator reads: vpp status and the simulated day's summary.
     last = service_status(pipe.engine, pipe.market, pd.Timestamp(index[40]))["jobs"]["dispatch"]["last_run"]
     assert last["solver_status"] == "feasible" and last["termination"].startswith("Repaired")
+    shown = CliRunner().invoke(app, ["status", "--db", pipe.config.db_url, "--market", "shandong"])
+    assert shown.exit_code == 0, shown.output
+    assert re.search(r"dispatch .* ok \(repaired\)", shown.stdout) and "MW (repaired)" in shown.stdout
     summary = day_summary(pipe.engine, pipe.market, DAY)
     assert summary["fallbacks"] == 0 and summary["not_proven_optimal"] == 2 and summary["repaired"] == 2
     # The bid (solved on the same spent budget) was repaired too, and says so in its record.

@@ -38,7 +38,7 @@ def status_command(
     rows = []
     for job, info in status["jobs"].items():
         last = info.get("last_run") or {}
-        rows.append([job, *(_short(last.get(k)) for k in ("period", "status", "finished_at")),
+        rows.append([job, _short(last.get("period")), _run_status(last), _short(last.get("finished_at")),
                      _short(info.get("next_run"))])
     header = ["job", "last period", "status", "finished", "next run"]
     for table in fit_table(f"vpp service (times {spec.timezone})", header, rows):
@@ -93,6 +93,17 @@ def in_market_zone(value: Any, timezone: str) -> Any:
         stamp = stamp.tz_localize("UTC") if stamp.tz is None else stamp  # the database stores UTC
         return stamp.tz_convert(timezone).floor("s").isoformat()
     return value
+
+
+def _run_status(last: dict[str, Any]) -> str:
+    """A run's status with what its solve said when that was not a proven optimum: ``ok (repaired)``,
+    ``ok (feasible)`` (a MIP stopped at its time limit), ``fallback (timeout)``."""
+    status, solver = last.get("status"), last.get("solver_status")
+    if status is None:
+        return "-"
+    if (last.get("termination") or "").startswith("Repaired"):
+        return f"{status} (repaired)"
+    return f"{status} ({solver})" if solver not in (None, "optimal") else str(status)
 
 
 def _short(value: Any) -> str:
