@@ -96,7 +96,7 @@ def _day_forecast_fn(
         return forecast
     model = get_forecaster(forecast, market) if isinstance(forecast, str) else forecast
     past = History(history, market)
-    return lambda day: model.forecast(past.known(day)).point
+    return lambda day: model.forecast(past.known(day), quantiles=False).point
 
 
 def market_of(target: pd.DatetimeIndex) -> MarketSpec:

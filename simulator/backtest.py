@@ -208,7 +208,7 @@ def summarise(
     for other in COMPARED_FORECASTS:  # baselines on the same days, for comparison
         if other != run.forecast:
             forecaster = DayForecaster(other, prices, loaded.market, features=features)
-            values = [forecaster.day(d).point for d in days]
+            values = [forecaster.point(d) for d in days]
             errors[other] = forecast_errors(np.concatenate(values), fleet["p_da"])
     notes = sorted({n for d in days for n in baseline_notes(loaded, trading_day_index(loaded.market, d))})
     summary = {

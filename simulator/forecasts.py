@@ -19,7 +19,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from market.forecasting.base import DayForecast
+from market.forecasting.base import DayForecast, Forecaster
 from market.forecasting.information import History
 from market.forecasting.run import DEFAULT_FORECASTER, FORECASTERS, forecaster_names, get_forecaster
 from market.presets import MarketSpec
@@ -67,19 +67,29 @@ class DayForecaster:
         self.model = get_forecaster(name, market, column)
         self.history = History(prices, market, features)
         self._made: dict[dt.date, DayForecast] = {}
+        self._fit_of: dict[dt.date, Forecaster] = {}  # days made without quantiles: the fit that made them
 
-    def day(self, day: dt.date) -> DayForecast:
+    def day(self, day: dt.date, *, quantiles: bool = True) -> DayForecast:
         """Forecast of ``day`` from what is known at its gate closure (yuan/MWh, clipped to bounds).
 
         Memoised: each day is forecast once, from its own information set, whatever the order.
+        ``quantiles=False`` makes the point only (``lgbm`` then fits no quantile models) and keeps
+        the forecaster's snapshot of the fit that made it (:meth:`Forecaster.snapshot`): a later
+        request with quantiles gets them from that fit, the same as if they had been asked first.
         """
-        if day not in self._made:
-            self._made[day] = self.model.forecast(self.history.known(day))
-        return self._made[day]
+        made = self._made.get(day)
+        if made is None:
+            made = self._made[day] = self.model.forecast(self.history.known(day), quantiles=quantiles)
+            if not quantiles:
+                self._fit_of[day] = self.model.snapshot()
+        elif quantiles and day in self._fit_of:
+            fit = self._fit_of.pop(day)
+            made = self._made[day] = fit.forecast(self.history.known(day), quantiles=True)
+        return made
 
     def point(self, day: dt.date) -> np.ndarray:
-        """The point forecast of :meth:`day` (yuan/MWh)."""
-        return self.day(day).point
+        """The point forecast of :meth:`day` (yuan/MWh; no quantiles made for it)."""
+        return self.day(day, quantiles=False).point
 
 
 def make_forecast(
@@ -90,4 +100,4 @@ def make_forecast(
     column: str = "da_price",
 ) -> np.ndarray:
     """One day's point forecast of ``column`` with a fresh forecaster ``name`` (yuan/MWh)."""
-    return DayForecaster(name, prices, market, column).day(day).point
+    return DayForecaster(name, prices, market, column).point(day)

@@ -159,7 +159,7 @@ def replay(
             p_da = realised["da_price"].to_numpy(dtype=float)
             p_rt = realised["rt_price"].to_numpy(dtype=float)
             closure = gate_closure(market, day)
-            forecast_da = forecaster.day(day).point
+            forecast_da = forecaster.point(day)
             history = known_before(prices, closure) if any(s.da_plan for s in strategies) else None
             for strategy in strategies:
                 _run_day(

@@ -5,10 +5,17 @@ A forecaster is fitted on what is known at the day-ahead gate closure of D-1
 optional quantiles. ``fit`` may be skipped for a later day when :attr:`Forecaster.refit_days` says
 the model is still fresh: a model fitted at an earlier closure only knew less, so reusing it never
 looks ahead.
+
+Quantiles are made only when asked for (``forecast(known, quantiles=True)``, the default): a
+bid at the point forecast (``da_only``, ``da_rt``, the bounds, the scenario strategies, which
+resample the point's errors) asks ``quantiles=False`` and ``lgbm`` then fits no quantile models.
+Asking later, from :meth:`Forecaster.snapshot` of the fit that made the point, gives the quantiles
+a ``quantiles=True`` forecast would have had (the same fit, the same models).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -30,8 +37,9 @@ class DayForecast:
     point : np.ndarray
         Expected price per period of the day (yuan/MWh), shape (T,).
     quantiles : dict[float, np.ndarray]
-        Price quantiles per period (level in (0, 1) -> shape (T,)); empty when the forecaster
-        gives none. Non-crossing: sorted levels have non-decreasing values.
+        Price quantiles per period (level in (0, 1) -> shape (T,), yuan/MWh); empty when the
+        forecaster gives none or none were asked for. Non-crossing: sorted levels have
+        non-decreasing values.
     """
 
     point: np.ndarray
@@ -75,12 +83,20 @@ class Forecaster(ABC):
         """Whether the model must be fitted again before predicting ``day``."""
         return self.fitted_for is None or not 0 <= (day - self.fitted_for).days < self.refit_days
 
-    def forecast(self, known: Known) -> DayForecast:
-        """Fit when needed, predict ``known.day`` and clip to the market's clearing bounds."""
+    def forecast(self, known: Known, *, quantiles: bool = True) -> DayForecast:
+        """Fit when needed, predict ``known.day`` and clip to the market's clearing bounds.
+
+        Parameters
+        ----------
+        known : Known
+            What is known at the gate closure before the day.
+        quantiles : bool
+            Also the quantiles (False: the point only, the quantiles left empty and not computed).
+        """
         try:
             if self.needs_fit(known.day):
                 self.fit(known)
-            result = self.predict(known)
+            result = self.predict(known, quantiles=quantiles)
         except ImportError as exc:  # scikit-learn / LightGBM come with the `forecast` extra
             raise InputError(
                 f"forecaster '{self.name}' needs the package {exc.name}: pip install 'vpp[forecast]'",
@@ -93,12 +109,22 @@ class Forecaster(ABC):
             )
         return result.clipped(known.market)
 
+    def snapshot(self) -> Forecaster:
+        """This forecaster as fitted now, unchanged by later fits of this one.
+
+        A shallow copy: a fit rebinds the fitted attributes (it never changes a fitted model in
+        place), so the copy keeps the models of the current fit and shares anything it fits
+        lazily from them (``lgbm``'s quantile models). Forecasting a day of the current fit with
+        the copy gives what this forecaster gives for that day now (quantiles too).
+        """
+        return copy.copy(self)
+
     def _fit(self, known: Known) -> None:  # noqa: B027 - baselines need no fit
         """Estimate the model (default: nothing to estimate)."""
 
     @abstractmethod
-    def predict(self, known: Known) -> DayForecast:
-        """Forecast the periods of ``known.day`` from ``known`` only."""
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
+        """Forecast the periods of ``known.day`` from ``known`` only (quantiles when asked for)."""
 
 
 FORECASTERS: dict[str, Callable[..., Forecaster]] = {}

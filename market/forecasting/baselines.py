@@ -35,19 +35,20 @@ class GridBaseline(Forecaster):
         """Forecast per slot of ``day`` (NaN where unknown)."""
         raise NotImplementedError
 
-    def predict(self, known: Known) -> DayForecast:
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
         grid = known.grid(self.column)
         by_slot = _fill(self.slots(grid, known.day), grid)
         point = to_periods(by_slot, known.target, known.market)
-        quantiles = {}
+        if not quantiles:
+            return DayForecast(point)
         errors = self._past_errors(grid, known.day)
-        if len(errors) >= 2:
-            levels = np.quantile(errors, QUANTILES, axis=0)
-            quantiles = {
-                q: to_periods(by_slot + lv, known.target, known.market)
-                for q, lv in zip(QUANTILES, levels, strict=True)
-            }
-        return DayForecast(point, quantiles)
+        if len(errors) < 2:
+            return DayForecast(point)
+        levels = np.quantile(errors, QUANTILES, axis=0)
+        return DayForecast(point, {
+            q: to_periods(by_slot + lv, known.target, known.market)
+            for q, lv in zip(QUANTILES, levels, strict=True)
+        })
 
     def _past_errors(self, grid: DayGrid, day: dt.date) -> np.ndarray:
         rows = []

@@ -56,9 +56,18 @@ class Blend(Forecaster):
             members = ("ewm",)
         self.members = [FORECASTERS[m](column=column) for m in members]
 
-    def predict(self, known: Known) -> DayForecast:
-        parts = [m.forecast(known) for m in self.members]  # each fits as its refit_days says
+    def snapshot(self) -> Blend:
+        """This blend as fitted now: each member's snapshot (:meth:`Forecaster.snapshot`)."""
+        copied = super().snapshot()
+        copied.members = [m.snapshot() for m in self.members]
+        return copied
+
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
+        # each member fits as its refit_days says
+        parts = [m.forecast(known, quantiles=quantiles) for m in self.members]
         point = np.mean([p.point for p in parts], axis=0)
+        if not quantiles:
+            return DayForecast(point)
         levels = set.intersection(*(set(p.quantiles) for p in parts))
         quantiles = {q: np.mean([p.quantiles[q] for p in parts], axis=0) for q in sorted(levels)}
         return DayForecast(point, quantiles)

@@ -17,7 +17,9 @@
     LightGBM gradient boosting on the same (day, slot) rows: the point forecast is the mean of L2
     models fitted on the last 28, 56, 112 days and all known history (calibration-window
     averaging, :mod:`market.forecasting.windows`); quantile models (:data:`QUANTILES`) on the
-    112-day window give the spread, sorted so quantiles never cross.
+    112-day window give the spread, sorted so quantiles never cross (fitted only once a forecast
+    asks for quantiles: :class:`QuantileModels`). The fits of a refit run concurrently
+    (:mod:`market.forecasting.threads`).
 
 Quantiles of ``lear`` and ``ridge``: the point forecast plus the empirical quantiles of the recent
 in-sample residuals per slot. Each is refitted every ``refit_days`` days; a model fitted at an
@@ -32,6 +34,7 @@ from functools import partial
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
 from market.forecasting.base import DayForecast, Forecaster, register
 from market.forecasting.features import DayTable, day_table, stacked, wide
@@ -67,10 +70,10 @@ def _targets(known: Known, days: list[dt.date], column: str) -> np.ndarray:
 class _Fallback(Forecaster):
     """Shared: too little history -> persistence."""
 
-    def _persistence(self, known: Known) -> DayForecast:
+    def _persistence(self, known: Known, quantiles: bool) -> DayForecast:
         from market.forecasting.baselines import Persistence
 
-        return Persistence(self.column).predict(known)
+        return Persistence(self.column).predict(known, quantiles=quantiles)
 
 
 class _AsinhScaler:
@@ -152,14 +155,14 @@ class Lear(_Fallback):
         self.n_features = xs.shape[1]
         self.residual_q = np.nanquantile((y - fitted)[-56:], QUANTILES, axis=0)
 
-    def predict(self, known: Known) -> DayForecast:
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
         if self.coef is None:
-            return self._persistence(known)
+            return self._persistence(known, quantiles)
         xs = self.standard(wide(day_table(known, [known.day])))
         z = xs @ self.coef[: self.n_features] + self.coef[self.n_features]
         # sinh explodes outside the range it was fitted on: stay within the training range.
         by_slot = self.scaler.inverse(np.clip(z, self.z_range[0], self.z_range[1]))[0]
-        return _with_residual_quantiles(known, by_slot, self.residual_q)
+        return _with_residual_quantiles(known, by_slot, self.residual_q if quantiles else None)
 
 
 def _noise_variance(x: np.ndarray, y: np.ndarray) -> float | None:
@@ -185,8 +188,12 @@ def _hour_groups(n_slots: int) -> _HourGroups:
     return _HourGroups(n_slots, 1)
 
 
-def _with_residual_quantiles(known: Known, by_slot: np.ndarray, residual_q: np.ndarray) -> DayForecast:
+def _with_residual_quantiles(known: Known, by_slot: np.ndarray, residual_q: np.ndarray | None) -> DayForecast:
+    """The point ``by_slot`` (per slot, yuan/MWh) and, unless ``residual_q`` is None, the point plus
+    each of the residual quantiles (shape (len(QUANTILES), slots)), sorted per slot."""
     point = to_periods(by_slot, known.target, known.market)
+    if residual_q is None:
+        return DayForecast(point)
     levels = np.sort(by_slot[None, :] + residual_q, axis=0)
     return DayForecast(
         point, {q: to_periods(levels[i], known.target, known.market) for i, q in enumerate(QUANTILES)}
@@ -232,13 +239,13 @@ class Ridge(_Fallback):
             fitted = self.model.predict(self.standard(x)).reshape(y.shape)
         self.residual_q = np.nanquantile((y - fitted)[-28:], QUANTILES, axis=0)
 
-    def predict(self, known: Known) -> DayForecast:
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
         if self.model is None:
-            return self._persistence(known)
+            return self._persistence(known, quantiles)
         x = self.standard(self._design(day_table(known, [known.day])))
         with threadpool_limits(1):
             by_slot = self.model.predict(x)
-        return _with_residual_quantiles(known, by_slot, self.residual_q)
+        return _with_residual_quantiles(known, by_slot, self.residual_q if quantiles else None)
 
 
 @register
@@ -293,25 +300,65 @@ class LightGbm(_Fallback):
         days = history[-max(*lengths, main) :]
         y = _targets(known, days, self.column)
         rows = WindowRows(stacked(day_table(known, days)), y.reshape(-1), y.shape[1])
-        x, target = rows.last(main)
-        quantile_params = {**self.params, "n_estimators": 100}
         with threadpool_limits(1):  # in the calling thread: the limit is process-wide, not per thread
             self.point_models = fit_per_window(
                 lengths, lambda n: partial(lgb.LGBMRegressor(**self.params).fit, *rows.last(n))
             )
-            quantile_fits = run_all([
-                partial(lgb.LGBMRegressor(objective="quantile", alpha=q, **quantile_params).fit, x, target)
-                for q in QUANTILES
-            ])
-        self.quantile_models = dict(zip(QUANTILES, quantile_fits, strict=True))
+        self.quantile_models = QuantileModels(*rows.last(main), {**self.params, "n_estimators": 100})
 
-    def predict(self, known: Known) -> DayForecast:
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
         if self.point_models is None:
-            return self._persistence(known)
+            return self._persistence(known, quantiles)
         x = stacked(day_table(known, [known.day]))
         by_slot = clipped_mean([m.predict(x) for m in self.point_models], known.market)
-        qs = np.sort(np.vstack([self.quantile_models[q].predict(x) for q in QUANTILES]), axis=0)
         point = to_periods(by_slot, known.target, known.market)
+        if not quantiles:
+            return DayForecast(point)
+        models = self.quantile_models.fitted()
+        qs = np.sort(np.vstack([models[q].predict(x) for q in QUANTILES]), axis=0)
         return DayForecast(
             point, {q: to_periods(qs[i], known.target, known.market) for i, q in enumerate(QUANTILES)}
         )
+
+
+class QuantileModels:
+    """``lgbm``'s quantile models (:data:`QUANTILES`) of one fit, fitted when first asked for.
+
+    A forecast asked for its point only never fits them. The training rows are kept until then
+    (the main window's, 112 days: about 2 MB with the bundled file's features) and dropped after;
+    the fitted models are kept. Shared by the forecaster's snapshots of the same fit, so they are
+    fitted once (:meth:`market.forecasting.base.Forecaster.snapshot`).
+
+    Parameters
+    ----------
+    x : pd.DataFrame
+        Training features, one row per (day, slot).
+    target : np.ndarray
+        The price (yuan/MWh) of each row.
+    params : dict
+        ``LGBMRegressor`` parameters (the objective and level are added per quantile).
+    """
+
+    def __init__(self, x: pd.DataFrame, target: np.ndarray, params: dict) -> None:
+        self._rows: tuple[pd.DataFrame, np.ndarray] | None = (x, target)
+        self._params = params
+        self._models: dict[float, object] | None = None
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether the models have been fitted."""
+        return self._models is not None
+
+    def fitted(self) -> dict:
+        """Level -> fitted ``LGBMRegressor``; fitted now (concurrently) if not yet."""
+        if self._models is None:
+            import lightgbm as lgb
+
+            x, target = self._rows
+            with threadpool_limits(1):
+                fits = run_all([
+                    partial(lgb.LGBMRegressor(objective="quantile", alpha=q, **self._params).fit, x, target)
+                    for q in QUANTILES
+                ])
+            self._models, self._rows = dict(zip(QUANTILES, fits, strict=True)), None
+        return self._models

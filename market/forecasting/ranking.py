@@ -143,11 +143,11 @@ class LightGbmRank(_Fallback):
         fitted = np.vstack([place_in_order(lv, s) for lv, s in zip(levels, score, strict=True)])
         self.residual_q = np.nanquantile(y[-n_res:] - fitted, QUANTILES, axis=0)
 
-    def predict(self, known: Known) -> DayForecast:
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
         if self.models is None:
-            return self._persistence(known)
+            return self._persistence(known, quantiles)
         x = rank_features(day_table(known, [known.day]))
         levels = _ewm_levels(known, [known.day], self.column)[0]
         with threadpool_limits(1):
             by_slot = clipped_mean([place_in_order(levels, m.predict(x)) for m in self.models], known.market)
-        return _with_residual_quantiles(known, by_slot, self.residual_q)
+        return _with_residual_quantiles(known, by_slot, self.residual_q if quantiles else None)

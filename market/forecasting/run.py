@@ -35,7 +35,7 @@ class FileForecaster(Forecaster):
         super().__init__(column)
         self.frame = frame
 
-    def predict(self, known: Known) -> DayForecast:
+    def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
         values = self.frame[self.column].reindex(known.target).to_numpy(dtype=float)
         if not np.isfinite(values).all():
             raise InputError(
@@ -81,8 +81,10 @@ def forecast_days(
     days: Iterable[dt.date],
     *,
     features: pd.DataFrame | None = None,
+    quantiles: bool = True,
 ) -> Iterator[tuple[dt.date, Known, DayForecast]]:
-    """Forecast each of ``days`` in order from what was known at its own gate closure.
+    """Forecast each of ``days`` in order from what was known at its own gate closure (with the
+    quantiles unless ``quantiles`` is False).
 
     Yields
     ------
@@ -93,7 +95,7 @@ def forecast_days(
     history = History(frame, spec, features)
     for day in days:
         known = history.known(day)
-        yield day, known, model.forecast(known)
+        yield day, known, model.forecast(known, quantiles=quantiles)
 
 
 def forecast_day(
@@ -104,7 +106,10 @@ def forecast_day(
     column: str = "da_price",
     *,
     features: pd.DataFrame | None = None,
+    quantiles: bool = True,
 ) -> DayForecast:
-    """Forecast ``column`` of ``day`` with a fresh forecaster ``name`` (one-off; the service)."""
+    """Forecast ``column`` of ``day`` with a fresh forecaster ``name`` (one-off; the service), with
+    the quantiles unless ``quantiles`` is False."""
     spec = resolve_market(market)
-    return get_forecaster(name, spec, column).forecast(known_at_closure(frame, spec, day, features))
+    known = known_at_closure(frame, spec, day, features)
+    return get_forecaster(name, spec, column).forecast(known, quantiles=quantiles)

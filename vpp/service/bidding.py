@@ -263,7 +263,7 @@ def _model_forecast(pipeline: Pipeline, day: dt.date, index: pd.DatetimeIndex) -
     before = frame.loc[frame.index >= index[0] - pd.Timedelta(days=1), "da_price"]
     if len(before) == 0 or not np.isfinite(before.to_numpy(dtype=float)).any():
         raise InputError(f"no day-ahead price forecast for {day} and no cleared prices of the day before")
-    values = forecast_day(name, frame, pipeline.market, day).point
+    values = forecast_day(name, frame, pipeline.market, day, quantiles=False).point
     utc = index.tz_convert("UTC").to_pydatetime()
     return [
         {"trading_day": day, "period_start": t, "da_price": float(p), "source": name}
