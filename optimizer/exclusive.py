@@ -79,6 +79,7 @@ class Exclusivity:
         self._covered = [np.zeros(len(p.keys), dtype=bool) for _, p in pairs]
         self._groups = [_groups(p.keys) for _, p in pairs]
         self._binaries: list[pyo.Var] = []
+        self._binary_flows: list[tuple[pyo.Var, pyo.Var]] = []
 
     @property
     def n_binaries(self) -> int:
@@ -89,6 +90,11 @@ class Exclusivity:
     def binaries(self) -> list[pyo.Var]:
         """The binary VarData added so far, in the order they were added."""
         return list(self._binaries)
+
+    @property
+    def binary_flows(self) -> tuple[list[pyo.Var], list[pyo.Var]]:
+        """The charge and the discharge VarData of each binary of :attr:`binaries` (same order)."""
+        return [c for c, _ in self._binary_flows], [d for _, d in self._binary_flows]
 
     @property
     def flows(self) -> list[tuple[list[pyo.Var], list[pyo.Var]]]:
@@ -142,6 +148,7 @@ class Exclusivity:
                 key = pair.keys[n]
                 flag = on[key]
                 self._binaries.append(flag)
+                self._binary_flows.append((self._charge[i][n], self._discharge[i][n]))
                 rows.append(cons.add(self._charge[i][n] <= float(pair.charge_bound_mw[n]) * flag))
                 rows.append(cons.add(self._discharge[i][n] <= float(pair.discharge_bound_mw[n]) * (1 - flag)))
             self._covered[i][positions] = True

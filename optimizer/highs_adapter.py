@@ -261,7 +261,9 @@ class PersistentHighs:
         return by_param
 
     # -- running ----------------------------------------------------------------------------------
-    def run(self, options: SolveOptions, *, time_limit_s: float, mip: bool) -> RawSolution:
+    def run(
+        self, options: SolveOptions, *, time_limit_s: float, mip: bool, mip_start: np.ndarray | None = None
+    ) -> RawSolution:
         """Run HiGHS under ``options`` (a time limit for this run) and read the result.
 
         With ``options.warm_start`` HiGHS starts from its last basis, and retries cold when that run
@@ -270,6 +272,8 @@ class PersistentHighs:
         columns are at least :data:`OPEN_LP_MIN_DROPPED` of the columns (a real-time re-solve's
         carried-out periods) solves only the open part (:mod:`optimizer.open_lp`) when
         ``options.open_lp``: the same LP, the same starting vertex, fewer rows and columns.
+        ``mip_start``: a value for every column, given to a MIP run as its first incumbent
+        (HiGHS ``setSolution``; HiGHS checks it and ignores it when infeasible).
         """
         highs = self._highs
         start = time.perf_counter()
@@ -281,12 +285,23 @@ class PersistentHighs:
         apply_options(highs, options, time_limit_s=time_limit_s, mip=mip)
         if not options.warm_start:
             highs.clearSolver()
+        self._give_start(mip_start if mip else None)
         highs.run()
         if options.warm_start and highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             highs.clearSolver()
             apply_options(highs, options, time_limit_s=time_limit_s, mip=mip)
+            self._give_start(mip_start if mip else None)
             highs.run()
         return self.solution(time.perf_counter() - start)
+
+    def _give_start(self, values: np.ndarray | None) -> None:
+        """Hand ``values`` (one per column) to HiGHS as the next run's starting solution."""
+        if values is None or values.size != self._highs.getNumCol():
+            return
+        solution = highspy.HighsSolution()
+        solution.col_value = values.tolist()
+        solution.value_valid = True
+        self._highs.setSolution(solution)
 
     def _run_open(self, options: SolveOptions, time_limit_s: float, start: float) -> RawSolution | None:
         """Solve the open LP warm (:meth:`optimizer.open_lp.OpenLpRuns.run`); None when nothing ran.

@@ -91,6 +91,38 @@ def repair(
     SolverError
         The LP is infeasible or stopped without a solution; names the burning keys.
     """
+    raw, burning = one_direction_lp(highs, column_of, last, exclusivity, options, sense=sense)
+    named = _describe(exclusivity, burning, index)
+    if raw.status not in ("optimal", "feasible"):
+        raise SolverError(
+            f"time limit {options.time_limit_s} s reached before storage stopped charging and discharging "
+            f"at once, and the schedule with one direction per storage period ({named}) cannot be "
+            f"repaired: HiGHS {raw.termination}"
+        )
+    log.warning(
+        "time limit %s s reached before storage stopped charging and discharging at once (%s): "
+        "returning a repaired feasible schedule, not proven optimal (objective %.6g, bound %s)",
+        options.time_limit_s, named, raw.objective, bound,
+    )
+    termination = f"{REPAIRED}: one direction per storage period after the time limit ({raw.termination})"
+    return dataclasses.replace(raw, status="feasible", termination=termination, mip_gap=None, bound=bound)
+
+
+def one_direction_lp(
+    highs: highspy.Highs,
+    column_of: Mapping[int, int],
+    last: np.ndarray,
+    exclusivity: Exclusivity,
+    options: SolveOptions,
+    *,
+    sense: float,
+) -> tuple[RawSolution, list[tuple[int, int]]]:
+    """Run the LP of :func:`repair` (each key's direction fixed from ``last``) and restore ``highs``.
+
+    The parameters are :func:`repair`'s. Returns the LP's solution as HiGHS reported it (any
+    status; its objective is a feasible exact schedule's when ``optimal``) and the burning keys of
+    ``last`` as (pair, position) pairs. Logs nothing and raises nothing on a failed LP.
+    """
     burning, zero = [], []
     for i, (charge, discharge) in enumerate(exclusivity.flows):
         c_cols, d_cols = _columns(charge, column_of), _columns(discharge, column_of)
@@ -119,20 +151,27 @@ def repair(
     finally:
         overrides.release()
         _set_integer(highs, integer, True)
-    named = _describe(exclusivity, burning, index)
-    if raw.status not in ("optimal", "feasible"):
-        raise SolverError(
-            f"time limit {options.time_limit_s} s reached before storage stopped charging and discharging "
-            f"at once, and the schedule with one direction per storage period ({named}) cannot be "
-            f"repaired: HiGHS {raw.termination}"
-        )
-    log.warning(
-        "time limit %s s reached before storage stopped charging and discharging at once (%s): "
-        "returning a repaired feasible schedule, not proven optimal (objective %.6g, bound %s)",
-        options.time_limit_s, named, raw.objective, bound,
-    )
-    termination = f"{REPAIRED}: one direction per storage period after the time limit ({raw.termination})"
-    return dataclasses.replace(raw, status="feasible", termination=termination, mip_gap=None, bound=bound)
+    return _with_binaries_set(raw, exclusivity, column_of), burning
+
+
+def _with_binaries_set(
+    raw: RawSolution, exclusivity: Exclusivity, column_of: Mapping[int, int]
+) -> RawSolution:
+    """``raw`` with each lazy binary at 1 where its key charges more than it discharges, else 0.
+
+    The LP holds them continuous, so it may leave one between 0 and 1; with one flow of each key at
+    0 its rows hold at the rounded value too. An integer value is what a MIP's solution has: a
+    carried-out period pins integer columns at their rounded value (:class:`PeriodPins`), and a MIP
+    started from this schedule needs it integer.
+    """
+    if raw.col_value.size == 0 or not exclusivity.n_binaries:
+        return raw
+    charge, discharge = exclusivity.binary_flows
+    cols = _columns(exclusivity.binaries, column_of)
+    on = _at(raw.col_value, _columns(charge, column_of)) > _at(raw.col_value, _columns(discharge, column_of))
+    values = raw.col_value.copy()
+    values[cols[cols >= 0]] = on[cols >= 0].astype(float)
+    return dataclasses.replace(raw, col_value=values)
 
 
 def aligned(raw: RawSolution, column_of: Mapping[int, int]) -> np.ndarray:

@@ -23,8 +23,8 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from optimizer.basis_check import basis_still_optimal
-from optimizer.escalation import Deadline, Rounds, solve_exclusive
-from optimizer.exclusive import SIMULTANEOUS_MW, Exclusivity
+from optimizer.escalation import Deadline, solve_exclusive
+from optimizer.exclusive import Exclusivity
 from optimizer.extract import ResultLayout, extract_arrays, solve_stats
 from optimizer.families import FAMILIES
 from optimizer.highs_adapter import CostRanging, PersistentHighs
@@ -35,7 +35,8 @@ from optimizer.param_sync import ParamChanges
 from optimizer.past_pins import PastPinning, PastPlan
 from optimizer.pinning import PinPolicy, restart_families
 from optimizer.problem import Problem
-from optimizer.repair import aligned, repair
+from optimizer.relaxation_first import try_relaxation
+from optimizer.repair import aligned, one_direction_lp, repair
 from optimizer.result import ScheduleArrays, ScheduleResult
 from vpp.errors import SolverError
 
@@ -84,6 +85,8 @@ class ModelSolver:
         self._layout: ResultLayout | None = None
         self._exclusivity: Exclusivity | None = None
         self._built_integers: int | None = None
+        self._mip_start: np.ndarray | None = None
+        """A feasible schedule (every column) the next persistent MIP run starts from, then dropped."""
         self._reader = ColumnReader()
         self.relaxed = False
         """Solve without the lazy binaries of :mod:`optimizer.exclusive`: storage may charge and
@@ -283,10 +286,11 @@ class ModelSolver:
             with them relaxed to continuous (their rows kept: ``charge/charge_max +
             discharge/discharge_max <= 1`` where they were added, a relaxation of the exact model).
             If that optimum charges and discharges nowhere at once it is feasible for the exact
-            model, hence its optimum, proven by an LP (gap 0): the MIP is not run. Else the binaries
-            are restored and the MIP solved as without. Persistent hand-off only; meant for solves
-            that must be proven (a MIP with every key binary costs 10-40x the LP even when the LP
-            answer is already exact).
+            model, hence its optimum, proven by an LP (gap 0). Else its one-direction repair (one
+            more LP) is the answer when within ``mip_rel_gap`` of the relaxation's optimum (its
+            bound), and otherwise the MIP runs from it (:mod:`optimizer.relaxation_first`).
+            Persistent hand-off only; meant for solves that must be proven (a MIP with every key
+            binary costs 10-40x the LP even when the LP answer is already exact).
 
         Raises
         ------
@@ -319,23 +323,44 @@ class ModelSolver:
             and self.handoff != "compiled"
             and not self._built_integers_count()
         ):
-            raw, handoff_s = self._solve_persistent(deadline.left(), relax=exclusivity.binaries)
-            self._solves += 1
-            if (
-                raw.status == "optimal"
-                and exclusivity.worst_mw(self._reader.values_of(raw)) <= SIMULTANEOUS_MW
-            ):
-                return self._arrays(raw, handoff_s, 1)
-            done = Rounds(raw, 1, handoff_s, raw.seconds)
+            first = try_relaxation(
+                lambda budget: self._solve_relaxed(budget, exclusivity),
+                lambda relaxed, limit: self._one_direction(relaxed, exclusivity, limit),
+                exclusivity, self._reader.values_of, deadline, self.options.mip_rel_gap,
+            )
+            done = first.rounds
+            if first.answered:
+                self._last_raw = done.raw
+                raw = dataclasses.replace(done.raw, seconds=done.highs_seconds)
+                return self._arrays(raw, done.handoff_seconds, done.rounds)
+            self._mip_start = first.mip_start
         persistent = self.handoff != "compiled"
-        ended = solve_exclusive(
-            self._solve_once, exclusivity, self._reader.values_of,
-            lambda last: self._repair(last, exclusivity), deadline,
-            push_rows=(lambda rows: self._persistent.add_constraints(rows)) if persistent else None,
-            done=done,
-        )
+        try:
+            ended = solve_exclusive(
+                self._solve_once, exclusivity, self._reader.values_of,
+                lambda last: self._repair(last, exclusivity), deadline,
+                push_rows=(lambda rows: self._persistent.add_constraints(rows)) if persistent else None,
+                done=done,
+            )
+        finally:
+            self._mip_start = None
         raw = dataclasses.replace(ended.raw, seconds=ended.highs_seconds)
         return self._arrays(raw, ended.handoff_seconds, ended.rounds)
+
+    def _solve_relaxed(self, deadline: Deadline, exclusivity: Exclusivity) -> tuple[RawSolution, float]:
+        """One persistent run with the lazy binaries continuous (their rows kept): a relaxation."""
+        raw, handoff_s = self._solve_persistent(deadline.left(), relax=exclusivity.binaries)
+        self._solves += 1
+        return raw, handoff_s
+
+    def _one_direction(self, relaxed: RawSolution, exclusivity: Exclusivity, limit_s: float) -> RawSolution:
+        """The one-direction LP of ``relaxed`` in the kept HiGHS (:mod:`optimizer.repair`)."""
+        adapter = self._persistent
+        last = aligned(relaxed, adapter.column_of)
+        options = replace(self.options, time_limit_s=limit_s)
+        raw, _ = one_direction_lp(adapter.highs, adapter.column_of, last, exclusivity, options, sense=1.0)
+        self._solves += 1
+        return raw
 
     def _solve_once(self, deadline: Deadline) -> tuple[RawSolution, float]:
         """One solve by the model's hand-off within ``deadline``: the solution and its hand-off time (s).
@@ -419,7 +444,10 @@ class ModelSolver:
         else:
             self._sync_highs()
         if not relax:
-            raw = self._persistent.run(self.options, time_limit_s=time_limit_s, mip=self._is_mip())
+            start, self._mip_start = self._mip_start, None
+            raw = self._persistent.run(
+                self.options, time_limit_s=time_limit_s, mip=self._is_mip(), mip_start=start
+            )
         else:
             self._persistent.set_integer(relax, False)
             try:

@@ -4,6 +4,7 @@ and the headline strategy (issue 17 items 8, 9)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,10 +13,12 @@ import pytest
 from market.calendar import period_hours, trading_day_index
 from market.price_days import prices_for_day
 from market.prices import read_prices
-from optimizer.solver import ModelSolver
+from optimizer.relaxation_first import WITHIN_GAP
+from optimizer.solver import ModelSolver, SolveOptions
 from simulator.backtest import headline, run_backtest, write_backtest
 from simulator.day_ahead import day_problem
-from vpp.examples_paths import DEFAULT_PRICES
+from simulator.day_model import BOUND_MIP_GAP, DayModels
+from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.portfolio_io import load_portfolio
 
 PORTFOLIO = """name: one-battery
@@ -26,6 +29,7 @@ assets:
      discharge_efficiency: 0.9, soc_initial_mwh: 1.0, soc_min_mwh: 0.2, soc_max_mwh: 2.0}
 """
 DAYS = [dt.date(2024, 6, 3)]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +134,25 @@ def test_perfect_foresight_bids_the_spread_on_revenue_alone_and_dispatches_with_
     assert summary["perfect_foresight_revenue_yuan"] == pytest.approx(revenue, abs=0.05)  # bids to 1e-6 MW
     # the bid's gap is in revenue: revenue + gap bounds the revenue-optimal bid plus this dispatch
     assert summary["perfect_foresight_bound_yuan"] >= best + revenue - bid_spread - 0.05
+
+
+def test_perfect_foresight_bid_repaired_within_its_gap_keeps_a_true_bound():
+    # Bundled portfolio, real Gansu prices of 2024-01-08 (tests/data): perfect foresight's bid on the
+    # DA-RT spread, revenue alone. An exact solve (gap 1e-6) adds the lazy exclusivity binaries and
+    # gives the optimum X. The proven solve of the same bid (BOUND_MIP_GAP) then finds the relaxation
+    # burning and its one-direction repair within the gap: the answer, no MIP. The repaired revenue R
+    # and the relaxation's B (the reported bound) bracket X, so revenue + gap stays an upper bound.
+    loaded = load_portfolio(DEFAULT_PORTFOLIO)
+    prices = read_prices(ROOT / "tests" / "data" / "gansu_2024-01-02_08_15min.csv", loaded.market)
+    day = dt.date(2024, 1, 8)
+    realised = prices_for_day(prices, loaded.market, day)
+    spread = (realised["da_price"] - realised["rt_price"]).to_numpy()
+    models = DayModels(loaded, SolveOptions(mip_rel_gap=1e-6))
+    exact = models.solve_arrays(day, spread, {}, 0, revenue_only=True).stats
+    assert exact.n_binaries > 0 and exact.bound_yuan - exact.objective_yuan <= 1e-6 * exact.objective_yuan
+    bid = models.solve_arrays(day, spread, {}, 0, proven=True, revenue_only=True).stats
+    assert bid.termination == WITHIN_GAP and bid.exclusive_rounds == 2
+    assert bid.objective_yuan <= exact.objective_yuan + 1e-6
+    assert bid.bound_yuan >= exact.bound_yuan - 1e-6
+    assert 0.0 < bid.bound_yuan - bid.objective_yuan <= BOUND_MIP_GAP * bid.objective_yuan
+    assert bid.mip_gap == pytest.approx((bid.bound_yuan - bid.objective_yuan) / bid.objective_yuan)
