@@ -197,6 +197,10 @@ def summarise(
         block["capture_rt_optimum"] = capture_ratio(total, rt_opt, passive)
         block.update(value_split(settlements[name], passive))
         block["realtime_solves"] = run.records[name].solves
+        # solves not proven optimal (repaired after the time limit, or a MIP stopped at it): its
+        # revenue is a feasible schedule's, perfect foresight's bound still a proven one
+        block["solves_not_proven_optimal"] = getattr(run.records[name], "not_proven_optimal", 0)
+        block["solves_repaired"] = getattr(run.records[name], "repaired", 0)
         # beside every capture ratio: its value at the proven bound (perfect foresight + its gap)
         block["capture_ratio_at_proven_bound"] = capture_ratio(total, proven_bound, passive)
         block["perfect_foresight_gap_yuan"] = round(bound_gap, 4)

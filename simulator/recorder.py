@@ -31,10 +31,17 @@ class StrategyRecord:
     bound_gap_yuan: float = 0.0
     """Sum over the strategy's solves of HiGHS's proven bound minus the objective found (yuan):
     each solve's optimum is at most this much above what was found (0 for LPs)."""
+    not_proven_optimal: int = 0
+    """Solves followed whose schedule is feasible but not proven optimal (status ``feasible``)."""
+    repaired: int = 0
+    """Of those, the schedules repaired after the time limit (:mod:`optimizer.repair`)."""
 
     def solved(self, result: ScheduleResult | ScheduleArrays) -> None:
-        """Count the proven gap of a solve whose plan the strategy follows."""
+        """Count the proven gap of a solve whose plan the strategy follows, and whether it was proven
+        optimal."""
         stats = result.stats
+        self.not_proven_optimal += int(stats.status != "optimal")
+        self.repaired += int(stats.repaired)
         if stats.bound_yuan is not None and stats.objective_yuan is not None:
             self.bound_gap_yuan += max(stats.bound_yuan - stats.objective_yuan, 0.0)
 

@@ -153,6 +153,8 @@ KEYS: dict[str, tuple[str, str]] = {
     "value_over_passive_yuan": ("Value over passive (yuan)", "超出被动收益（元）"),
     "yuan_per_mwh": ("yuan/MWh", "元/MWh"),
     "realtime_solves": ("Real-time solves", "实时求解次数"),
+    "solves_not_proven_optimal": ("Solves not proven optimal", "未证明最优的求解次数"),
+    "solves_repaired": ("Solves repaired after the time limit", "求解时限后经修复的求解次数"),
     "daily_revenue_mean_yuan": ("Daily revenue, mean (yuan)", "日均收益（元）"),
     "daily_revenue_std_yuan": ("Daily revenue, std. dev. (yuan)", "日收益标准差（元）"),
     "daily_revenue_min_yuan": ("Worst day (yuan)", "最差单日收益（元）"),

@@ -1,0 +1,49 @@
+"""A backtest counts, per strategy, the solves it followed that were not proven optimal.
+
+The day: tests/service/test_repaired_dispatch.py's battery behind a zero export limit at 50 yuan/MWh
+until noon and -100 after (Shandong), every day alike, so the persistence forecast is exact. On a
+deadline spent as soon as it is checked, every burning solve is repaired by one LP; day-ahead only
+then idles before noon and fills the 1 MWh of room after it: 1 / 0.9 MWh bought at -100, 111.11 yuan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import optimizer.solver as solver_module
+from market.calendar import trading_day_index
+from market.prices import parse_prices
+from simulator.backtest import run_backtest
+from tests.service.test_repaired_dispatch import PORTFOLIO, SpentAfterSolve
+from vpp.portfolio_io import load_portfolio
+
+DAY = dt.date(2024, 6, 5)
+
+
+def _backtest(tmp_path):
+    (tmp_path / "p.yaml").write_text(PORTFOLIO)
+    loaded = load_portfolio(tmp_path / "p.yaml")
+    stamps = [t for d in (2, 1, 0) for t in trading_day_index(loaded.market, DAY - dt.timedelta(days=d))]
+    price = np.tile(np.where(np.arange(96) < 48, 50.0, -100.0), 3)
+    frame = pd.DataFrame({"timestamp": [t.isoformat() for t in stamps], "da_price": price, "rt_price": price})
+    prices = parse_prices(frame, loaded.market, period_label="start")
+    return run_backtest(loaded, prices, [DAY], ["da_only"], forecast="persistence", progress=False).summary
+
+
+def test_repaired_solves_are_counted_and_the_bound_stays_proven(tmp_path, monkeypatch):
+    monkeypatch.setattr(solver_module, "Deadline", SpentAfterSolve)
+    summary = _backtest(tmp_path)
+    block = summary["strategies"]["da_only"]
+    assert block["solves_repaired"] == 1 and block["solves_not_proven_optimal"] == 1  # its one DA solve
+    assert block["total_revenue_yuan"] == pytest.approx(1000.0 / 9.0, abs=0.05)
+    assert summary["perfect_foresight_bound_yuan"] >= block["total_revenue_yuan"] - 0.05
+
+
+def test_exact_solves_count_none(tmp_path):
+    block = _backtest(tmp_path)["strategies"]["da_only"]
+    assert block["solves_repaired"] == 0 and block["solves_not_proven_optimal"] == 0
+    assert block["total_revenue_yuan"] == pytest.approx(1000.0 / 9.0, abs=0.05)
