@@ -38,11 +38,15 @@ def test_api_says_which_dispatch_and_bid_were_repaired(tmp_path: Path, monkeypat
         periods = client.get(f"/api/dispatch/history?day={day}", headers=key).json()["periods"]
         bid = client.get(f"/api/bids/{day}", headers=key).json()
         latest = client.get("/api/dispatch/latest", headers=key).json()
+        metrics = client.get("/metrics").text
     sent = [p for p in periods if p["source"] is not None]
     assert [p["period_start"][11:16] for p in sent] == ["09:45", "10:00"]
     assert all(p["source"] == "repaired" and p["termination"].startswith("Repaired") for p in sent)
     assert all(p["termination"] is None for p in periods if p["source"] is None)
     assert [r["source"] for r in latest] == ["repaired"]
+    assert 'vpp_dispatches_not_proven_optimal_total{kind="repaired"} 2.0' in metrics
+    assert 'vpp_dispatches_not_proven_optimal_total{kind="feasible"} 0.0' in metrics
+    assert 'vpp_fallbacks_total 0.0' in metrics
     assert bid["solver_status"] == "feasible"
     assert bid["solve"]["repaired"] is True and bid["solve"]["proven_optimal"] is False
     assert bid["solve"]["bound_yuan"] >= bid["solve"]["objective_yuan"]

@@ -6,6 +6,9 @@ and survive restarts; the API process only reads. Metrics (all prefixed ``vpp_``
 
 - ``dispatches_total{status}``: dispatch runs by status (ok, fallback, failed); counter.
 - ``fallbacks_total``: dispatch runs that sent the safe fallback; counter.
+- ``dispatches_not_proven_optimal_total{kind}``: dispatched periods whose schedule is feasible but not
+  proven optimal, ``repaired`` after the solver's time limit or ``feasible`` (a MIP stopped at it);
+  counter (an alert on it says the machine is too loaded for the dispatch time limit).
 - ``dispatch_seconds``: time of the last 96 dispatch runs (solve included), summary (count, sum) and
   ``dispatch_seconds_last``.
 - ``missed_periods``: periods that passed undispatched since the last dispatched one.
@@ -37,6 +40,9 @@ BID_STATES = ("none", "failed", "awaiting_approval", "approved", "dispatching", 
 
 RECENT_DISPATCHES = 96
 """How many of the latest dispatch runs ``vpp_dispatch_seconds`` summarises."""
+
+NOT_PROVEN_OPTIMAL = ("repaired", "feasible")
+"""Setpoint sources of a schedule not proven optimal (:func:`vpp.solve_outcome.schedule_source`)."""
 
 
 class ServiceCollector(Collector):
@@ -77,6 +83,13 @@ def _read(engine: Engine, market: MarketSpec, now: pd.Timestamp) -> Iterator[Met
                 sa.select(JobRun.status, sa.func.count())
                 .where(JobRun.job == "dispatch")
                 .group_by(JobRun.status)
+            ).all()
+        )
+        not_optimal = dict(
+            s.execute(
+                sa.select(Setpoint.source, sa.func.count(sa.distinct(Setpoint.period_start)))
+                .where(Setpoint.source.in_(NOT_PROVEN_OPTIMAL))
+                .group_by(Setpoint.source)
             ).all()
         )
         recent = s.scalars(
@@ -122,6 +135,15 @@ def _read(engine: Engine, market: MarketSpec, now: pd.Timestamp) -> Iterator[Met
         "Dispatch runs that sent the safe fallback",
         value=float(by_status.get("fallback", 0)),
     )
+    unproven = CounterMetricFamily(
+        "vpp_dispatches_not_proven_optimal",
+        "Dispatched periods whose schedule is feasible but not proven optimal: repaired after the "
+        "solver's time limit, or a MIP stopped at it (feasible)",
+        labels=["kind"],
+    )
+    for kind in NOT_PROVEN_OPTIMAL:
+        unproven.add_metric([kind], float(not_optimal.get(kind, 0)))
+    yield unproven
     seconds = [float(json.loads(d).get("seconds", 0.0)) for d in recent if d]
     yield SummaryMetricFamily(
         "vpp_dispatch_seconds",
