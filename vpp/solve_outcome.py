@@ -65,17 +65,17 @@ def not_optimal_note(outcome: dict[str, Any]) -> str | None:
         return None
     if outcome["repaired"]:
         what = (
-            "repaired: the time limit was reached while storage still charged and discharged at once, "
-            "so one LP fixed one direction per storage period"
+            "repaired after the solver's time limit ran out while storage still charged and discharged "
+            "at once (one LP fixed one direction per storage period)"
         )
     else:
         gap = outcome["mip_gap"]
         gap_text = "" if gap is None else f", MIP gap {gap:.2%}"
-        what = f"stopped by HiGHS ({outcome['termination']}{gap_text})"
+        what = f"HiGHS stopped ({outcome['termination']}{gap_text})"
     bound, objective = outcome["bound_yuan"], outcome["objective_yuan"]
     if bound is not None and objective is not None:
         what += f"; objective {objective:,.2f}, proven bound of the optimum {bound:,.2f}"
-    return f"schedule feasible but not proven optimal, {what}"
+    return f"schedule is feasible but not proven optimal: {what}"
 
 
 def schedule_source(outcome: dict[str, Any]) -> str:

@@ -17,7 +17,7 @@ def test_time_limited_mip_names_its_gap_and_bound():
     assert outcome == {"status": "feasible", "termination": "Time limit reached", "proven_optimal": False,
                        "repaired": False, "mip_gap": 0.0099, "objective_yuan": 1000.0, "bound_yuan": 1010.0}
     assert not_optimal_note(outcome) == (
-        "schedule feasible but not proven optimal, stopped by HiGHS (Time limit reached, MIP gap 0.99%); "
+        "schedule is feasible but not proven optimal: HiGHS stopped (Time limit reached, MIP gap 0.99%); "
         "objective 1,000.00, proven bound of the optimum 1,010.00"
     )
 
@@ -25,5 +25,5 @@ def test_time_limited_mip_names_its_gap_and_bound():
 def test_repaired_and_optimal():
     repaired = solve_outcome(stats("feasible", "Repaired: one direction ... (Optimal)", None, 111.11, 158.02))
     assert repaired["repaired"] and not repaired["proven_optimal"]
-    assert "repaired: the time limit was reached" in not_optimal_note(repaired)
+    assert "repaired after the solver's time limit ran out" in not_optimal_note(repaired)
     assert not_optimal_note(solve_outcome(stats("optimal", "Optimal", 0.0, 5.0, 5.0))) is None
