@@ -32,6 +32,7 @@ from vpp.service import jobs, simulated_gateways
 from vpp.service.config import ServiceConfig
 from vpp.service.db import JobRun, Setpoint, make_engine, upgrade_schema
 from vpp.service.pipeline import Pipeline
+from vpp.service.simulate import _combined
 from vpp.service.status import day_summary, service_status
 
 DAY = dt.date(2024, 6, 5)
@@ -134,6 +135,8 @@ def test_repaired_dispatch_is_sent_logged_and_recorded(pipe, caplog):
     assert re.search(r"dispatch .* ok \(repaired\)", shown.stdout) and "MW (repaired)" in shown.stdout
     summary = day_summary(pipe.engine, pipe.market, DAY)
     assert summary["fallbacks"] == 0 and summary["not_proven_optimal"] == 2 and summary["repaired"] == 2
+    days = _combined([summary, day_summary(pipe.engine, pipe.market, DAY + dt.timedelta(days=1))])
+    assert (days["not_proven_optimal"], days["repaired"]) == (2, 2)  # a simulated week's summary
     # The bid (solved on the same spent budget) was repaired too, and says so in its record.
     with pipe.sessions() as s:
         bid = s.scalar(sa.select(JobRun).where(JobRun.job == "bid"))

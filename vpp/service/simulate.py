@@ -209,7 +209,9 @@ def _simulate_holding_lease(
 def _combined(per_day: list[dict[str, Any]]) -> dict[str, Any]:
     """Day summaries added up (see :func:`simulate_days`)."""
     total: dict[str, Any] = {"first_day": per_day[0]["day"], "last_day": per_day[-1]["day"]}
-    for key in ("bids", "bid_rows", "dispatch_runs", "periods", "fallbacks", "setpoint_rows"):
+    summed = ("bids", "bid_rows", "dispatch_runs", "periods", "fallbacks", "not_proven_optimal", "repaired",
+              "setpoint_rows")
+    for key in summed:
         total[key] = sum(d[key] for d in per_day)
     total["duplicate_setpoints"] = sum(d["duplicate_setpoints"] for d in per_day)
     total["missed_periods"] = [t for d in per_day for t in d["missed_periods"]]
