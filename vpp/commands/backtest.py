@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from market.forecasting import DEFAULT_FORECASTER
-from vpp.console import fit_table, handles_errors, money_cell, ratio_cell, stdout
+from vpp.console import fit_table, handles_errors, money_cell, print_warning, ratio_cell, stdout
 from vpp.errors import InputError
 from vpp.examples_paths import DEFAULT_PORTFOLIO, DEFAULT_PRICES
 from vpp.price_input import PricesLabelOption, PricesTzOption
@@ -115,6 +115,7 @@ def backtest_command(
             progress=False if quiet or as_json else None, skip_resolves=skip_resolves,
         )
     written = write_backtest(result, out, loaded, lang=lang)
+    _warn_not_optimal(result.summary)
     if as_json:
         print(json.dumps({**result.summary, "files": [str(p) for p in written]}, indent=1, default=str))
     elif not quiet:
@@ -154,6 +155,20 @@ def summary_table(summary: dict) -> tuple[str, list[str], list[list[str]]]:
         ])
     title = f"{summary['portfolio']}: backtest {summary['first_day']} to {summary['last_day']}"
     return title, header, rows
+
+
+def _warn_not_optimal(summary: dict) -> None:
+    """Warn (stderr, also with --json and --quiet) about each strategy that followed solves not proven
+    optimal: its revenue is a feasible schedule's, not an optimum's (a loaded machine, or too short a
+    --time-limit)."""
+    for name, block in summary["strategies"].items():
+        count, repaired = block.get("solves_not_proven_optimal", 0), block.get("solves_repaired", 0)
+        if count:
+            print_warning(
+                f"{name}: {count} solve(s) not proven optimal ({repaired} repaired after the time limit ran "
+                "out while storage still charged and discharged at once): its schedules are feasible, "
+                "its revenue may be below the optimum's"
+            )
 
 
 def _print_summary(summary: dict) -> None:
