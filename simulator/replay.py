@@ -206,6 +206,7 @@ def _run_day(
     da_state = carried.actual if look else carried.planned
     if strategy.da_plan is not None:  # a schedule not solved at one price curve (stochastic)
         plan = strategy.da_plan(da_view, models, da_state)
+        record.solved(plan)
     else:
         price = _price(strategy.da_price(da_view), models, look)
         plan = models.solve_arrays(day, price, da_state, 0, proven=look, revenue_only=strategy.financial_da)

@@ -58,7 +58,7 @@ Built-in strategies:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -150,7 +150,8 @@ class Strategy:
         brings any change.
     da_plan : callable or None
         ``(DaView, DayModels, state) -> ScheduleResult``: the day-ahead schedule (its ``net_mw`` is
-        the bid) when it is not the model solved at ``da_price`` (``stochastic``).
+        the bid) when it is not the model solved at ``da_price`` (``stochastic``); its ``stats``
+        say whether the plan was proven optimal (counted like every solve the strategy follows).
     clears_curve : bool
         Submits a price-quantity curve; its ``da_plan`` gets ``clearing_da`` to clear it.
     financial_da : bool
@@ -234,12 +235,19 @@ def stochastic_plan(
 
     assert view.history is not None
     day = view.index[0].tz_convert(models.loaded.market.timezone).date()
-    _, schedule = stochastic_day_plan(
+    result, schedule = stochastic_day_plan(
         models.loaded, day, view.forecast_da, view.history, state, n_scenarios=STOCHASTIC_SCENARIOS,
         mode=mode, clearing_da=view.clearing_da, cvar_weight=cvar[0], cvar_alpha=cvar[1],
         options=models.options, forecast=view.forecaster or "persistence",
     )
-    return schedule
+    if result.status == "optimal":
+        return schedule
+    # the bid is the stochastic solve's: its schedule says how that solve ended when it was not
+    # proven optimal (the pinned LP's own objective and bound are kept)
+    stats = replace(
+        schedule.stats, status=result.status, termination=result.termination, mip_gap=result.mip_gap
+    )
+    return replace(schedule, stats=stats)
 
 
 def rule_price(forecast: np.ndarray, dt_h: np.ndarray, hours: float = RULE_HOURS) -> np.ndarray:

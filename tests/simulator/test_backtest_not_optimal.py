@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import optimizer.solver as solver_module
+import optimizer.stochastic as stochastic_module
 from market.calendar import trading_day_index
 from market.prices import parse_prices
 from simulator.backtest import run_backtest
@@ -38,10 +39,10 @@ def _inputs(tmp_path) -> pd.DataFrame:
     return parse_prices(frame, loaded.market, period_label="start")
 
 
-def _backtest(tmp_path):
+def _backtest(tmp_path, strategy: str = "da_only"):
     prices = _inputs(tmp_path)
     loaded = load_portfolio(tmp_path / "p.yaml")
-    return run_backtest(loaded, prices, [DAY], ["da_only"], forecast="persistence", progress=False).summary
+    return run_backtest(loaded, prices, [DAY], [strategy], forecast="persistence", progress=False).summary
 
 
 def test_repaired_solves_are_counted_and_the_bound_stays_proven(tmp_path, monkeypatch):
@@ -69,3 +70,13 @@ def test_backtest_command_warns_of_repaired_solves(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["strategies"]["da_only"]["solves_repaired"] == 1
     assert "da_only: 1 solve(s) not proven optimal (1 repaired" in " ".join(result.stderr.split())
+
+
+def test_stochastic_plans_are_counted(tmp_path, monkeypatch):
+    # The two-stage model's solve (its bid) and the one real-time re-solve (the price curve never
+    # changes: RT = DA) are both repaired on the spent deadline.
+    monkeypatch.setattr(solver_module, "Deadline", SpentAfterSolve)
+    monkeypatch.setattr(stochastic_module, "Deadline", SpentAfterSolve)
+    block = _backtest(tmp_path, "stochastic")["strategies"]["stochastic"]
+    assert block["solves_repaired"] == 2 and block["solves_not_proven_optimal"] == 2
+    assert block["total_revenue_yuan"] == pytest.approx(1000.0 / 9.0, abs=0.05)
