@@ -57,7 +57,7 @@ def day_summary(engine: Engine, market: MarketSpec, day: dt.date) -> dict[str, A
     done = {r.period_start for r in runs if r.status != "failed"}
     missed = [t.isoformat() for t in index if t.tz_convert("UTC").to_pydatetime() not in done]
     fallbacks = [r for r in runs if r.status == "fallback"]
-    details = [json.loads(r.detail or "{}") for r in runs if r.status != "failed"]
+    details = [json.loads(r.detail or "{}") for r in runs]
     sources = Counter(d.get("state_source") for d in details)
     solves = [d["solve"] for d in details if "solve" in d]
     return {
