@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from optimizer.result import SolveStats
-from vpp.solve_outcome import not_optimal_note, solve_outcome
+from vpp.solve_outcome import not_optimal_note, schedule_source, solve_outcome
 
 
 def stats(status: str, termination: str, mip_gap: float | None, objective: float, bound: float) -> SolveStats:
@@ -27,3 +27,12 @@ def test_repaired_and_optimal():
     assert repaired["repaired"] and not repaired["proven_optimal"]
     assert "repaired after the solver's time limit ran out" in not_optimal_note(repaired)
     assert not_optimal_note(solve_outcome(stats("optimal", "Optimal", 0.0, 5.0, 5.0))) is None
+
+
+def test_setpoint_source_of_each_ending():
+    def source(*args) -> str:
+        return schedule_source(solve_outcome(stats(*args)))
+
+    assert source("optimal", "Optimal", 1e-5, 5.0, 5.0) == "optimal"
+    assert source("feasible", "Time limit reached", 0.02, 5.0, 5.1) == "feasible"
+    assert source("feasible", "Repaired: ... (Optimal)", None, 5.0, 6.0) == "repaired"
