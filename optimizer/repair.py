@@ -20,7 +20,8 @@ optimal. Its objective lies below the exact optimum, which lies below the last s
 solve's model is a relaxation of the exact one). It is reported as status ``feasible`` with a
 termination starting :data:`REPAIRED`, and logged as a warning. The LP gets its own
 ``time_limit_s``. The changed bounds and integrality are put back after the run (a persistent model
-re-solves exactly afterwards).
+re-solves exactly afterwards). The same LP without the time-limit warning (:func:`one_direction_lp`)
+gives a proven solve a schedule within its MIP gap, or its MIP a start (:mod:`optimizer.relaxation_first`).
 """
 
 from __future__ import annotations

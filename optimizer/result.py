@@ -20,7 +20,10 @@ class SolveStats:
     termination : str
         HiGHS model status, e.g. ``Optimal``, ``Time limit reached``; ``Repaired: ...`` when the time
         limit was reached while storage still charged and discharged at once and one LP with each
-        storage period's direction fixed gave the schedule (feasible, not proven optimal).
+        storage period's direction fixed gave the schedule (feasible, not proven optimal);
+        ``Optimal within the MIP gap: ...`` (:data:`optimizer.relaxation_first.WITHIN_GAP`, status
+        ``optimal``) when that LP, run on a relaxation that burns, was within the asked MIP gap of
+        the relaxation's optimum (``bound_yuan``).
     mip_gap : float or None
         Relative MIP gap of the returned solution (None for an LP).
     build_seconds, handoff_seconds, solve_seconds : float

@@ -62,10 +62,12 @@ BOUND = "perfect_foresight"
 
 CAPTURE_DEFINITION = (
     "(revenue - passive) / (perfect_foresight_bound - passive); perfect_foresight_bound = perfect "
-    "foresight's revenue + perfect_foresight_gap_yuan (its MIPs' proven HiGHS dual bounds: a proven "
-    "upper bound; its DA bid is optimised on the spread revenue alone, so that leg's gap is a gap in "
-    f"revenue; its schedule comes from MIPs stopped at a relative gap of {BOUND_MIP_GAP:g} or after "
-    f"{BOUND_MIP_NODES} branch-and-bound nodes, or from the LP relaxation where that is exact)"
+    "foresight's revenue + perfect_foresight_gap_yuan (its MIPs' proven HiGHS dual bounds, or the LP "
+    "relaxation's optimum: a proven upper bound; its DA bid is optimised on the spread revenue alone, "
+    "so that leg's gap is a gap in revenue; its schedule comes from MIPs stopped at a relative gap of "
+    f"{BOUND_MIP_GAP:g} or after {BOUND_MIP_NODES} branch-and-bound nodes, from the LP relaxation "
+    "where that is exact, or from the relaxation repaired to one direction per storage period where "
+    f"that is within {BOUND_MIP_GAP:g} of the relaxation)"
 )
 """``summary.json``'s ``capture_ratio_definition``: what every capture ratio is measured against."""
 
