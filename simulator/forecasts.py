@@ -15,6 +15,7 @@ strategies resample).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
@@ -67,25 +68,36 @@ class DayForecaster:
         self.model = get_forecaster(name, market, column)
         self.history = History(prices, market, features)
         self._made: dict[dt.date, DayForecast] = {}
-        self._fit_of: dict[dt.date, Forecaster] = {}  # days made without quantiles: the fit that made them
+        self._origin_of: dict[dt.date, Hashable] = {}  # days made without quantiles: their fit's origin
+        self._refit: tuple[Hashable, Forecaster] | None = None  # the last fit made again for quantiles
 
     def day(self, day: dt.date, *, quantiles: bool = True) -> DayForecast:
         """Forecast of ``day`` from what is known at its gate closure (yuan/MWh, clipped to bounds).
 
         Memoised: each day is forecast once, from its own information set, whatever the order.
-        ``quantiles=False`` makes the point only (``lgbm`` then fits no quantile models) and keeps
-        the forecaster's snapshot of the fit that made it (:meth:`Forecaster.snapshot`): a later
-        request with quantiles gets them from that fit, the same as if they had been asked first.
+        ``quantiles=False`` makes the point only (``lgbm`` then fits no quantile models) and notes
+        which fit made it (:meth:`Forecaster.fit_origin`, a day, not the models): a later request
+        with quantiles gets them from that fit, made again if the forecaster has moved on
+        (:meth:`Forecaster.refitted`; the last such fit is kept for the next days of it), the same
+        as if they had been asked first.
         """
         made = self._made.get(day)
         if made is None:
             made = self._made[day] = self.model.forecast(self.history.known(day), quantiles=quantiles)
             if not quantiles:
-                self._fit_of[day] = self.model.snapshot()
-        elif quantiles and day in self._fit_of:
-            fit = self._fit_of.pop(day)
+                self._origin_of[day] = self.model.fit_origin()
+        elif quantiles and day in self._origin_of:
+            fit = self._fit_at(self._origin_of.pop(day))
             made = self._made[day] = fit.forecast(self.history.known(day), quantiles=True)
         return made
+
+    def _fit_at(self, origin: Hashable) -> Forecaster:
+        """The walked forecaster while it is still at ``origin``, else a copy refitted there."""
+        if origin == self.model.fit_origin():
+            return self.model
+        if self._refit is None or self._refit[0] != origin:
+            self._refit = (origin, self.model.refitted(origin, self.history))
+        return self._refit[1]
 
     def point(self, day: dt.date) -> np.ndarray:
         """The point forecast of :meth:`day` (yuan/MWh; no quantiles made for it)."""

@@ -9,8 +9,9 @@ looks ahead.
 Quantiles are made only when asked for (``forecast(known, quantiles=True)``, the default): a
 bid at the point forecast (``da_only``, ``da_rt``, the bounds, the scenario strategies, which
 resample the point's errors) asks ``quantiles=False`` and ``lgbm`` then fits no quantile models.
-Asking later, from :meth:`Forecaster.snapshot` of the fit that made the point, gives the quantiles
-a ``quantiles=True`` forecast would have had (the same fit, the same models).
+To ask later, after the forecaster moved on to other fits: :meth:`Forecaster.fit_origin` when the
+point was made, then :meth:`Forecaster.refitted` at it gives the quantiles a ``quantiles=True``
+forecast would have had (the same fit, the same models).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from market.forecasting.information import Known
+from market.forecasting.information import History, Known
 from market.presets import MarketSpec
 from vpp.errors import InputError
 
@@ -109,15 +110,23 @@ class Forecaster(ABC):
             )
         return result.clipped(known.market)
 
-    def snapshot(self) -> Forecaster:
-        """This forecaster as fitted now, unchanged by later fits of this one.
+    def fit_origin(self) -> Hashable:
+        """The day whose gate closure the current fit was made at (hashable; None when every day is
+        fitted for itself, ``refit_days`` 1): with :meth:`refitted`, the fit a forecast made now
+        used, without keeping its models."""
+        return self.fitted_for if self.refit_days > 1 else None
 
-        A shallow copy: a fit rebinds the fitted attributes (it never changes a fitted model in
-        place), so the copy keeps the models of the current fit and shares anything it fits
-        lazily from them (``lgbm``'s quantile models). Forecasting a day of the current fit with
-        the copy gives what this forecaster gives for that day now (quantiles too).
+    def refitted(self, origin: Hashable, history: History) -> Forecaster:
+        """A copy of this forecaster fitted as it was at ``origin`` (from :meth:`fit_origin`).
+
+        The copy forecasts the days of that fit as this forecaster did then, quantiles too (a fit
+        depends only on what was known at its day's closure, and is deterministic). This one is
+        unchanged: a fit rebinds the fitted attributes, it never changes a fitted model in place.
         """
-        return copy.copy(self)
+        twin = copy.copy(self)
+        if origin is not None:
+            twin.fit(history.known(origin))
+        return twin
 
     def _fit(self, known: Known) -> None:  # noqa: B027 - baselines need no fit
         """Estimate the model (default: nothing to estimate)."""

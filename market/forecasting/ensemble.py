@@ -17,12 +17,14 @@ quantiles stays ordered). Without the ``forecast`` extra (LightGBM, scikit-learn
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Hashable
 
 import numpy as np
 
 from market.forecasting.base import FORECASTERS, DayForecast, Forecaster, register
-from market.forecasting.information import Known
+from market.forecasting.information import History, Known
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +58,15 @@ class Blend(Forecaster):
             members = ("ewm",)
         self.members = [FORECASTERS[m](column=column) for m in members]
 
-    def snapshot(self) -> Blend:
-        """This blend as fitted now: each member's snapshot (:meth:`Forecaster.snapshot`)."""
-        copied = super().snapshot()
-        copied.members = [m.snapshot() for m in self.members]
-        return copied
+    def fit_origin(self) -> Hashable:
+        """The members' fit origins (the blend itself fits nothing)."""
+        return tuple(m.fit_origin() for m in self.members)
+
+    def refitted(self, origin: Hashable, history: History) -> Blend:
+        """A copy with each member refitted at its origin (:meth:`Forecaster.refitted`)."""
+        twin = copy.copy(self)
+        twin.members = [m.refitted(o, history) for m, o in zip(self.members, origin, strict=True)]
+        return twin
 
     def predict(self, known: Known, *, quantiles: bool = True) -> DayForecast:
         # each member fits as its refit_days says

@@ -325,9 +325,8 @@ class QuantileModels:
     """``lgbm``'s quantile models (:data:`QUANTILES`) of one fit, fitted when first asked for.
 
     A forecast asked for its point only never fits them. The training rows are kept until then
-    (the main window's, 112 days: about 2 MB with the bundled file's features) and dropped after;
-    the fitted models are kept. Shared by the forecaster's snapshots of the same fit, so they are
-    fitted once (:meth:`market.forecasting.base.Forecaster.snapshot`).
+    (the main window's, 112 days: about 2 MB with the bundled file's features) and dropped after,
+    or with the fit at the next refit; the fitted models are kept with the fit.
 
     Parameters
     ----------
