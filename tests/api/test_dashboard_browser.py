@@ -150,7 +150,7 @@ def test_dashboard_in_headless_chromium(server: tuple[str, Keys], chromium: Call
             axis = "end" if chart in AT_PERIOD_END else "start"
             assert canvas.get_attribute("data-x-title") == f"period {axis} (Asia/Shanghai, UTC+08:00)", chart
     # stored energy is an end-of-period state and a period's money is earned by its end: drawn at
-    # period ends (00:15 ... 24:00), as the backtest report draws them (simulator/report.py)
+    # period ends (00:15 ... 24:00), as the backtest report draws them (simulator/report_charts.py)
     for chart in AT_PERIOD_END:
         labels = browser.execute_script("return charts[arguments[0]].data.labels", chart)
         assert (len(labels), labels[0], labels[-1]) == (96, "00:15", "24:00"), chart

@@ -16,8 +16,11 @@ from typer.testing import CliRunner
 from market.money import to_fen
 from market.prices import read_prices
 from simulator.backtest import BacktestResult, run_backtest, write_backtest
-from simulator.report import REVENUE_SHARE_ROWS, format_value, render_report, report_data, zone_label
+from simulator.report import render_report
+from simulator.report_charts import report_data, zone_label
+from simulator.report_html import format_value
 from simulator.report_labels import label
+from simulator.report_tables import REVENUE_SHARE_ROWS
 from vpp.cli import app
 from vpp.examples_paths import DEFAULT_PRICES
 from vpp.portfolio_io import LoadedPortfolio, load_portfolio
