@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from market.presets import MarketSpec, resolve_market
@@ -119,6 +120,24 @@ def period_hours(index: pd.DatetimeIndex, market: MarketSpec | str | None = None
         last = float(steps[0])
     hours[-1] = last
     return hours
+
+
+def period_ends(starts: pd.DatetimeIndex, hours: npt.ArrayLike) -> pd.DatetimeIndex:
+    """When each period ends: its start plus its length.
+
+    Parameters
+    ----------
+    starts : pd.DatetimeIndex
+        Period starts.
+    hours : array-like of float
+        Each period's length (h), e.g. :func:`period_hours` or a record's ``dt_h``.
+
+    Returns
+    -------
+    pd.DatetimeIndex
+        Period ends, in the zone of ``starts``.
+    """
+    return starts + pd.to_timedelta(np.asarray(hours, dtype=float), unit="h")
 
 
 def _freq_hours(index: pd.DatetimeIndex) -> float | None:
@@ -237,6 +256,16 @@ def format_timestamps(index: pd.DatetimeIndex) -> np.ndarray:
     hhmm = pd.Series(hh).astype(str).str.zfill(2) + ":" + pd.Series(mm).astype(str).str.zfill(2)
     text = pd.Series(np.asarray(wall.strftime("%Y-%m-%dT%H:%M:%S"))) + pd.Series(sign) + hhmm
     return text.to_numpy(dtype=object)
+
+
+def zone_label(index: pd.DatetimeIndex) -> str:
+    """The zone of ``index`` with every UTC offset its times have, for a time axis.
+
+    ``Asia/Shanghai, UTC+08:00``; across a daylight-saving change the offsets in order of first
+    appearance, ``/``-joined: ``America/New_York, UTC-05:00/UTC-04:00``.
+    """
+    offsets = dict.fromkeys(index.strftime("%z"))
+    return f"{index.tz}, " + "/".join(f"UTC{o[:3]}:{o[3:]}" for o in offsets)
 
 
 def parse_timestamps(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from market.calendar import period_ends, zone_label
 from simulator.metrics import daily_revenue
 from simulator.passive import passive_settlement
 from simulator.report_html import MONEY
@@ -44,7 +45,7 @@ def report_data(result: BacktestResult, loaded: LoadedPortfolio) -> dict[str, An
     names = result.strategies
     first = result.run.records[names[0]].fleet_frame()
     local = first.index.tz_convert(tz)
-    ends = period_ends(first).tz_convert(tz)
+    ends = period_ends(first.index, first["dt_h"]).tz_convert(tz)
     days = sorted({str(d) for d in local.date})
     day_of = np.array([str(d) for d in local.date])
     slices = {d: [int(np.argmax(day_of == d)), int(len(day_of) - np.argmax(day_of[::-1] == d))] for d in days}
@@ -139,18 +140,6 @@ def end_labels(starts: pd.DatetimeIndex, ends: pd.DatetimeIndex) -> list[str]:
     next_day = np.array([str(d) for d in ends.date]) != dates
     clock = np.where(next_day, "24:00", np.array(list(ends.strftime("%H:%M"))))
     return [f"{c} {o}" if d in changing else str(c) for c, o, d in zip(clock, offsets, dates, strict=True)]
-
-
-def period_ends(fleet: pd.DataFrame) -> pd.DatetimeIndex:
-    """When each period of a fleet record ends: its start plus ``dt_h`` (h)."""
-    return fleet.index + pd.to_timedelta(fleet["dt_h"].to_numpy(dtype=float), unit="h")
-
-
-def zone_label(local: pd.DatetimeIndex) -> str:
-    """``Asia/Shanghai, UTC+08:00`` (every offset the times have, ``/``-joined across DST)."""
-    offsets = dict.fromkeys(t.strftime("%z") for t in local)
-    text_offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in offsets)
-    return f"{local.tz}, {text_offsets}"
 
 
 def _soc(assets: pd.DataFrame, index: pd.DatetimeIndex) -> dict[str, list[float | None]]:

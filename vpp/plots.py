@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from market.calendar import period_ends, zone_label
 from optimizer.result import ScheduleResult
 from vpp.assets.registry import stored_energy_frame
 from vpp.io_utils import refuse_special_file
@@ -46,11 +47,10 @@ def plot_schedule(
     )
     _price_panel(axes[0], result, title, price_unit)
     _net_panel(axes[1], result)
-    _soc_panels(axes[2:], period_ends(result), soc)
-    offsets = "/".join(f"UTC{o[:3]}:{o[3:]}" for o in dict.fromkeys(result.index.strftime("%z")))
+    _soc_panels(axes[2:], period_ends(result.index, result.dt_h), soc)
     # price and net position step from each period's start, stored energy is at its end: one axis
     # of time in the market zone, true for every panel (not "period start")
-    axes[-1].set_xlabel(f"time ({result.index.tz}, {offsets})")
+    axes[-1].set_xlabel(f"time ({zone_label(result.index)})")
     tmp = path.with_name(path.name + ".tmp.png")
     fig.savefig(tmp, dpi=110)
     plt.close(fig)
@@ -58,14 +58,9 @@ def plot_schedule(
     return path
 
 
-def period_ends(result: ScheduleResult) -> pd.DatetimeIndex:
-    """When each period of ``result`` ends: its start plus its length (``dt_h``, h)."""
-    return result.index + pd.to_timedelta(np.asarray(result.dt_h, dtype=float), unit="h")
-
-
 def _steps(ax: Axes, result: ScheduleResult, values: pd.Series, **style: object) -> None:
     """A value per period as steps, the last one drawn to the end of its period (not stopped at its start)."""
-    x = result.index.append(period_ends(result)[-1:])
+    x = result.index.append(period_ends(result.index, result.dt_h)[-1:])
     y = np.append(values.to_numpy(dtype=float), float(values.iloc[-1]))
     ax.step(x, y, where="post", **style)
 

@@ -12,10 +12,12 @@ from market.calendar import (
     format_timestamps,
     gate_closure,
     parse_timestamps,
+    period_ends,
     period_hours,
     trading_day_index,
     trading_day_of,
     trading_days,
+    zone_label,
 )
 from market.presets import get_market
 from vpp.errors import InputError
@@ -115,3 +117,22 @@ def test_parse_hour_24_zulu_and_naive_values():
     )
     expected = pd.date_range("2024-01-02", periods=3, freq="15min", tz="Asia/Shanghai")
     assert list(parsed) == [expected[0], expected[0], expected[1], expected[2]]
+
+
+def test_zone_label_names_every_offset() -> None:
+    index = pd.date_range("2024-03-10 00:00", periods=4, freq="h", tz="America/New_York")
+    assert zone_label(index) == "America/New_York, UTC-05:00/UTC-04:00"
+    assert zone_label(trading_day_index("shanxi", "2024-01-02")) == "Asia/Shanghai, UTC+08:00"
+
+
+def test_period_ends_add_each_periods_own_length_across_the_dst_change() -> None:
+    # the night clocks spring forward: 01:00 EST is followed by 03:00 EDT, one hour later
+    starts = pd.DatetimeIndex(
+        ["2024-03-10 00:45", "2024-03-10 01:00", "2024-03-10 03:00"], tz="America/New_York"
+    )
+    ends = period_ends(starts, [0.25, 1.0, 0.25])
+    assert [t.isoformat() for t in ends] == [
+        "2024-03-10T01:00:00-05:00",
+        "2024-03-10T03:00:00-04:00",
+        "2024-03-10T03:15:00-04:00",
+    ]

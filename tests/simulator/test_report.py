@@ -17,7 +17,7 @@ from market.money import to_fen
 from market.prices import read_prices
 from simulator.backtest import BacktestResult, run_backtest, write_backtest
 from simulator.report import render_report
-from simulator.report_charts import report_data, zone_label
+from simulator.report_charts import report_data
 from simulator.report_html import format_value
 from simulator.report_labels import label
 from simulator.report_tables import REVENUE_SHARE_ROWS
@@ -95,11 +95,6 @@ def test_keys_added_to_the_summary_get_readable_labels_in_both_languages() -> No
     assert label("perfect_foresight_gap_yuan", "en") == "Perfect foresight's proven gap (yuan)"
     assert label("run.seconds", "en") == "Run time (s)" and label("run.seconds", "zh") == "运行时间（秒）"
     assert label("bounds.da_optimum_revenue_yuan", "zh") == "上界: 日前最优收益（元）"
-
-
-def test_zone_label_names_every_offset() -> None:
-    index = pd.date_range("2024-03-10 00:00", periods=4, freq="h", tz="America/New_York")
-    assert zone_label(index) == "America/New_York, UTC-05:00/UTC-04:00"
 
 
 def test_day_whose_clocks_go_back_runs_forward(tmp_path: Path) -> None:
