@@ -46,7 +46,7 @@ import pandas as pd
 from market.calendar import trading_day_index
 from market.revenue_share import split_revenue
 from optimizer.solver import SolveOptions
-from simulator.bounds import BOUND_DEFINITIONS, PHYSICAL_BOUNDS, at_rt_prices, value_split
+from simulator.bounds import BOUND_DEFINITIONS, PHYSICAL_BOUNDS, at_rt_prices, physical_bet_split, value_split
 from simulator.day_model import BOUND_MIP_GAP, BOUND_MIP_NODES
 from simulator.forecasts import DEFAULT_FORECASTER, DayForecaster
 from simulator.members import member_earnings
@@ -198,6 +198,7 @@ def summarise(
         block["capture_da_optimum"] = capture_ratio(total, da_opt, passive)
         block["capture_rt_optimum"] = capture_ratio(total, rt_opt, passive)
         block.update(value_split(settlements[name], passive))
+        block.update(physical_bet_split(settlements[name], passive))
         block["realtime_solves"] = run.records[name].solves
         # solves not proven optimal (repaired after the time limit, or a MIP stopped at it): its
         # revenue is a feasible schedule's, perfect foresight's bound still a proven one

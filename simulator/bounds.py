@@ -21,7 +21,13 @@ strategy splits exactly into::
     spread_yuan          = sum_t (q_actual[t] - q_da[t]) (p_rt[t] - p_da[t])
 
 (q in MWh): the physical dispatch valued at DA prices, and what the deviation from the DA position
-earned on the RT-DA spread (0 for ``da_only``).
+earned on the RT-DA spread (0 for ``da_only``). It also splits exactly into::
+
+    physical_rt_yuan = sum_t q_actual[t] p_rt[t] + contract - penalty - passive
+    spread_bet_yuan  = sum_t q_da[t] (p_da[t] - p_rt[t])
+
+what the assets did valued at RT prices (comparable with the physical RT optimum) and the DA
+position held as a bet on the DA-RT spread.
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ BOUND_DEFINITIONS = {
     "energy_shifting_yuan": "sum q_actual * p_da + contract - penalty - passive "
     "(physical dispatch at DA prices)",
     "spread_yuan": "sum (q_actual - q_da) * (p_rt - p_da) (deviation from the DA position, at the spread)",
+    "physical_rt_yuan": "sum q_actual * p_rt + contract - penalty - passive "
+    "(what the assets did, at RT prices: comparable with the physical RT optimum)",
+    "spread_bet_yuan": "sum q_da * (p_da - p_rt) (the DA position as a bet on the DA-RT spread)",
     "yuan_per_mwh": "total revenue / (energy exported + energy imported), MWh at the meter",
 }
 
@@ -87,3 +96,16 @@ def value_split(settlement: pd.DataFrame, passive_yuan: float) -> dict[str, floa
     energy = float((q_act * p_da).sum() + settlement["contract_revenue"].sum() - settlement["penalty"].sum())
     spread = float(((q_act - q_da) * (p_rt - p_da)).sum())
     return {"energy_shifting_yuan": round(energy - passive_yuan, 2), "spread_yuan": round(spread, 2)}
+
+
+def physical_bet_split(settlement: pd.DataFrame, passive_yuan: float) -> dict[str, float]:
+    """``physical_rt_yuan`` and ``spread_bet_yuan`` of a settlement (module docstring).
+
+    The physical part is the settled revenue over passive minus the bet, so the two add up to the
+    settlement exactly (it is settled to the fen per leg and period: the formula's sum of products
+    may differ from it by up to a fen per period).
+    """
+    q_da, p_da, p_rt = settlement["q_da_mwh"], settlement["p_da"], settlement["p_rt"]
+    bet = round(float((q_da * (p_da - p_rt)).sum()), 2)
+    physical = float(settlement["revenue"].sum()) - passive_yuan - bet
+    return {"physical_rt_yuan": round(physical, 2), "spread_bet_yuan": bet}

@@ -72,6 +72,11 @@ def test_captures_and_value_split(backtest):
         total = block["total_revenue_yuan"]
         over = total - passive
         assert block["energy_shifting_yuan"] + block["spread_yuan"] == pytest.approx(over, abs=0.05), name
+        assert block["physical_rt_yuan"] + block["spread_bet_yuan"] == pytest.approx(over, abs=0.011), name
+        settlement = result.settlements[name]
+        at_rt = float((settlement["q_actual_mwh"] * settlement["p_rt"]).sum())
+        fen_per_leg_and_period = 0.01 * 2 * len(settlement)  # money is settled to the fen per leg
+        assert block["physical_rt_yuan"] == pytest.approx(at_rt - passive, abs=fen_per_leg_and_period), name
         for key, bound in (("capture_da_optimum", "da_optimum_revenue_yuan"),
                            ("capture_rt_optimum", "rt_optimum_revenue_yuan"),
                            ("capture_ratio", "perfect_foresight_revenue_yuan")):
