@@ -149,6 +149,8 @@ def replay(
     states = {s.name: StrategyState(dict(initial_state or {}), dict(initial_state or {})) for s in strategies}
     forecaster = day_forecaster or DayForecaster(forecast, prices, market, "da_price", features)
     show = sys.stderr.isatty() if progress is None else progress
+    realised_prices = prices[["da_price", "rt_price"]]
+    rt_learns = any(s.rt_price is not None and not s.look_ahead for s in strategies)
     start = time.perf_counter()
     with Progress(disable=not show, transient=True) as bar:
         task = bar.add_task("backtest", total=len(days))
@@ -161,11 +163,13 @@ def replay(
             closure = gate_closure(market, day)
             forecast_da = forecaster.point(day)
             history = known_before(prices, closure) if any(s.da_plan for s in strategies) else None
+            # every day before D is complete when D starts: what a real-time forecast may learn from
+            rt_history = known_before(realised_prices, index[0]) if rt_learns else None
             for strategy in strategies:
                 _run_day(
                     models[strategy.name], day, index, dt_h, strategy, states[strategy.name],
                     records[strategy.name], forecast_da, p_da, p_rt, resolve_tolerance_yuan_per_mwh, history,
-                    forecaster, skip_resolves,
+                    forecaster, skip_resolves, rt_history,
                 )
             bar.update(task, advance=1, description=f"backtest {day}")
             if on_day is not None:
@@ -198,6 +202,7 @@ def _run_day(
     history: pd.DataFrame | None = None,
     forecaster: DayForecaster | None = None,
     skip_resolves: bool = False,
+    rt_history: pd.DataFrame | None = None,
 ) -> None:
     look = strategy.look_ahead
     da_view = DaView(index, dt_h, forecast_da, p_da if look else None, p_rt if look else None, history,
@@ -224,7 +229,7 @@ def _run_day(
         tol = strategy.resolve_tolerance_yuan_per_mwh if tolerance is None else tolerance
         current, solved_price = None, None
         for k, timestamp in enumerate(index):
-            view = RtView(index, dt_h, k, p_da, p_rt[:k], p_rt if look else None)
+            view = RtView(index, dt_h, k, p_da, p_rt[:k], p_rt if look else None, rt_history)
             price = _price(strategy.rt_price(view), models, look)
             changed = current is None or np.max(np.abs(price[k:] - solved_price[k:])) > tol
             resolved = changed and not (skip_resolves and models.keeps_plan(day, price, k))

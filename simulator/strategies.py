@@ -119,6 +119,9 @@ class RtView:
         Realised RT prices of periods ``0..k-1`` of D (yuan/MWh).
     realised_rt : np.ndarray or None
         All realised RT prices of D: only for look-ahead strategies.
+    history : pd.DataFrame or None
+        Realised ``da_price`` and ``rt_price`` (yuan/MWh) with timestamps before the start of D
+        (index in the market zone): every earlier day is complete when D starts.
     """
 
     index: pd.DatetimeIndex
@@ -127,6 +130,7 @@ class RtView:
     realised_da: np.ndarray
     rt_so_far: np.ndarray
     realised_rt: np.ndarray | None = None
+    history: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,53 @@ def rt_forecast_decaying_spread(view: RtView, decay_h: float = RT_SPREAD_DECAY_H
     ahead = starts[view.k :] - starts[view.k]
     price[view.k :] += spread * np.exp(-ahead / decay_h)
     return price
+
+
+SPREAD_PROFILE_DAYS = 28
+"""Trailing days whose per-slot mean RT-DA spread :func:`rt_forecast_spread_profile` reverts to."""
+
+
+def rt_forecast_spread_profile(
+    view: RtView,
+    decay_h: float = RT_SPREAD_DECAY_H,
+    days: int = SPREAD_PROFILE_DAYS,
+    shrink: float = 1.0,
+) -> np.ndarray:
+    """:func:`rt_forecast_decaying_spread` fading into the trailing per-slot mean spread (yuan/MWh).
+
+    ``p[t] = p_da[t] + s_last w[t] + (1 - w[t]) shrink m[slot(t)]`` for ``t >= k``, with
+    ``w[t] = exp(-(s[t] - s[k]) / decay_h)``, ``s_last = p_rt[k-1] - p_da[k-1]`` (0 at ``k = 0``)
+    and ``m`` the mean RT-DA spread of each time of day (the slot, local wall clock) over the
+    ``days`` calendar days before D in ``view.history`` (slots never seen there: 0). Without a
+    history it is :func:`rt_forecast_decaying_spread`.
+    """
+    price = rt_forecast_decaying_spread(view, decay_h)
+    profile = shrink * trailing_spread_profile(view.history, view.index, days)
+    starts = np.concatenate([[0.0], np.cumsum(view.dt_h)[:-1]])
+    ahead = starts[view.k :] - starts[view.k]
+    price[view.k :] += (1.0 - np.exp(-ahead / decay_h)) * profile[view.k :]
+    return price
+
+
+def trailing_spread_profile(
+    history: pd.DataFrame | None, index: pd.DatetimeIndex, days: int = SPREAD_PROFILE_DAYS
+) -> np.ndarray:
+    """Mean realised RT-DA spread (yuan/MWh) of each period's time of day over ``days`` days before ``index``.
+
+    Rows of ``history`` from ``days`` calendar days before ``index[0]`` up to (not including)
+    ``index[0]`` count; missing prices are skipped; a time of day with no row gives 0.
+    """
+    if history is None or history.empty:
+        return np.zeros(len(index))
+    start = index[0]
+    recent = history.loc[(history.index >= start - pd.DateOffset(days=days)) & (history.index < start)]
+    spread = (recent["rt_price"] - recent["da_price"]).dropna()
+    if spread.empty:
+        return np.zeros(len(index))
+    local = spread.index.tz_convert(index.tz) if index.tz is not None else spread.index
+    by_slot = spread.groupby(local.hour * 60 + local.minute).mean()
+    slots = index.hour * 60 + index.minute
+    return by_slot.reindex(slots).fillna(0.0).to_numpy(dtype=float)
 
 
 STOCHASTIC_SCENARIOS = 10

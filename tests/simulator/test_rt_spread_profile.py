@@ -1,0 +1,110 @@
+"""The RT forecast that fades the last spread into the trailing per-slot mean spread (issue 17):
+the formula on a hand-made input, and no look-ahead in the replay that feeds it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from market.calendar import period_hours, trading_day_index
+from market.prices import read_prices
+from simulator.replay import replay
+from simulator.strategies import (
+    STRATEGIES,
+    RtView,
+    Strategy,
+    rt_forecast_decaying_spread,
+    rt_forecast_spread_profile,
+    trailing_spread_profile,
+)
+from vpp.examples_paths import DEFAULT_PRICES
+from vpp.portfolio_io import load_portfolio
+
+DAY = dt.date(2024, 6, 3)
+PORTFOLIO = """name: one-battery
+market: gansu
+grid: {import_limit_mw: 5, export_limit_mw: 5}
+assets:
+  - {id: bess-1, type: battery, power_mw: 1.0, energy_mwh: 2.0, charge_efficiency: 0.95,
+     discharge_efficiency: 0.9, soc_initial_mwh: 1.0, soc_min_mwh: 0.2, soc_max_mwh: 2.0}
+"""
+
+
+def _hand_made():
+    """Day D (2024-06-03, 96 periods) and a history of D-2 and D-1 with known spreads."""
+    index = trading_day_index("gansu", DAY)
+    dt_h = period_hours(index, "gansu")
+    slots = np.arange(96, dtype=float)
+    rows = []
+    for back, spread in ((2, 100.0 + 0 * slots), (1, slots)):  # D-2: +100 everywhere; D-1: slot number
+        stamps = trading_day_index("gansu", DAY - dt.timedelta(days=back))
+        rows.append(pd.DataFrame({"da_price": 300.0, "rt_price": 300.0 + spread}, index=stamps))
+    history = pd.concat(rows)
+    p_da = 250.0 + 10.0 * np.sin(slots / 10.0)
+    return index, dt_h, history, p_da
+
+
+@pytest.mark.parametrize(("days", "shrink"), [(28, 1.0), (1, 1.0), (28, 0.5)])
+def test_forecast_is_the_formula_on_a_hand_made_day(days, shrink):
+    index, dt_h, history, p_da = _hand_made()
+    slots = np.arange(96, dtype=float)
+    mean = (100.0 + slots) / 2 if days == 28 else slots  # days=1: D-1 alone
+    k = 40
+    rt_so_far = p_da[:k] + 7.0
+    rt_so_far[k - 1] = p_da[k - 1] - 30.0  # the last observed spread: -30
+    view = RtView(index, dt_h, k, p_da, rt_so_far, history=history)
+    got = rt_forecast_spread_profile(view, days=days, shrink=shrink)
+    ahead_h = (slots[k:] - k) * 0.25
+    w = np.exp(-ahead_h / 1.0)
+    expected = p_da.copy()
+    expected[k:] += -30.0 * w + (1 - w) * shrink * mean[k:]
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+    assert got[k] == pytest.approx(p_da[k] - 30.0)  # the next period: the last spread, in full
+    np.testing.assert_allclose(trailing_spread_profile(history, index, days), mean, atol=1e-12)
+    # at k = 0 no spread of D is known yet: the profile alone, fading in
+    start = rt_forecast_spread_profile(RtView(index, dt_h, 0, p_da, p_da[:0], history=history), days=days)
+    np.testing.assert_allclose(start, p_da + (1 - np.exp(-slots * 0.25)) * mean, atol=1e-9)
+    # without a history it is the decaying spread alone
+    bare = RtView(index, dt_h, k, p_da, rt_so_far)
+    np.testing.assert_array_equal(rt_forecast_spread_profile(bare), rt_forecast_decaying_spread(bare))
+
+
+def _curves(prices, loaded) -> dict[int, np.ndarray]:
+    """The RT forecast at every period of DAY, as the replay feeds it to a ``da_rt``-like strategy."""
+    seen: dict[int, np.ndarray] = {}
+
+    def recorded(view: RtView) -> np.ndarray:
+        price = rt_forecast_spread_profile(view)
+        seen[view.k] = price
+        return price
+
+    strategy = Strategy("rec", "records its RT forecasts", STRATEGIES["da_rt"].da_price, recorded)
+    replay(loaded, prices, [DAY], [strategy], forecast="persistence", progress=False)
+    return seen
+
+
+def test_no_look_ahead_future_rt_prices_do_not_change_it(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(PORTFOLIO, encoding="utf-8")
+    loaded = load_portfolio(path)
+    prices = read_prices(DEFAULT_PRICES, loaded.market)
+    base = _curves(prices, loaded)
+    k0 = 50
+    cut = trading_day_index(loaded.market, DAY)[k0]
+    future = prices.copy()
+    future.loc[future.index >= cut, "rt_price"] += 400.0  # period k0 of D onwards, and every later day
+    moved = _curves(future, loaded)
+    for k in range(k0 + 1):  # known at the start of k: RT prices before k only
+        np.testing.assert_array_equal(moved[k], base[k])
+    assert not np.array_equal(moved[k0 + 1], base[k0 + 1])  # the perturbation is seen once it is past
+    # the trailing profile is learnt: moving yesterday's RT prices moves today's forecast at k = 0
+    yesterday = prices.copy()
+    start = trading_day_index(loaded.market, DAY)[0]
+    day_before = (yesterday.index < start) & (yesterday.index >= start - pd.Timedelta(days=1))
+    yesterday.loc[day_before, "rt_price"] += 56.0  # the 28-day mean of every slot moves by 2
+
+    shifted = _curves(yesterday, loaded)
+    assert shifted[0][1:] - base[0][1:] == pytest.approx(2.0 * (1 - np.exp(-np.arange(1, 96) * 0.25)))
