@@ -107,7 +107,7 @@ def raw_steps(solver: ModelSolver, base: np.ndarray, spread: np.ndarray, steps: 
     highs.setBasis(adapter.highs.getBasis())
     highs.run()  # factorise the optimal basis: 0 iterations
     solver.carry_out(0)  # only to learn each period's columns
-    period_columns = solver._pins._carried.period_columns  # a benchmark may read the map
+    period_columns = solver._kept.pins._carried.period_columns  # a benchmark may read the map
     net = adapter.columns([solver.model.net_mw[t] for t in solver.model.T]).astype(np.int32)
     dt_h = np.asarray(solver.problem.dt_h, dtype=float)
     cpus, done = [], 0

@@ -65,10 +65,10 @@ class VerifiedDayModels(DayModels):
         kept = super().keeps_plan(day, price, k)
         if kept:
             solver = self.solver
-            checked = float(solver._persistent.highs.getInfo().objective_function_value)
-            last = solver._last_raw
+            checked = float(solver.highs_adapter.highs.getInfo().objective_function_value)
+            last = solver._kept.last
             fresh = solver.solve_arrays()  # cold: the optimum a re-solve finds
-            solver._last_raw = last  # the replay carries out the kept plan
+            solver._kept.last = last  # the replay carries out the kept plan
             optimum = float(fresh.stats.objective_yuan)
             GAPS.append(abs(optimum - checked) / max(1.0, abs(optimum)))
         return kept

@@ -28,7 +28,7 @@ def main() -> None:
     models = DayModels(loaded)
     models.solve_arrays(START, price, {}, 0)
     solver = models.solver
-    exclusivity, raw = solver._exclusive(), solver._last_raw
+    exclusivity, raw = solver._integers.exclusivity(solver.problem), solver._kept.last
     variables = 2 * sum(len(c) for c in exclusivity._charge)
 
     def per_read_ms(clear: bool) -> float:

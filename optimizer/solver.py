@@ -9,6 +9,11 @@ Two hand-offs of the same Pyomo model to HiGHS (``shared/PERFORMANCE.md`` measur
   to highspy in one ``passModel`` call: 5-9x faster for a one-shot solve of a large model.
 
 ``auto`` picks ``compiled`` above :data:`COMPILED_ABOVE_VARIABLES` variables, else ``persistent``.
+
+:class:`ModelSolver` is the model's public face: the updates between solves, the solve loop and its
+result. What each hand-off runs is in :mod:`optimizer.kept_highs` (the kept HiGHS, synced with the
+Params and pins changed since) and :mod:`optimizer.compiled_runs`; the model's built and lazy
+binaries in :mod:`optimizer.model_integers`; the result's arrays in :mod:`optimizer.extract`.
 """
 
 from __future__ import annotations
@@ -22,21 +27,21 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
-from optimizer.basis_check import basis_still_optimal
+from optimizer.compiled_runs import CompiledRuns
 from optimizer.escalation import Deadline, solve_exclusive
 from optimizer.exclusive import Exclusivity
 from optimizer.extract import ResultLayout, extract_arrays, solve_stats
 from optimizer.families import FAMILIES
 from optimizer.highs_adapter import CostRanging, PersistentHighs
-from optimizer.highs_bridge import ColumnReader, RawSolution, compile_to_highs, solve_compiled
+from optimizer.highs_bridge import ColumnReader, RawSolution, compile_to_highs
+from optimizer.kept_highs import KeptHighs
 from optimizer.model import build_model, family_blocks
+from optimizer.model_integers import ModelIntegers
 from optimizer.options import COMPILED_ABOVE_VARIABLES, Handoff, SolveOptions
-from optimizer.param_sync import ParamChanges
 from optimizer.past_pins import PastPinning, PastPlan
-from optimizer.pinning import PinPolicy, restart_families
+from optimizer.pinning import restart_families
 from optimizer.problem import Problem
 from optimizer.relaxation_first import try_relaxation
-from optimizer.repair import aligned, one_direction_lp, repair
 from optimizer.result import ScheduleArrays, ScheduleResult
 from vpp.errors import SolverError
 
@@ -77,24 +82,28 @@ class ModelSolver:
         self.model = build_model(problem)
         self.build_seconds = time.perf_counter() - start
         self.handoff = self._choose_handoff()
-        self._persistent: PersistentHighs | None = None
+        self._kept = KeptHighs(self.model, problem.n_periods)
+        self._runs: KeptHighs | CompiledRuns = (
+            CompiledRuns(self.model) if self.handoff == "compiled" else self._kept
+        )
         self._solves = 0
-        self._pins = PinPolicy(self.model, problem.n_periods)
-        self._params = ParamChanges(self.model)
-        self._last_raw: RawSolution | None = None
         self._layout: ResultLayout | None = None
-        self._exclusivity: Exclusivity | None = None
-        self._built_integers: int | None = None
-        self._mip_start: np.ndarray | None = None
-        """A feasible schedule (every column) the next persistent MIP run starts from, then dropped."""
+        self._integers = ModelIntegers(self.model)
         self._reader = ColumnReader()
         self.relaxed = False
         """Solve without the lazy binaries of :mod:`optimizer.exclusive`: storage may charge and
         discharge at once (the LP relaxation of that rule, an upper bound). Set by :meth:`set_prices`."""
-        self.scan_params = True
-        """Before each re-solve, find changed Params by comparing values (safe default). Callers
+
+    @property
+    def scan_params(self) -> bool:
+        """Before each re-solve, find changed Params by comparing values (safe default, True). Callers
         that report every change (``set_prices``, ``restart``, ``mark_params_changed``) may turn
         it off to skip the scan."""
+        return self._kept.scan_params
+
+    @scan_params.setter
+    def scan_params(self, scan: bool) -> None:
+        self._kept.scan_params = scan
 
     @property
     def highs_adapter(self) -> PersistentHighs | None:
@@ -102,7 +111,7 @@ class ModelSolver:
 
         None before the first solve and with the compiled hand-off (which keeps no HiGHS instance).
         """
-        return self._persistent
+        return self._kept.adapter
 
     def price_ranging(self) -> CostRanging | None:
         """Per period, the prices (yuan/MWh) within which the last persistent solution stays optimal.
@@ -114,9 +123,10 @@ class ModelSolver:
         None before a persistent solve, for a MIP (binaries built or added for storage exclusivity)
         or when the last run was not optimal.
         """
-        if self._persistent is None:
+        adapter = self._kept.adapter
+        if adapter is None:
             return None
-        ranging = self._persistent.cost_ranging([self.model.net_mw[t] for t in self.model.T])
+        ranging = adapter.cost_ranging([self.model.net_mw[t] for t in self.model.T])
         return None if ranging is None else ranging.per_unit(self.problem.dt_h)
 
     def _choose_handoff(self) -> str:
@@ -176,7 +186,7 @@ class ModelSolver:
         """
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
-        self._pins.forget_past()
+        self._kept.pins.forget_past()
         restart_families(self.model, self.problem, k, state, pin_past=False)
         self.mark_params_changed(None)
 
@@ -224,7 +234,7 @@ class ModelSolver:
         """
         if not 0 <= k < self.problem.n_periods:
             raise ValueError(f"restart period {k} outside 0..{self.problem.n_periods - 1}")
-        self._pins.forget_past()
+        self._kept.pins.forget_past()
         pinned = restart_families(self.model, self.problem, k, state, day_start, pin_past=True)
         self.mark_params_changed(None)
         if not pinned:
@@ -233,7 +243,7 @@ class ModelSolver:
             raise NotImplementedError(
                 f"pinning the past of {pinned} needs the persistent hand-off (SolveOptions.handoff)"
             )
-        return self._pins.request_past(k, pinned, plan)
+        return self._kept.pins.request_past(k, pinned, plan)
 
     def past_plan(self) -> PastPlan | None:
         """The last solution's value of every family variable (the plan now in force).
@@ -243,9 +253,7 @@ class ModelSolver:
         PastPlan or None
             None before a persistent solve (the compiled hand-off keeps no solution columns).
         """
-        if self._last_raw is None or self._persistent is None:
-            return None
-        return self._pins.past_plan(self._last_raw)
+        return self._kept.past_plan()
 
     def set_forecast(self, family: str, name: str, values: np.ndarray) -> None:
         """Replace one forecast Param of a family (e.g. ``pv``, ``available_mw``), shape (A, T).
@@ -314,14 +322,14 @@ class ModelSolver:
 
     def _solve_arrays(self, relaxation_first: bool) -> ScheduleArrays:
         deadline = Deadline(self.options.time_limit_s)
-        exclusivity = None if self.relaxed else self._exclusive()
+        exclusivity = None if self.relaxed else self._integers.exclusivity(self.problem)
         done = None
         if (
             relaxation_first
             and exclusivity is not None
             and exclusivity.n_binaries
             and self.handoff != "compiled"
-            and not self._built_integers_count()
+            and not self._integers.built
         ):
             first = try_relaxation(
                 lambda budget: self._solve_relaxed(budget, exclusivity),
@@ -330,35 +338,37 @@ class ModelSolver:
             )
             done = first.rounds
             if first.answered:
-                self._last_raw = done.raw
+                self._kept.last = done.raw
                 raw = dataclasses.replace(done.raw, seconds=done.highs_seconds)
                 return self._arrays(raw, done.handoff_seconds, done.rounds)
-            self._mip_start = first.mip_start
+            self._kept.mip_start = first.mip_start
         persistent = self.handoff != "compiled"
         try:
             ended = solve_exclusive(
                 self._solve_once, exclusivity, self._reader.values_of,
-                lambda last: self._repair(last, exclusivity), deadline,
-                push_rows=(lambda rows: self._persistent.add_constraints(rows)) if persistent else None,
+                lambda last: self._runs.repair(
+                    last, exclusivity, self.options, mip=self._integers.is_mip(), index=self.problem.index
+                ),
+                deadline,
+                push_rows=(lambda rows: self._kept.adapter.add_constraints(rows)) if persistent else None,
                 done=done,
             )
         finally:
-            self._mip_start = None
+            self._kept.mip_start = None
         raw = dataclasses.replace(ended.raw, seconds=ended.highs_seconds)
         return self._arrays(raw, ended.handoff_seconds, ended.rounds)
 
     def _solve_relaxed(self, deadline: Deadline, exclusivity: Exclusivity) -> tuple[RawSolution, float]:
         """One persistent run with the lazy binaries continuous (their rows kept): a relaxation."""
-        raw, handoff_s = self._solve_persistent(deadline.left(), relax=exclusivity.binaries)
+        raw, handoff_s = self._kept.run(
+            self.options, time_limit_s=deadline.left(), mip=False, relax=exclusivity.binaries
+        )
         self._solves += 1
         return raw, handoff_s
 
     def _one_direction(self, relaxed: RawSolution, exclusivity: Exclusivity, limit_s: float) -> RawSolution:
         """The one-direction LP of ``relaxed`` in the kept HiGHS (:mod:`optimizer.repair`)."""
-        adapter = self._persistent
-        last = aligned(relaxed, adapter.column_of)
-        options = replace(self.options, time_limit_s=limit_s)
-        raw, _ = one_direction_lp(adapter.highs, adapter.column_of, last, exclusivity, options, sense=1.0)
+        raw = self._kept.one_direction(relaxed, exclusivity, replace(self.options, time_limit_s=limit_s))
         self._solves += 1
         return raw
 
@@ -368,10 +378,7 @@ class ModelSolver:
         Raises InfeasibleError (naming asset, constraint and period) or SolverError (no solution).
         """
         left = deadline.left()
-        if self.handoff == "compiled":
-            raw, handoff_s = solve_compiled(self.model, self.options, time_limit_s=left, mip=self._is_mip())
-        else:
-            raw, handoff_s = self._solve_persistent(left)
+        raw, handoff_s = self._runs.run(self.options, time_limit_s=left, mip=self._integers.is_mip())
         self._solves += 1
         if raw.status == "infeasible":
             from optimizer.diagnose import infeasible_error  # only when needed: it imports pandas
@@ -384,88 +391,9 @@ class ModelSolver:
             )
         return raw, handoff_s
 
-    def _repair(self, last: RawSolution, exclusivity: Exclusivity) -> tuple[RawSolution, float]:
-        """The repaired schedule of ``last`` (:func:`optimizer.repair.repair`) and its hand-off time (s).
-
-        Persistent: in the kept HiGHS (bounds and integrality put back after). Compiled: the model
-        compiled once more (the last run's HiGHS is not kept).
-        """
-        if self.handoff == "compiled":
-            start = time.perf_counter()
-            highs, column_of = compile_to_highs(self.model, integers=self._is_mip())
-            handoff_s, sense = time.perf_counter() - start, -1.0  # the compiler minimises -objective
-        else:
-            highs, column_of, handoff_s, sense = self._persistent.highs, self._persistent.column_of, 0.0, 1.0
-        raw = repair(
-            highs, column_of, aligned(last, column_of), exclusivity, self.options,
-            sense=sense, bound=last.bound, index=self.problem.index,
-        )
-        if self.handoff != "compiled":
-            self._last_raw = raw
-        return raw, handoff_s
-
-    def _exclusive(self) -> Exclusivity | None:
-        """The model's two-way flows (built once); None when no family has any."""
-        if self._exclusivity is None:
-            pairs = []
-            for name, block in family_blocks(self.model):
-                module = FAMILIES[name]
-                if module.TWO_WAY:
-                    pairs.extend((block, pair) for pair in module.two_way(block, self.problem.families[name]))
-            self._exclusivity = Exclusivity(pairs)
-        return self._exclusivity if self._exclusivity.pairs else None
-
-    def _built_integers_count(self) -> int:
-        """Integer variables built with the model (not the lazy ones), counted once."""
-        if self._built_integers is None:
-            self._built_integers = sum(
-                1 for v in self.model.component_data_objects(pyo.Var) if v.is_binary() or v.is_integer()
-            )
-        return self._built_integers
-
-    def _is_mip(self) -> bool:
-        """True when the model has binaries (built with it or added lazily)."""
-        lazy = self._exclusivity.n_binaries if self._exclusivity is not None else 0
-        return self._built_integers_count() + lazy > 0
-
-    def _solve_persistent(
-        self, time_limit_s: float, relax: Sequence[pyo.Var] = ()
-    ) -> tuple[RawSolution, float]:
-        """Hand the model to HiGHS once; later solves push only what changed (see persistent.py).
-
-        ``relax``: integer variables solved as continuous in this run only (restored after it).
-        """
-        handoff_s = 0.0
-        if self._persistent is None:
-            self._persistent = PersistentHighs(self.model)
-            handoff_s = self._persistent.handoff_seconds
-            self._params.clear()
-            self._pins.apply_past(self._persistent)
-        else:
-            self._sync_highs()
-        if not relax:
-            start, self._mip_start = self._mip_start, None
-            raw = self._persistent.run(
-                self.options, time_limit_s=time_limit_s, mip=self._is_mip(), mip_start=start
-            )
-        else:
-            self._persistent.set_integer(relax, False)
-            try:
-                raw = self._persistent.run(self.options, time_limit_s=time_limit_s, mip=False)
-            finally:
-                self._persistent.set_integer(relax, True)
-        self._last_raw = raw
-        return raw, handoff_s
-
-    def _sync_highs(self) -> None:
-        """Bring the kept HiGHS up to date: changed Params pushed, then the requested past pinned."""
-        self._pins.release_overrides()  # before any bound update: the saved bounds stay true
-        self._params.push(self._persistent, self._pins, scan=self.scan_params)
-        self._pins.apply_past(self._persistent)
-
     def mark_params_changed(self, params: Sequence[pyo.Param] | None = None) -> None:
         """Tell a persistent re-solve which mutable Params changed (None: unknown, scan them all)."""
-        self._params.mark(params)
+        self._kept.params.mark(params)
 
     def last_solution_still_optimal(self) -> bool:
         """True when the last solution is still optimal after what changed since (prices, pins).
@@ -476,13 +404,9 @@ class ModelSolver:
         hand-off, and when the last solve was not optimal. After True the last solution (and
         :meth:`carry_out` of it) stands for the changed model exactly as a re-solve's would.
         """
-        raw = self._last_raw
-        if self.handoff == "compiled" or self._persistent is None or raw is None or raw.status != "optimal":
+        if self.handoff == "compiled" or self._integers.is_mip():
             return False
-        if self._is_mip():
-            return False
-        self._sync_highs()
-        return basis_still_optimal(self._persistent.highs)
+        return self._kept.still_optimal()
 
     def carry_out(self, period: int) -> None:
         """Pin every column of ``period`` at the last solution: the past as it was carried out.
@@ -491,24 +415,20 @@ class ModelSolver:
         :meth:`release_periods` (or an untracked Param change: ``restart``, ``set_forecast``,
         ``mark_params_changed(None)``) frees them again; reported changes (``set_prices``) keep them.
         """
-        if self._persistent is None or self._last_raw is None:
-            raise RuntimeError("carry_out needs a persistent solve first")
-        self._pins.carry_out(self._persistent, period, self._last_raw.col_value)
+        self._kept.carry_out(period)
 
     def release_periods(self) -> None:
         """Free every period pinned by :meth:`carry_out` or :meth:`restart_pinning_past`."""
-        self._pins.release_all()
+        self._kept.pins.release_all()
 
     def _arrays(self, raw: RawSolution, handoff_s: float, rounds: int = 1) -> ScheduleArrays:
         """The result of ``raw`` with this solve's figures (:func:`optimizer.extract.extract_arrays`)."""
         if self._layout is None:
             self._layout = ResultLayout(self.model, self.problem)
-        self._is_mip()  # counts the binaries built with the model
-        lazy = self._exclusivity.n_binaries if self._exclusivity else 0
         stats = solve_stats(
             raw, self._layout, handoff=self.handoff, handoff_seconds=handoff_s, rounds=rounds,
             build_seconds=self.build_seconds if self._solves <= 1 else 0.0,
-            n_binaries=int(self._built_integers or 0) + lazy,
+            n_binaries=self._integers.n_binaries,
         )
         return extract_arrays(self.model, self.problem, raw, stats, self._layout)
 

@@ -139,7 +139,7 @@ def test_a_solve_without_solution_at_the_spent_budget_repairs_the_burning_one_be
     stop = "HiGHS stopped without a solution: Time limit reached (time limit 60.0 s)"
     solver, calls = second_solve_stops(monkeypatch, handoff, stop)
     result = solver.solve()
-    assert len(calls) == 2 and solver._exclusivity.n_binaries > 0  # round 2 had its binaries
+    assert len(calls) == 2 and solver._integers.lazy.n_binaries > 0  # round 2 had its binaries
     assert result.stats.termination.startswith(REPAIRED)
     assert worst_simultaneous_mw(result) <= SIMULTANEOUS_MW
     assert soc_continuity_error(result) <= 1e-6

@@ -37,7 +37,7 @@ def test_open_lp_re_solves_equal_cold_full_solves() -> None:
         if k >= 48:  # half the day carried out: the open LP solved it
             assert adapter.open_solves > 0
         lp_cost = np.asarray(adapter.highs.getLp().col_cost_)
-        col_value = solver._last_raw.col_value
+        col_value = solver._kept.last.col_value
         full = adapter.highs  # given back the open run's optimum
         synced = float(full.getInfo().objective_function_value)
         assert synced == pytest.approx(arrays.stats.objective_yuan, rel=1e-9)

@@ -66,8 +66,8 @@ def test_a_repair_within_the_asked_gap_is_the_answer_and_no_mip_runs():
     assert stats.mip_gap == pytest.approx((BOUND - EXACT) / EXACT, abs=1e-9)
     assert flows(result) == pytest.approx((0.5, 0.0), abs=1e-9)
     # the lazy binary is set (1: charging) as a MIP's would be, so a carried-out period pins it
-    binary = solver._exclusivity.binaries[0]
-    assert solver._last_raw.col_value[solver.highs_adapter.column_of[id(binary)]] == 1.0
+    binary = solver._integers.lazy.binaries[0]
+    assert solver._kept.last.col_value[solver.highs_adapter.column_of[id(binary)]] == 1.0
 
 
 def test_a_repair_outside_the_asked_gap_runs_the_mip_from_it():

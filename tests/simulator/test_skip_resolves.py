@@ -74,7 +74,7 @@ def test_a_kept_plan_is_what_a_fresh_solve_returns(loaded, prices) -> None:
 
 def highs_objective(models: DayModels) -> float:
     """The objective HiGHS reports for its current basis (after a check: the kept plan's)."""
-    return float(models.solver._persistent.highs.getInfo().objective_function_value)
+    return float(models.solver.highs_adapter.highs.getInfo().objective_function_value)
 
 
 def test_skipping_gives_the_settlement_of_re_solving_every_period(loaded, prices, tmp_path: Path) -> None:
