@@ -46,8 +46,14 @@ log = logging.getLogger(__name__)
 REPAIRED = "Repaired"
 """Start of the termination of a repaired solution (``SolveStats.termination``)."""
 
-NAMED_KEYS = 5
-"""Burning keys named in a warning or an error (the rest are counted)."""
+NAMED_ASSETS = 5
+"""Burning storage assets named in a warning or an error (the rest are counted)."""
+
+NAMED_PERIODS = 3
+"""Burning periods of one asset named in a warning or an error (the rest are counted)."""
+
+Burning = list[tuple[int, int, float]]
+"""The burning keys of a solution: (pair, position in the pair's keys, MW both ways)."""
 
 
 def repair(
@@ -80,7 +86,7 @@ def repair(
     bound : float or None
         Proven bound of the exact optimum (yuan; the last solve's), reported with the repair.
     index : pd.DatetimeIndex, optional
-        Period starts, to name a key's period by its timestamp.
+        Period starts in the market's time zone, to name a key's period by its time of day.
 
     Returns
     -------
@@ -93,17 +99,18 @@ def repair(
         The LP is infeasible or stopped without a solution; names the burning keys.
     """
     raw, burning = one_direction_lp(highs, column_of, last, exclusivity, options, sense=sense)
-    named = _describe(exclusivity, burning, index)
+    spent = (
+        f"time limit {options.time_limit_s:g} s reached before storage stopped charging and discharging "
+        f"at once ({describe_burning(exclusivity, burning, index)})"
+    )
     if raw.status not in ("optimal", "feasible"):
         raise SolverError(
-            f"time limit {options.time_limit_s} s reached before storage stopped charging and discharging "
-            f"at once, and the schedule with one direction per storage period ({named}) cannot be "
-            f"repaired: HiGHS {raw.termination}"
+            f"{spent}, and the schedule with one direction per storage period cannot be repaired: "
+            f"HiGHS {raw.termination}"
         )
     log.warning(
-        "time limit %s s reached before storage stopped charging and discharging at once (%s): "
-        "returning a repaired feasible schedule, not proven optimal (objective %.6g, bound %s)",
-        options.time_limit_s, named, raw.objective, bound,
+        "%s: returning a repaired feasible schedule, not proven optimal (objective %s, bound %s)",
+        spent, _yuan(raw.objective), _yuan(bound),
     )
     termination = f"{REPAIRED}: one direction per storage period after the time limit ({raw.termination})"
     return dataclasses.replace(raw, status="feasible", termination=termination, mip_gap=None, bound=bound)
@@ -117,19 +124,21 @@ def one_direction_lp(
     options: SolveOptions,
     *,
     sense: float,
-) -> tuple[RawSolution, list[tuple[int, int]]]:
+) -> tuple[RawSolution, Burning]:
     """Run the LP of :func:`repair` (each key's direction fixed from ``last``) and restore ``highs``.
 
     The parameters are :func:`repair`'s. Returns the LP's solution as HiGHS reported it (any
     status; its objective is a feasible exact schedule's when ``optimal``) and the burning keys of
-    ``last`` as (pair, position) pairs. Logs nothing and raises nothing on a failed LP.
+    ``last`` (:data:`Burning`). Logs nothing and raises nothing on a failed LP.
     """
-    burning, zero = [], []
+    burning: Burning = []
+    zero = []
     for i, (charge, discharge) in enumerate(exclusivity.flows):
         c_cols, d_cols = _columns(charge, column_of), _columns(discharge, column_of)
         c, d = _at(last, c_cols), _at(last, d_cols)
         zero.append(np.where(d > c, c_cols, d_cols))
-        burning.extend((i, int(n)) for n in np.flatnonzero(np.minimum(c, d) > SIMULTANEOUS_MW))
+        both = np.minimum(c, d)
+        burning.extend((i, int(n), float(both[n])) for n in np.flatnonzero(both > SIMULTANEOUS_MW))
     flows = np.unique(np.concatenate([*zero, np.zeros(0, dtype=np.int64)]))
     flows = flows[flows >= 0]
     integer = _integer_columns(highs)
@@ -212,20 +221,50 @@ def _set_integer(highs: highspy.Highs, cols: np.ndarray, integer: bool) -> None:
         highs.changeColsIntegrality(cols.size, cols.astype(np.int32), np.full(cols.size, kind))
 
 
-def _describe(
-    exclusivity: Exclusivity, burning: list[tuple[int, int]], index: pd.DatetimeIndex | None
+def describe_burning(
+    exclusivity: Exclusivity, burning: Burning, index: pd.DatetimeIndex | None
 ) -> str:
-    """``"<block> '<asset>' period t (timestamp), ..."`` for the first burning keys, and how many in all."""
-    names = []
-    for i, n in burning[:NAMED_KEYS]:
+    """The burning keys as an operator reads them, per asset in the order found.
+
+    ``"battery 'bess' 1.000 MW both ways at 2024-06-01 00:00, 01:00, 03:00 and 1 more; ..."``: the
+    block and asset, the largest flow both ways (MW), the first :data:`NAMED_PERIODS` periods by
+    their start in ``index``'s time zone (the market's; the date written once, again where it
+    changes; ``period t`` without an index) and how many more; at most :data:`NAMED_ASSETS` assets,
+    then how many more.
+    """
+    assets: dict[tuple[str, object], list[tuple[object, float]]] = {}
+    for i, n, mw in burning:
         block, pair = exclusivity.pairs[i]
         key = pair.keys[n]
         asset, period = (key[0], key[-1]) if isinstance(key, tuple) else (key, None)
-        where = f"{block.name} {asset!r}"
-        if isinstance(period, int):
-            where += f" period {period}"
-            if index is not None and 0 <= period < len(index):
-                where += f" ({index[period]})"
-        names.append(where)
-    more = f" and {len(burning) - NAMED_KEYS} more" if len(burning) > NAMED_KEYS else ""
-    return f"charging and discharging at once at {', '.join(names)}{more}" if names else "no burning key"
+        assets.setdefault((block.name, asset), []).append((period, mw))
+    parts = []
+    for (block, asset), keys in list(assets.items())[:NAMED_ASSETS]:
+        where = _periods([period for period, _ in keys], index)
+        parts.append(f"{block} {asset!r} {max(mw for _, mw in keys):.3f} MW both ways" + where)
+    if len(assets) > NAMED_ASSETS:
+        parts.append(f"and {len(assets) - NAMED_ASSETS} more assets")
+    return "; ".join(parts) if parts else "no burning storage period found"
+
+
+def _periods(periods: list[object], index: pd.DatetimeIndex | None) -> str:
+    """``" at 2024-06-01 00:00, 01:00 and 2 more"`` (``" at period 0, 1"`` without ``index``)."""
+    named, last_date = [], None
+    for period in periods[:NAMED_PERIODS]:
+        if not isinstance(period, int | np.integer):
+            continue
+        if index is None or not 0 <= period < len(index):
+            named.append(f"period {period}")
+            continue
+        start = index[period]
+        named.append(start.strftime("%H:%M" if start.date() == last_date else "%Y-%m-%d %H:%M"))
+        last_date = start.date()
+    if not named:
+        return ""
+    more = len(periods) - NAMED_PERIODS
+    return " at " + ", ".join(named) + (f" and {more} more" if more > 0 else "")
+
+
+def _yuan(amount: float | None) -> str:
+    """``"111.11 yuan"`` (to the fen), ``"unknown"`` for None or not a number."""
+    return f"{amount:.2f} yuan" if amount is not None and np.isfinite(amount) else "unknown"

@@ -9,6 +9,8 @@ reads far past any budget, as if the machine had stalled during the first solve.
 
 from __future__ import annotations
 
+import logging
+import re
 import types
 
 import numpy as np
@@ -70,6 +72,27 @@ def test_spent_budget_repairs_a_burning_schedule(monkeypatch, handoff):
     # filled with 1.4222 / 0.9 = 1.5802 MWh at -100 (hours 0-1 trade net 0): 158.02 yuan.
     assert stats.bound_yuan == pytest.approx(100.0 * (1.0 + 2.0 * (1.0 / 0.9 - 0.9)) / 0.9, abs=1e-3)
     assert stats.exclusive_rounds == 2  # the burning solve and the repair LP
+
+
+@pytest.mark.parametrize("handoff", ["persistent", "compiled"])
+def test_repair_warning_reads_as_an_operator_needs_it(monkeypatch, caplog, handoff):
+    # Eight hours: 50 yuan for six, -100 for the last two. The relaxation burns 1 MW in and out in
+    # hours 0, 1, 3 and 4 (4 x 0.2111 MWh lost make the room to import 2 MWh at -100: 200 yuan, the
+    # bound); the repair fills the 1 MWh of room it has, 1000/9 = 111.11 yuan. The warning said
+    # "period 0 (2024-06-01 00:00:00+08:00)" four times and "objective 111.111, bound 200.0" (or
+    # "bound 158.02469135802468"); it names the asset once, the first three hours on the date once
+    # in the market's time, how many more, the burn in MW and the money in yuan to the fen.
+    stalled_clock(monkeypatch)
+    prices = np.array([50.0] * 6 + [-100.0] * 2)
+    problem = prepare_problem(portfolio([battery()], export_limit_mw=0.0), index(8), prices)
+    with caplog.at_level(logging.WARNING, logger="optimizer.repair"):
+        result = ModelSolver(problem, SolveOptions(handoff=handoff)).solve()
+    assert result.stats.termination.startswith(REPAIRED)
+    [message] = [r.getMessage() for r in caplog.records if r.name == "optimizer.repair"]
+    assert "battery 'bess' 1.000 MW both ways at 2024-06-01 00:00, 01:00, 03:00 and 1 more" in message
+    assert "(objective 111.11 yuan, bound 200.00 yuan)" in message
+    assert "time limit 60 s reached" in message
+    assert "+08:00" not in message and not re.search(r"\d\.\d{4,}", message)
 
 
 @pytest.mark.parametrize("handoff", ["persistent", "compiled"])
@@ -167,7 +190,7 @@ def test_repair_that_cannot_hold_names_asset_and_period(monkeypatch):
         ModelSolver(problem, SolveOptions(handoff="persistent")).solve()
     message = str(info.value)
     assert "reached before storage stopped charging and discharging at once" in message
-    assert "'bess'" in message and "period 0" in message and "2024-06-01 00:00" in message
+    assert "(battery 'bess' 4.263 MW both ways at 2024-06-01 00:00)" in message
 
 
 @pytest.mark.parametrize("mode", ["quantity", "price_quantity"])
@@ -227,5 +250,5 @@ def test_stochastic_repair_that_cannot_hold_is_a_solver_error(monkeypatch, mode)
     problem = prepare_problem(portfolio([spec, pv], export_limit_mw=0.0), index(2), np.array([10.0, 10.0]))
     prices = np.array([[10.0, 10.0]])
     scenarios = PriceScenarios(index(2), prices, prices.copy(), np.array([1.0]))
-    with pytest.raises(SolverError, match=r"'bess' period 0 \(2024-06-01 00:00"):
+    with pytest.raises(SolverError, match=r"rt_0.battery 'bess' 4.263 MW both ways at 2024-06-01 00:00\)"):
         solve_stochastic(problem, scenarios, StochasticOptions(mode=mode))
