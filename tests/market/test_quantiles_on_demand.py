@@ -5,6 +5,7 @@ the backtest's memo: tests/simulator/test_day_forecaster.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import lightgbm
 import numpy as np
@@ -22,8 +23,10 @@ FIRST = dt.date(2024, 2, 20)
 """50 complete days known before it in the bundled Gansu file: windows of 28 and 50 days."""
 
 
+@functools.cache
 def gansu_february() -> pd.DataFrame:
-    """The bundled real Gansu prices and exogenous forecasts up to 2024-02-29."""
+    """The bundled real Gansu prices and exogenous forecasts up to 2024-02-29 (read once; do not
+    change it)."""
     return read_prices(DEFAULT_PRICES, "gansu").loc[:"2024-02-29"]
 
 

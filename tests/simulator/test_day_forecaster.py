@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from market.forecasting.models import QUANTILES
@@ -14,20 +13,11 @@ from simulator.forecasts import DayForecaster
 from tests.market.test_quantiles_on_demand import FIRST, assert_same, count_quantile_fits, gansu_february
 
 
-@pytest.fixture(scope="module")
-def gansu() -> pd.DataFrame:
-    return gansu_february()
-
-
-@pytest.fixture
-def quantile_fits(monkeypatch) -> list[float]:
-    return count_quantile_fits(monkeypatch)
-
-
 @pytest.mark.parametrize("name", ["lgbm", "blend"])
-def test_a_point_only_day_gets_its_own_fits_quantiles_after_a_refit(gansu, quantile_fits, name):
+def test_a_point_only_day_gets_its_own_fits_quantiles_after_a_refit(monkeypatch, name):
     # lgbm refits every 7 days: 02-20 is made by the fit of 02-20, 02-27 by the fit of 02-27. Asked
     # for 02-20's quantiles after 02-27 (another strategy, later), the answer is the 02-20 fit's.
+    gansu, quantile_fits = gansu_february(), count_quantile_fits(monkeypatch)
     days = [FIRST + dt.timedelta(days=i) for i in range(8)]
     with_quantiles = DayForecaster(name, gansu, "gansu")
     want = {d: with_quantiles.day(d) for d in days}
