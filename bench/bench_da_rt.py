@@ -11,10 +11,12 @@ Revenue per period is ``q_act p_rt + q_da (p_da - p_rt)``: what the assets did a
 DA-RT spread (``spread_bet_yuan``) (:func:`simulator.bounds.physical_bet_split`). The bounds are
 replayed once (they do not depend on the forecaster); each strategy is its own replay, as in
 ``vpp backtest``, so its figures are the backtest's. ``--variants`` also runs, for the named
-forecasters, ``da_rt`` with the RT forecast :func:`simulator.strategies.rt_forecast_spread_profile`
-(the decaying spread fading into the trailing 28-day per-slot mean spread; ``_half``: that mean
-shrunk by half). CPU s per replay (``time.process_time``); each forecaster's forecasts are made
-(and timed) once before its replays.
+forecasters, ``da_rt`` with other RT forecasts than its own
+(:func:`simulator.strategies.rt_forecast_spread_profile`: the last spread fading into the
+trailing 28-day per-slot mean spread): ``da_rt_decaying``, the last spread fading to zero
+(:func:`simulator.strategies.rt_forecast_decaying_spread`, ``da_rt`` before issue 17's session
+6), and ``da_rt_profile_half``, the per-slot mean shrunk by half. CPU s per replay
+(``time.process_time``); each forecaster's forecasts are made (and timed) once before its replays.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from pathlib import Path
 
 FLEET = Path(__file__).resolve().parent / "data" / "fleet_three_batteries.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "da_rt_split.json"
-VARIANT_SHRINK = {"da_rt_profile": 1.0, "da_rt_profile_half": 0.5}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     from simulator.metrics import capture_ratio, settle
     from simulator.passive import passive_revenue
     from simulator.replay import replay
-    from simulator.strategies import STRATEGIES, rt_forecast_spread_profile
+    from simulator.strategies import STRATEGIES, rt_forecast_decaying_spread, rt_forecast_spread_profile
     from vpp.examples_paths import DEFAULT_PRICES
     from vpp.portfolio_io import load_portfolio
 
@@ -95,9 +96,9 @@ def main(argv: list[str] | None = None) -> dict:
         strategies = [STRATEGIES[s] for s in args.strategies.split(",") if s]
         if name in variants:
             strategies += [
-                replace(STRATEGIES["da_rt"], name=variant,
-                        rt_price=functools.partial(rt_forecast_spread_profile, shrink=shrink))
-                for variant, shrink in VARIANT_SHRINK.items()
+                replace(STRATEGIES["da_rt"], name="da_rt_decaying", rt_price=rt_forecast_decaying_spread),
+                replace(STRATEGIES["da_rt"], name="da_rt_profile_half",
+                        rt_price=functools.partial(rt_forecast_spread_profile, shrink=0.5)),
             ]
         for strategy in strategies:
             rec, cpu_s = run(strategy, forecaster)

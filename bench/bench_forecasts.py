@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> dict:
             "da_only_capture_da_optimum": blocks.get("da_only", {}).get("capture_da_optimum"),
             "da_rt_capture_perfect_foresight": blocks.get("da_rt", {}).get("capture_ratio"),
             "da_rt_capture_rt_optimum": blocks.get("da_rt", {}).get("capture_rt_optimum"),
+            # revenue = what the assets did at RT prices + the DA position's bet on the spread
+            "da_rt_physical_rt_yuan": blocks.get("da_rt", {}).get("physical_rt_yuan"),
+            "da_rt_spread_bet_yuan": blocks.get("da_rt", {}).get("spread_bet_yuan"),
             "wall_s": round(time.perf_counter() - wall, 1),
             "cpu_s": round(time.process_time() - cpu, 1),
         }

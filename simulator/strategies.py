@@ -29,9 +29,12 @@ Built-in strategies:
     only when the price curve changes: once per day.
 ``da_rt``
     Bids the DA-price forecast. In real time it re-optimises periods ``k..T-1`` at every period
-    against an RT forecast: the day's realised DA price (published on D-1) plus the last observed
-    RT-DA spread ``p_rt[k-1] - p_da[k-1]``, decaying with a one-hour time constant. Realised RT
-    prices up to ``k-1`` only; the RT price of period ``k`` is not known when ``k`` starts.
+    against an RT forecast (:func:`rt_forecast_spread_profile`): the day's realised DA price
+    (published on D-1) plus the last observed RT-DA spread ``p_rt[k-1] - p_da[k-1]``, fading with a
+    one-hour time constant into the mean spread of each time of day over the last 28 days. Realised
+    RT prices up to ``k-1`` of D and of the days before only; the RT price of period ``k`` is not
+    known when ``k`` starts. (Before issue 17's session 6 the spread faded to zero:
+    :func:`rt_forecast_decaying_spread`; ``bench/RESULTS.md`` compares the two.)
 ``da_only``
     Bids the DA-price forecast and follows the day-ahead schedule exactly (no RT deviation).
 ``rule_based``
@@ -242,11 +245,31 @@ def rt_forecast_spread_profile(
     history it is :func:`rt_forecast_decaying_spread`.
     """
     price = rt_forecast_decaying_spread(view, decay_h)
-    profile = shrink * trailing_spread_profile(view.history, view.index, days)
+    profile = shrink * _day_profile(view.history, view.index, days)
     starts = np.concatenate([[0.0], np.cumsum(view.dt_h)[:-1]])
     ahead = starts[view.k :] - starts[view.k]
     price[view.k :] += (1.0 - np.exp(-ahead / decay_h)) * profile[view.k :]
     return price
+
+
+_last_profile: list[tuple | None] = [None]
+"""``(history, day start, days, periods, profile)`` of the last :func:`_day_profile` call."""
+
+
+def _day_profile(history: pd.DataFrame | None, index: pd.DatetimeIndex, days: int) -> np.ndarray:
+    """:func:`trailing_spread_profile`, computed once for the 96 re-solves of a day.
+
+    The replay passes one history object to every period of a day; the last result is kept with
+    a reference to that object (so its identity cannot be reused) and returned while the same
+    history, day and window come back.
+    """
+    last = _last_profile[0]
+    if last is not None and last[0] is history and last[1] == index[0] and last[2:4] == (days, len(index)):
+        return last[4]
+    profile = trailing_spread_profile(history, index, days)
+    profile.flags.writeable = False
+    _last_profile[0] = (history, index[0], days, len(index), profile)
+    return profile
 
 
 def trailing_spread_profile(
@@ -336,9 +359,10 @@ STRATEGIES: dict[str, Strategy] = {
         ),
         Strategy(
             "da_rt",
-            "bid the DA forecast; re-optimise the rest of the day every period on DA + fading RT spread",
+            "bid the DA forecast; re-optimise the rest of the day every period on DA + the last RT spread "
+            "fading into the 28-day mean spread of the time of day",
             _forecast,
-            rt_forecast_decaying_spread,
+            rt_forecast_spread_profile,
         ),
         Strategy("da_only", "bid the DA forecast and follow the DA schedule", _forecast),
         Strategy(
@@ -351,14 +375,14 @@ STRATEGIES: dict[str, Strategy] = {
             "stochastic",
             "bid the two-stage stochastic quantity over price scenarios; re-optimise in real time as da_rt",
             _forecast,
-            rt_forecast_decaying_spread,
+            rt_forecast_spread_profile,
             da_plan=stochastic_plan,
         ),
         Strategy(
             "stochastic_curve",
             "bid a price-quantity curve from the stochastic model; deliver what clears; real time as da_rt",
             _forecast,
-            rt_forecast_decaying_spread,
+            rt_forecast_spread_profile,
             da_plan=lambda view, models, state: stochastic_plan(view, models, state, "price_quantity"),
             clears_curve=True,
         ),
@@ -366,7 +390,7 @@ STRATEGIES: dict[str, Strategy] = {
             "stochastic_cvar",
             f"as stochastic, risk averse: CVaR weight {STOCHASTIC_CVAR[0]:g} at alpha {STOCHASTIC_CVAR[1]:g}",
             _forecast,
-            rt_forecast_decaying_spread,
+            rt_forecast_spread_profile,
             da_plan=lambda view, models, state: stochastic_plan(view, models, state, cvar=STOCHASTIC_CVAR),
         ),
     )

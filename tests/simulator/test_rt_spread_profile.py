@@ -108,3 +108,25 @@ def test_no_look_ahead_future_rt_prices_do_not_change_it(tmp_path):
 
     shifted = _curves(yesterday, loaded)
     assert shifted[0][1:] - base[0][1:] == pytest.approx(2.0 * (1 - np.exp(-np.arange(1, 96) * 0.25)))
+
+
+def test_the_profile_is_computed_once_a_day(monkeypatch):
+    import simulator.strategies as strategies
+
+    index, dt_h, history, p_da = _hand_made()
+    calls = []
+    real = strategies.trailing_spread_profile
+    monkeypatch.setattr(strategies, "trailing_spread_profile", lambda *a: calls.append(1) or real(*a))
+    views = [RtView(index, dt_h, k, p_da, p_da[:k], history=history) for k in range(96)]
+    first = [rt_forecast_spread_profile(v) for v in views]
+    assert len(calls) == 1  # one day, one history: the 96 re-solves share it
+    other = history.copy()  # the same day with other prices: computed again, not the kept one
+    other["rt_price"] += 28.0
+    moved = rt_forecast_spread_profile(RtView(index, dt_h, 0, p_da, p_da[:0], history=other))
+    assert len(calls) == 2
+    np.testing.assert_allclose(moved - first[0], 28.0 * (1 - np.exp(-np.arange(96) * 0.25)), atol=1e-9)
+
+
+def test_da_rt_and_the_strategies_that_redispatch_like_it_use_it():
+    for name in ("da_rt", "stochastic", "stochastic_curve", "stochastic_cvar"):
+        assert STRATEGIES[name].rt_price is rt_forecast_spread_profile, name
