@@ -21,31 +21,22 @@ trailing 28-day per-slot mean spread): ``da_rt_decaying``, the last spread fadin
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import functools
 import json
 import time
 from dataclasses import replace
 from pathlib import Path
 
-FLEET = Path(__file__).resolve().parent / "data" / "fleet_three_batteries.yaml"
+from bench.bench_forecasts import holdout_arguments, load_holdout
+
 RESULTS = Path(__file__).resolve().parent / "results" / "da_rt_split.json"
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--start", default="2024-06-01")
-    parser.add_argument("--end", default="2024-07-31")
-    parser.add_argument("--forecasters", default="blend,ewm,persistence")
-    parser.add_argument("--strategies", default="da_only,da_rt")
+    parser = holdout_arguments(__doc__, "blend,ewm,persistence", RESULTS)
     parser.add_argument("--variants", default="blend", help="forecasters also run with the RT variants")
-    parser.add_argument("--out", default=str(RESULTS))
-    parser.add_argument("--prices", default="", help="price file (default: the bundled Gansu prices)")
-    parser.add_argument("--fleet", default=str(FLEET))
     args = parser.parse_args(argv)
 
-    from market.prices import read_prices
     from simulator.backtest import BOUND
     from simulator.bounds import PHYSICAL_BOUNDS, at_rt_prices, physical_bet_split
     from simulator.forecasts import DayForecaster
@@ -53,13 +44,8 @@ def main(argv: list[str] | None = None) -> dict:
     from simulator.passive import passive_revenue
     from simulator.replay import replay
     from simulator.strategies import STRATEGIES, rt_forecast_decaying_spread, rt_forecast_spread_profile
-    from vpp.examples_paths import DEFAULT_PRICES
-    from vpp.portfolio_io import load_portfolio
 
-    loaded = load_portfolio(Path(args.fleet))
-    prices = read_prices(Path(args.prices) if args.prices else DEFAULT_PRICES, loaded.market)
-    first, last = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    loaded, prices, days = load_holdout(args)
     passive = passive_revenue(loaded, prices, days)
 
     def revenue(fleet) -> float:

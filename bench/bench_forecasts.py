@@ -34,26 +34,12 @@ RESULTS = Path(__file__).resolve().parent / "results" / "forecasts.json"
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--start", default="2024-06-01")
-    parser.add_argument("--end", default="2024-07-31")
-    parser.add_argument("--forecasters", default="")
-    parser.add_argument("--strategies", default="da_only,da_rt")
-    parser.add_argument("--out", default=str(RESULTS))
-    parser.add_argument("--prices", default="", help="price file (default: the bundled Gansu prices)")
-    parser.add_argument("--fleet", default=str(FLEET))
-    args = parser.parse_args(argv)
+    args = holdout_arguments(__doc__, "", RESULTS).parse_args(argv)
 
     from market.forecasting.run import FORECASTERS
-    from market.prices import read_prices
     from simulator.backtest import run_backtest
-    from vpp.examples_paths import DEFAULT_PRICES
-    from vpp.portfolio_io import load_portfolio
 
-    loaded = load_portfolio(Path(args.fleet))
-    prices = read_prices(Path(args.prices) if args.prices else DEFAULT_PRICES, loaded.market)
-    first, last = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    loaded, prices, days = load_holdout(args)
     names = [n for n in args.forecasters.split(",") if n] or list(FORECASTERS)
     strategies = args.strategies.split(",")
     rows, bounds = {}, {}
@@ -89,6 +75,32 @@ def main(argv: list[str] | None = None) -> dict:
     Path(args.out).parent.mkdir(exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     return out
+
+
+def holdout_arguments(doc: str, forecasters: str, out: Path) -> argparse.ArgumentParser:
+    """The options of the holdout benchmarks: window, forecasters, strategies, output, prices, fleet."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--start", default="2024-06-01")
+    parser.add_argument("--end", default="2024-07-31")
+    parser.add_argument("--forecasters", default=forecasters)
+    parser.add_argument("--strategies", default="da_only,da_rt")
+    parser.add_argument("--out", default=str(out))
+    parser.add_argument("--prices", default="", help="price file (default: the bundled Gansu prices)")
+    parser.add_argument("--fleet", default=str(FLEET))
+    return parser
+
+
+def load_holdout(args: argparse.Namespace) -> tuple:
+    """``(loaded portfolio, prices, days)`` of the options of :func:`holdout_arguments`."""
+    from market.prices import read_prices
+    from vpp.examples_paths import DEFAULT_PRICES
+    from vpp.portfolio_io import load_portfolio
+
+    loaded = load_portfolio(Path(args.fleet))
+    prices = read_prices(Path(args.prices) if args.prices else DEFAULT_PRICES, loaded.market)
+    first, last = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return loaded, prices, days
 
 
 def choose_default(rows: dict[str, dict]) -> str | None:

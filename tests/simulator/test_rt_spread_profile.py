@@ -4,6 +4,7 @@ the formula on a hand-made input, and no look-ahead in the replay that feeds it.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,13 +25,7 @@ from vpp.examples_paths import DEFAULT_PRICES
 from vpp.portfolio_io import load_portfolio
 
 DAY = dt.date(2024, 6, 3)
-PORTFOLIO = """name: one-battery
-market: gansu
-grid: {import_limit_mw: 5, export_limit_mw: 5}
-assets:
-  - {id: bess-1, type: battery, power_mw: 1.0, energy_mwh: 2.0, charge_efficiency: 0.95,
-     discharge_efficiency: 0.9, soc_initial_mwh: 1.0, soc_min_mwh: 0.2, soc_max_mwh: 2.0}
-"""
+FLEET = Path(__file__).resolve().parents[2] / "bench" / "data" / "fleet_three_batteries.yaml"
 
 
 def _hand_made():
@@ -86,10 +81,8 @@ def _curves(prices, loaded) -> dict[int, np.ndarray]:
     return seen
 
 
-def test_no_look_ahead_future_rt_prices_do_not_change_it(tmp_path):
-    path = tmp_path / "p.yaml"
-    path.write_text(PORTFOLIO, encoding="utf-8")
-    loaded = load_portfolio(path)
+def test_no_look_ahead_future_rt_prices_do_not_change_it():
+    loaded = load_portfolio(FLEET)
     prices = read_prices(DEFAULT_PRICES, loaded.market)
     base = _curves(prices, loaded)
     k0 = 50
