@@ -132,7 +132,9 @@ def test_ev_session_receives_exactly_its_energy_across_restarts(
     pipe = _portfolio_pipeline(tmp_path, EV_PORTFOLIO)
     rng = np.random.default_rng(7)
 
-    def shifting_price(slot: planning.PeriodSlot, da: np.ndarray, rt: np.ndarray) -> np.ndarray:
+    def shifting_price(
+        slot: planning.PeriodSlot, da: np.ndarray, rt: np.ndarray, history: pd.DataFrame
+    ) -> np.ndarray:
         # A new random future at every restart, and a free past: re-planning the past would put
         # the whole session there and dispatch too little energy.
         price = rng.uniform(100.0, 600.0, len(da))
@@ -185,7 +187,7 @@ def test_flexible_load_keeps_its_daily_energy_across_restarts(
     pipe = _portfolio_pipeline(tmp_path, FLEX_PORTFOLIO)
     rng = np.random.default_rng(11)
     monkeypatch.setattr(
-        planning, "dispatch_price", lambda slot, da, rt: rng.uniform(100.0, 600.0, len(da))
+        planning, "dispatch_price", lambda slot, da, rt, history: rng.uniform(100.0, 600.0, len(da))
     )
     mw = -_dispatch_all_ok(pipe, 96, "hvac")
     assert np.all((mw >= 0.5 - 1e-9) & (mw <= 1.5 + 1e-9))

@@ -251,15 +251,8 @@ def _model_forecast(pipeline: Pipeline, day: dt.date, index: pd.DatetimeIndex) -
     first = trading_day_index(pipeline.market, day - dt.timedelta(days=pipeline.config.forecast_history_days))
     start = first[0].tz_convert("UTC").to_pydatetime()
     with pipeline.sessions() as s:
-        stored = repository.prices_between(s, start, index[0].tz_convert("UTC").to_pydatetime())
-    times = sorted(stored)
-    frame = pd.DataFrame(
-        {
-            "da_price": [_or_nan(stored[t].da_price) for t in times],
-            "rt_price": [_or_nan(stored[t].rt_price) for t in times],
-        },
-        index=pd.to_datetime(times, utc=True).rename("timestamp").tz_convert(pipeline.market.timezone),
-    )
+        end = index[0].tz_convert("UTC").to_pydatetime()
+        frame = repository.price_frame(s, start, end, pipeline.market.timezone)
     before = frame.loc[frame.index >= index[0] - pd.Timedelta(days=1), "da_price"]
     if len(before) == 0 or not np.isfinite(before.to_numpy(dtype=float)).any():
         raise InputError(f"no day-ahead price forecast for {day} and no cleared prices of the day before")
@@ -269,10 +262,6 @@ def _model_forecast(pipeline: Pipeline, day: dt.date, index: pd.DatetimeIndex) -
         {"trading_day": day, "period_start": t, "da_price": float(p), "source": name}
         for t, p in zip(utc, values, strict=True)
     ]
-
-
-def _or_nan(value: float | None) -> float:
-    return float("nan") if value is None else float(value)
 
 
 def _day_start_state(pipeline: Pipeline, index: pd.DatetimeIndex) -> dict[str, dict[str, float]]:

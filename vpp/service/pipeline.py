@@ -193,12 +193,18 @@ class Pipeline:
         solver_status, reason, past, outcome = None, None, None, None
         try:
             _, da, rt = self.day_prices(slot.day)
+            with self.sessions() as s:
+                history = planning.spread_history(s, self.market, slot)
             if not np.isfinite(da[slot.k :]).all():
                 raise InputError(f"no day-ahead price or forecast for the rest of {slot.day}")
             if injected_failure("dispatch", slot.k):
                 raise SolverError(f"injected solver failure ({INJECT_ENV})")
             result, pinning = self._solve_noting_past(
-                slot.day, planning.dispatch_price(slot, da, rt), state, slot.k, self.dispatch_time_limit_s
+                slot.day,
+                planning.dispatch_price(slot, da, rt, history),
+                state,
+                slot.k,
+                self.dispatch_time_limit_s,
             )
             past = pinning.note
             outcome = solve_outcome(result.stats)

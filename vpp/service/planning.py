@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from market.calendar import period_hours, trading_day_index, trading_day_of
 from market.presets import MarketSpec
 from optimizer.result import ScheduleResult
-from simulator.strategies import RtView, rt_forecast_decaying_spread
+from simulator.strategies import SPREAD_PROFILE_DAYS, RtView, rt_forecast_spread_profile
 from vpp.assets.registry import FAMILIES, stored_energy_frame
 from vpp.portfolio_io import LoadedPortfolio
 from vpp.service import repository
@@ -157,18 +157,47 @@ def _soc(session, asset_id, telemetry, planned_prev, day_ahead_prev) -> tuple[fl
     return None, "portfolio"
 
 
-def dispatch_price(slot: PeriodSlot, da: np.ndarray, rt: np.ndarray) -> np.ndarray:
+def dispatch_price(
+    slot: PeriodSlot, da: np.ndarray, rt: np.ndarray, history: pd.DataFrame | None = None
+) -> np.ndarray:
     """Real-time price forecast of the whole day (yuan/MWh) for a re-solve from ``slot.k``.
 
-    The day's DA price plus the last observed RT-DA spread, fading with a one-hour time constant
-    (:func:`simulator.strategies.rt_forecast_decaying_spread`); just the DA price when the RT
-    price of the previous period is not in yet.
+    The backtest's ``da_rt`` forecast (:func:`simulator.strategies.rt_forecast_spread_profile`):
+    the day's DA price plus the last observed RT-DA spread fading with a one-hour time constant
+    into the mean RT-DA spread of each time of day (local wall clock) over ``history``'s 28
+    calendar days before the day (:func:`spread_history`). No last spread (period 0, or
+    the RT or DA price of period ``k-1`` not in yet): only the profile fades in, as at the day's
+    first period. Without history: the DA price plus the fading last spread.
+
+    Parameters
+    ----------
+    slot : PeriodSlot
+        The period dispatched.
+    da, rt : np.ndarray
+        The day's DA (cleared, else forecast) and RT prices (yuan/MWh; NaN where unknown).
+    history : pd.DataFrame or None
+        Stored ``da_price`` and ``rt_price`` (yuan/MWh) of periods before the day
+        (:func:`spread_history`).
     """
     k = slot.k
-    if k > 0 and np.isfinite(rt[k - 1]) and np.isfinite(da[k - 1]):
-        view = RtView(slot.index, slot.dt_h, k, da, rt[:k])
-        return rt_forecast_decaying_spread(view)
-    return np.array(da, dtype=float)
+    da = np.asarray(da, dtype=float)
+    known_da, seen = da.copy(), np.array(rt[:k], dtype=float)
+    if k > 0 and not np.isfinite(seen[k - 1] - da[k - 1]):
+        known_da[k - 1] = seen[k - 1] = 0.0  # no last spread
+    price = rt_forecast_spread_profile(RtView(slot.index, slot.dt_h, k, known_da, seen, history=history))
+    price[:k] = da[:k]
+    return price
+
+
+def spread_history(session: Session, market: MarketSpec, slot: PeriodSlot) -> pd.DataFrame:
+    """Stored prices (yuan/MWh) of the ``SPREAD_PROFILE_DAYS`` calendar days before ``slot``'s day.
+
+    What :func:`dispatch_price` averages its spread profile over; one query. The days are counted
+    in the market zone, as :func:`simulator.strategies.trailing_spread_profile` counts them.
+    """
+    start = slot.index[0] - pd.DateOffset(days=SPREAD_PROFILE_DAYS)
+    utc = [t.tz_convert("UTC").to_pydatetime() for t in (start, slot.index[0])]
+    return repository.price_frame(session, *utc, market.timezone)
 
 
 def result_setpoints(result: ScheduleResult, start: pd.Timestamp) -> list[dict]:

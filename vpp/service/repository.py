@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -236,6 +237,23 @@ def prices_between(session: Session, start: dt.datetime, end: dt.datetime) -> di
     """Stored prices with period start in ``[start, end)``, by period start (UTC)."""
     stmt = sa.select(Price).where(Price.period_start >= start, Price.period_start < end)
     return {p.period_start: p for p in session.scalars(stmt)}
+
+
+def price_frame(session: Session, start: dt.datetime, end: dt.datetime, tz: str) -> pd.DataFrame:
+    """Stored ``da_price`` and ``rt_price`` (yuan/MWh; NaN: not stored), period start in ``[start, end)``.
+
+    One query of the three columns (no ORM objects: 28 days of 15-minute prices read in a few
+    ms); the index is the period start in zone ``tz``, named ``timestamp``, ascending.
+    """
+    stmt = sa.select(Price.period_start, Price.da_price, Price.rt_price).where(
+        Price.period_start >= start, Price.period_start < end
+    )
+    rows = session.execute(stmt.order_by(Price.period_start)).all()
+    times, da, rt = zip(*rows, strict=True) if rows else ((), (), ())
+    return pd.DataFrame(
+        {"da_price": np.array(da, dtype=float), "rt_price": np.array(rt, dtype=float)},
+        index=pd.DatetimeIndex(pd.to_datetime(list(times), utc=True), name="timestamp").tz_convert(tz),
+    )
 
 
 def forecasts_for(session: Session, day: dt.date) -> dict[dt.datetime, float]:
