@@ -151,7 +151,7 @@ def test_stored_history_gives_the_backtest_forecast_across_dst_on_an_hourly_mark
     day_frame = frame.loc[index]
     da, rt = day_frame["da_price"].to_numpy(), day_frame["rt_price"].fillna(0.0).to_numpy()
     for k in (0, 3, 5):
-        slot = planning.PeriodSlot(index[k], dt.date.fromisoformat(day), index, k, dt_h)
+        slot = planning.slot_at(market, index[k] + pd.Timedelta(minutes=30))
         with sessions() as s:
             service = planning.dispatch_price(slot, da, rt, planning.spread_history(s, market, slot))
         view = RtView(index, dt_h, k, da, rt[:k], history=known_before(frame, index[0]))

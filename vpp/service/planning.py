@@ -75,7 +75,8 @@ def period_key(start: pd.Timestamp) -> str:
 
 def slot_at(market: MarketSpec, instant: pd.Timestamp) -> PeriodSlot:
     """The period that contains ``instant``."""
-    local = pd.Timestamp(instant).tz_convert(market.timezone).floor("us").as_unit("us")
+    # floored in UTC: a local floor is ambiguous in the hour a clock change repeats
+    local = pd.Timestamp(instant).tz_convert("UTC").floor("us").as_unit("us").tz_convert(market.timezone)
     day = trading_day_of(market, local)
     index = trading_day_index(market, day)
     k = int(index.searchsorted(local, side="right")) - 1
