@@ -214,12 +214,15 @@ def rt_forecast_decaying_spread(view: RtView, decay_h: float = RT_SPREAD_DECAY_H
     """The day's DA price plus the last observed RT-DA spread fading with ``decay_h`` (yuan/MWh).
 
     ``p[t] = p_da[t] + (p_rt[k-1] - p_da[k-1]) * exp(-(s[t] - s[k]) / decay_h)`` for ``t >= k``,
-    ``s`` the period starts in hours; ``p = p_da`` at ``k = 0``.
+    ``s`` the period starts in hours; ``p = p_da`` when no last spread is known: at ``k = 0``, or
+    when the RT or DA price of ``k-1`` is not in yet (NaN; a live service's re-dispatch).
     """
     price = np.array(view.realised_da, dtype=float)
     if view.k == 0:
         return price
     spread = float(view.rt_so_far[view.k - 1] - view.realised_da[view.k - 1])
+    if not np.isfinite(spread):
+        return price
     starts = np.concatenate([[0.0], np.cumsum(view.dt_h)[:-1]])
     ahead = starts[view.k :] - starts[view.k]
     price[view.k :] += spread * np.exp(-ahead / decay_h)

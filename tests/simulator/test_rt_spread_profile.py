@@ -123,3 +123,22 @@ def test_the_profile_is_computed_once_a_day(monkeypatch):
 def test_da_rt_and_the_strategies_that_redispatch_like_it_use_it():
     for name in ("da_rt", "stochastic", "stochastic_curve", "stochastic_cvar"):
         assert STRATEGIES[name].rt_price is rt_forecast_spread_profile, name
+
+
+def test_an_unknown_last_price_is_no_last_spread():
+    # a live service may re-dispatch before period k-1's RT (or DA) price is in: the forecast is
+    # then the one of no last spread (as at k = 0), not NaN
+    index, dt_h, history, p_da = _hand_made()
+    k = 40
+    known = p_da[:k] + 7.0
+    slots = np.arange(96, dtype=float)
+    profile_only = p_da.copy()
+    profile_only[k:] += (1 - np.exp(-(slots[k:] - k) * 0.25)) * trailing_spread_profile(history, index)[k:]
+    no_rt = np.append(known[:-1], np.nan)  # RT of k-1 not in yet
+    no_da = np.append(p_da[: k - 1], [np.nan, *p_da[k:]])  # DA of k-1 missing
+    for rt_so_far, da in ((no_rt, p_da), (known, no_da)):
+        view = RtView(index, dt_h, k, da, rt_so_far)
+        expected = np.array(da, dtype=float)
+        np.testing.assert_array_equal(rt_forecast_decaying_spread(view), expected)
+        with_history = rt_forecast_spread_profile(RtView(index, dt_h, k, da, rt_so_far, history=history))
+        np.testing.assert_allclose(with_history[k:], profile_only[k:], atol=1e-9)

@@ -181,13 +181,8 @@ def dispatch_price(
         (:func:`spread_history`).
     """
     k = slot.k
-    da = np.asarray(da, dtype=float)
-    known_da, seen = da.copy(), np.array(rt[:k], dtype=float)
-    if k > 0 and not np.isfinite(seen[k - 1] - da[k - 1]):
-        known_da[k - 1] = seen[k - 1] = 0.0  # no last spread
-    price = rt_forecast_spread_profile(RtView(slot.index, slot.dt_h, k, known_da, seen, history=history))
-    price[:k] = da[:k]
-    return price
+    da, seen = np.asarray(da, dtype=float), np.asarray(rt[:k], dtype=float)
+    return rt_forecast_spread_profile(RtView(slot.index, slot.dt_h, k, da, seen, history=history))
 
 
 def spread_history(session: Session, market: MarketSpec, slot: PeriodSlot) -> pd.DataFrame:
