@@ -188,7 +188,7 @@ def summarise(
     da_opt = float(settle(run.records["da_optimum"].fleet_frame(), loaded)["revenue"].sum())
     rt_opt = float(settle(at_rt_prices(run.records["rt_optimum"].fleet_frame()), loaded)["revenue"].sum())
     passive = passive_revenue(loaded, prices, days)
-    bound_gap = float(getattr(run.records[BOUND], "bound_gap_yuan", 0.0))
+    bound_gap = run.records[BOUND].bound_gap_yuan
     # every capture ratio against the PROVEN bound: perfect foresight's MIPs stop at a relative gap
     proven_bound = bound + bound_gap
     blocks = {name: strategy_summary(settlements[name], proven_bound, passive) for name in names}
@@ -202,8 +202,8 @@ def summarise(
         block["realtime_solves"] = run.records[name].solves
         # solves not proven optimal (repaired after the time limit, or a MIP stopped at it): its
         # revenue is a feasible schedule's, perfect foresight's bound still a proven one
-        block["solves_not_proven_optimal"] = getattr(run.records[name], "not_proven_optimal", 0)
-        block["solves_repaired"] = getattr(run.records[name], "repaired", 0)
+        block["solves_not_proven_optimal"] = run.records[name].not_proven_optimal
+        block["solves_repaired"] = run.records[name].repaired
         # beside every capture ratio: its value at the proven bound (perfect foresight + its gap)
         block["capture_ratio_at_proven_bound"] = capture_ratio(total, proven_bound, passive)
         block["perfect_foresight_gap_yuan"] = round(bound_gap, 4)
