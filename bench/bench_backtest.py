@@ -39,7 +39,8 @@ from simulator.day_ahead import day_problem
 from simulator.day_model import DayModels
 from simulator.metrics import settle
 from simulator.replay import replay
-from simulator.strategies import RtView, get_strategies, rt_forecast_decaying_spread
+from simulator.rt_forecasts import rt_forecast_decaying_spread
+from simulator.strategies import RtView, get_strategies
 from vpp.examples_paths import DEFAULT_PRICES
 from vpp.portfolio_io import LoadedPortfolio, load_portfolio
 

@@ -12,9 +12,9 @@ DA-RT spread (``spread_bet_yuan``) (:func:`simulator.bounds.physical_bet_split`)
 replayed once (they do not depend on the forecaster); each strategy is its own replay, as in
 ``vpp backtest``, so its figures are the backtest's. ``--variants`` also runs, for the named
 forecasters, ``da_rt`` with other RT forecasts than its own
-(:func:`simulator.strategies.rt_forecast_spread_profile`: the last spread fading into the
+(:func:`simulator.rt_forecasts.rt_forecast_spread_profile`: the last spread fading into the
 trailing 28-day per-slot mean spread): ``da_rt_decaying``, the last spread fading to zero
-(:func:`simulator.strategies.rt_forecast_decaying_spread`, ``da_rt`` before issue 17's session
+(:func:`simulator.rt_forecasts.rt_forecast_decaying_spread`, ``da_rt`` before issue 17's session
 6), and ``da_rt_profile_half``, the per-slot mean shrunk by half. CPU s per replay
 (``time.process_time``); each forecaster's forecasts are made (and timed) once before its replays.
 """
@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> dict:
     from simulator.metrics import capture_ratio, settle
     from simulator.passive import passive_revenue
     from simulator.replay import replay
-    from simulator.strategies import STRATEGIES, rt_forecast_decaying_spread, rt_forecast_spread_profile
+    from simulator.rt_forecasts import rt_forecast_decaying_spread, rt_forecast_spread_profile
+    from simulator.strategies import STRATEGIES
 
     loaded, prices, days = load_holdout(args)
     passive = passive_revenue(loaded, prices, days)

@@ -2,7 +2,7 @@
 
 :func:`vpp.service.planning.dispatch_price` fades the last RT-DA spread of the day into the mean
 spread of each time of day over the stored prices of the 28 days before it
-(:func:`simulator.strategies.rt_forecast_spread_profile`, what ``da_rt`` re-dispatches on).
+(:func:`simulator.rt_forecasts.rt_forecast_spread_profile`, what ``da_rt`` re-dispatches on).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import pytest
 from market.calendar import period_hours, trading_day_index
 from market.presets import get_market
 from simulator.forecasts import known_before
-from simulator.strategies import RtView, rt_forecast_decaying_spread, rt_forecast_spread_profile
+from simulator.rt_forecasts import rt_forecast_decaying_spread, rt_forecast_spread_profile
+from simulator.strategies import RtView
 from vpp.service import planning, repository
 from vpp.service.config import ServiceConfig
 from vpp.service.db import make_engine, session_factory, upgrade_schema

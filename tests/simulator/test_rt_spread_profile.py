@@ -13,14 +13,12 @@ import pytest
 from market.calendar import period_hours, trading_day_index
 from market.prices import read_prices
 from simulator.replay import replay
-from simulator.strategies import (
-    STRATEGIES,
-    RtView,
-    Strategy,
+from simulator.rt_forecasts import (
     rt_forecast_decaying_spread,
     rt_forecast_spread_profile,
     trailing_spread_profile,
 )
+from simulator.strategies import STRATEGIES, RtView, Strategy
 from vpp.examples_paths import DEFAULT_PRICES
 from vpp.portfolio_io import load_portfolio
 
@@ -104,12 +102,12 @@ def test_no_look_ahead_future_rt_prices_do_not_change_it():
 
 
 def test_the_profile_is_computed_once_a_day(monkeypatch):
-    import simulator.strategies as strategies
+    import simulator.rt_forecasts as rt_forecasts
 
     index, dt_h, history, p_da = _hand_made()
     calls = []
-    real = strategies.trailing_spread_profile
-    monkeypatch.setattr(strategies, "trailing_spread_profile", lambda *a: calls.append(1) or real(*a))
+    real = rt_forecasts.trailing_spread_profile
+    monkeypatch.setattr(rt_forecasts, "trailing_spread_profile", lambda *a: calls.append(1) or real(*a))
     views = [RtView(index, dt_h, k, p_da, p_da[:k], history=history) for k in range(96)]
     first = [rt_forecast_spread_profile(v) for v in views]
     assert len(calls) == 1  # one day, one history: the 96 re-solves share it

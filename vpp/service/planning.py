@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from market.calendar import period_hours, trading_day_index, trading_day_of
 from market.presets import MarketSpec
 from optimizer.result import ScheduleResult
-from simulator.strategies import SPREAD_PROFILE_DAYS, RtView, rt_forecast_spread_profile
+from simulator.rt_forecasts import SPREAD_PROFILE_DAYS, rt_forecast_spread_profile
+from simulator.strategies import RtView
 from vpp.assets.registry import FAMILIES, stored_energy_frame
 from vpp.portfolio_io import LoadedPortfolio
 from vpp.service import repository
@@ -163,7 +164,7 @@ def dispatch_price(
 ) -> np.ndarray:
     """Real-time price forecast of the whole day (yuan/MWh) for a re-solve from ``slot.k``.
 
-    The backtest's ``da_rt`` forecast (:func:`simulator.strategies.rt_forecast_spread_profile`):
+    The backtest's ``da_rt`` forecast (:func:`simulator.rt_forecasts.rt_forecast_spread_profile`):
     the day's DA price plus the last observed RT-DA spread fading with a one-hour time constant
     into the mean RT-DA spread of each time of day (local wall clock) over ``history``'s 28
     calendar days before the day (:func:`spread_history`). No last spread (period 0, or
@@ -189,7 +190,7 @@ def spread_history(session: Session, market: MarketSpec, slot: PeriodSlot) -> pd
     """Stored prices (yuan/MWh) of the ``SPREAD_PROFILE_DAYS`` calendar days before ``slot``'s day.
 
     What :func:`dispatch_price` averages its spread profile over; one query. The days are counted
-    in the market zone, as :func:`simulator.strategies.trailing_spread_profile` counts them.
+    in the market zone, as :func:`simulator.rt_forecasts.trailing_spread_profile` counts them.
     """
     start = slot.index[0] - pd.DateOffset(days=SPREAD_PROFILE_DAYS)
     utc = [t.tz_convert("UTC").to_pydatetime() for t in (start, slot.index[0])]
